@@ -1,0 +1,75 @@
+"""The Jupyter Server extension: configuration and wiring."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jupyter_server.extension.application import ExtensionApp
+from traitlets import Float, Int, validate
+
+from .executor import ExecutionService, ExecutionSettings
+from .handlers import route_handlers
+from .room_access import RoomAccess
+
+YDOC_EXTENSION = "jupyter_server_ydoc"
+
+
+class CollabExecApp(ExtensionApp):
+    name = "jupyterlab_collab_exec"
+    app_name = "Collaborative execution"
+    description = "Durable, shared, server-side notebook execution for real-time collaboration."
+    load_other_extensions = True
+
+    flush_interval = Float(
+        0.05,
+        config=True,
+        help="""Seconds between two writes of one cell's outputs into the shared document.
+        Output that arrives in between is coalesced into one transaction.""",
+    )
+
+    retained_requests = Int(
+        200,
+        config=True,
+        help="""How many finished requests `collab_exec.requests` keeps. The latest request of
+        each cell is always kept.""",
+    )
+
+    @validate("flush_interval")
+    def _valid_flush_interval(self, proposal: Any) -> float:
+        value = float(proposal["value"])
+        if value < 0:
+            raise ValueError("flush_interval must be >= 0")
+        return value
+
+    @validate("retained_requests")
+    def _valid_retained_requests(self, proposal: Any) -> int:
+        value = int(proposal["value"])
+        if value < 1:
+            raise ValueError("retained_requests must be >= 1")
+        return value
+
+    def initialize_settings(self) -> None:
+        point = self.serverapp.extension_manager.extension_points.get(YDOC_EXTENSION)
+        if point is None or point.app is None:
+            raise RuntimeError(
+                "jupyterlab_collab_exec needs the jupyter_server_ydoc extension "
+                "(jupyter-collaboration) to be enabled."
+            )
+        self.rooms = RoomAccess(point.app, self.log)
+        self.service = ExecutionService(
+            self.serverapp.kernel_manager,
+            self.rooms,
+            ExecutionSettings(
+                flush_interval=self.flush_interval,
+                retained_requests=self.retained_requests,
+            ),
+            self.log,
+        )
+        self.settings["collab_exec_service"] = self.service
+
+    def initialize_handlers(self) -> None:
+        self.handlers.extend(route_handlers())
+
+    async def stop_extension(self) -> None:
+        await self.service.close()
+        await self.rooms.close()

@@ -1,0 +1,24 @@
+"""Errors that the REST handlers turn into 4xx answers."""
+
+from __future__ import annotations
+
+from .room_access import DocumentNotFound
+
+
+class InvalidRequest(ValueError):
+    """The body is malformed or asks for something impossible (400)."""
+
+
+class NotFound(LookupError):
+    """An unknown kernel, cell or input (404)."""
+
+
+class Conflict(RuntimeError):
+    """The request conflicts with the current state (409)."""
+
+    def __init__(self, message: str, **details: object) -> None:
+        super().__init__(message)
+        self.details = details
+
+
+__all__ = ["Conflict", "DocumentNotFound", "InvalidRequest", "NotFound"]

@@ -1,0 +1,164 @@
+"""Kernel conversation: the server's own jupyter_client connection to one kernel.
+
+It is separate from the browsers' websockets, so jupyter_server's IOPub rate limits never
+drop a message here, and it lives as long as the kernel does, whoever is connected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from jupyter_client.asynchronous.client import AsyncKernelClient
+
+READY_TIMEOUT = 60.0
+
+MessageHandler = Callable[[str, dict[str, Any], dict[str, Any]], None]
+StatusHandler = Callable[[str], None]
+
+
+class KernelGone(RuntimeError):
+    """The kernel stopped answering: it died, restarted or was shut down."""
+
+
+def message_date(msg: dict[str, Any]) -> str:
+    """A message header's date as the ISO string JupyterLab records."""
+    date = msg.get("header", {}).get("date")
+    if isinstance(date, datetime):
+        return date.isoformat().replace("+00:00", "Z")
+    if isinstance(date, str) and date:
+        return date
+    return datetime.now().astimezone().isoformat().replace("+00:00", "Z")
+
+
+@dataclass
+class ExecutionOutcome:
+    """How one execute_request ended."""
+
+    reply: dict[str, Any]
+    timing: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        return str(self.reply.get("content", {}).get("status", "error"))
+
+    @property
+    def execution_count(self) -> int | None:
+        count = self.reply.get("content", {}).get("execution_count")
+        return int(count) if isinstance(count, (int, float)) else None
+
+
+@dataclass
+class _Execution:
+    on_message: MessageHandler
+    reply: asyncio.Future[dict[str, Any]]
+    idle: asyncio.Event = field(default_factory=asyncio.Event)
+    timing: dict[str, str] = field(default_factory=dict)
+
+
+class KernelConversation:
+    def __init__(
+        self,
+        kernel_id: str,
+        client: AsyncKernelClient,
+        log: logging.Logger,
+        on_status: StatusHandler | None = None,
+    ) -> None:
+        self.kernel_id = kernel_id
+        self._client = client
+        self._log = log
+        self._on_status = on_status
+        self._executions: dict[str, _Execution] = {}
+        self._readers: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        self._client.start_channels()
+        await self._client.wait_for_ready(timeout=READY_TIMEOUT)
+        self._readers = [
+            asyncio.create_task(self._read_iopub()),
+            asyncio.create_task(self._read_shell()),
+        ]
+
+    @property
+    def alive(self) -> bool:
+        return bool(self._readers) and not any(task.done() for task in self._readers)
+
+    async def execute(self, code: str, on_message: MessageHandler) -> ExecutionOutcome:
+        """Run code; returns once its reply and its idle status have both arrived."""
+        loop = asyncio.get_running_loop()
+        msg_id = self._client.execute(code, allow_stdin=False, stop_on_error=False)
+        execution = _Execution(on_message=on_message, reply=loop.create_future())
+        self._executions[msg_id] = execution
+        try:
+            reply = await execution.reply
+            await execution.idle.wait()
+        finally:
+            self._executions.pop(msg_id, None)
+        timing = dict(execution.timing)
+        started = reply.get("metadata", {}).get("started")
+        if started:
+            timing["shell.execute_reply.started"] = (
+                started.isoformat().replace("+00:00", "Z")
+                if isinstance(started, datetime)
+                else str(started)
+            )
+        timing["shell.execute_reply"] = message_date(reply)
+        return ExecutionOutcome(reply=reply, timing=timing)
+
+    def abandon_all(self, reason: str) -> None:
+        """Fail every execution in flight, when the kernel will never answer them."""
+        for execution in self._executions.values():
+            if not execution.reply.done():
+                execution.reply.set_exception(KernelGone(reason))
+            execution.idle.set()
+
+    async def stop(self) -> None:
+        self.abandon_all("The connection to the kernel was closed.")
+        for task in self._readers:
+            task.cancel()
+        for task in self._readers:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._readers = []
+        self._client.stop_channels()
+
+    async def _read_iopub(self) -> None:
+        while True:
+            msg = await self._client.get_iopub_msg()
+            try:
+                self._dispatch_iopub(msg)
+            except Exception:
+                self._log.exception("Handling an IOPub message of kernel %s failed", self.kernel_id)
+
+    def _dispatch_iopub(self, msg: dict[str, Any]) -> None:
+        msg_type = msg.get("msg_type") or msg.get("header", {}).get("msg_type", "")
+        parent_id = msg.get("parent_header", {}).get("msg_id")
+        execution = self._executions.get(parent_id) if parent_id else None
+        if msg_type == "status":
+            state = msg.get("content", {}).get("execution_state", "")
+            if self._on_status is not None:
+                self._on_status(state)
+            if execution is not None:
+                execution.timing[f"iopub.status.{state}"] = message_date(msg)
+                if state == "idle":
+                    execution.idle.set()
+            return
+        if execution is None:
+            return
+        if msg_type == "execute_input":
+            execution.timing["iopub.execute_input"] = message_date(msg)
+            return
+        execution.on_message(msg_type, msg.get("content", {}), msg)
+
+    async def _read_shell(self) -> None:
+        while True:
+            msg = await self._client.get_shell_msg()
+            parent_id = msg.get("parent_header", {}).get("msg_id")
+            execution = self._executions.get(parent_id) if parent_id else None
+            if execution is not None and not execution.reply.done():
+                execution.reply.set_result(msg)

@@ -1,0 +1,184 @@
+"""Queue and request lifecycle: the `collab_exec.requests` records and each kernel's FIFO queue.
+
+Everything here is free of tornado and of the kernel, so that it runs on a bare pycrdt Doc.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pycrdt import Doc, Map
+
+from . import schema
+
+
+def now_ms() -> float:
+    return float(time.time() * 1000)
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who asked, as the contract stores it."""
+
+    username: str
+    display_name: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"username": self.username, "display_name": self.display_name}
+
+
+def collab_exec_root(ydoc: Doc) -> Map:
+    return ydoc.get(schema.ROOT, type=Map)
+
+
+def _child_map(root: Map, key: str) -> Map:
+    child = root.get(key)
+    if not isinstance(child, Map):
+        child = Map()
+        root[key] = child
+    return child
+
+
+def requests_map(ydoc: Doc) -> Map:
+    return _child_map(collab_exec_root(ydoc), schema.REQUESTS)
+
+
+def kernel_map(ydoc: Doc) -> Map:
+    return _child_map(collab_exec_root(ydoc), schema.KERNEL)
+
+
+def add_queued_request(
+    ydoc: Doc,
+    *,
+    request_id: str,
+    cell_id: str,
+    kernel_id: str,
+    submitted_by: Person,
+    submitted_at: float,
+) -> None:
+    requests_map(ydoc)[request_id] = Map(
+        {
+            schema.CELL_ID: cell_id,
+            schema.KERNEL_ID: kernel_id,
+            schema.STATUS: "queued",
+            schema.SUBMITTED_BY: submitted_by.to_json(),
+            schema.SUBMITTED_AT: submitted_at,
+        }
+    )
+
+
+def update_request(ydoc: Doc, request_id: str, **fields: Any) -> None:
+    """Set fields of a request entry, recreating it if a client deleted it."""
+    requests = requests_map(ydoc)
+    entry = requests.get(request_id)
+    if not isinstance(entry, Map):
+        entry = Map()
+        requests[request_id] = entry
+    for key, value in fields.items():
+        if entry.get(key) != value:
+            entry[key] = value
+
+
+def request_status(ydoc: Doc, request_id: str) -> str | None:
+    entry = requests_map(ydoc).get(request_id)
+    if isinstance(entry, Map):
+        status = entry.get(schema.STATUS)
+        return status if isinstance(status, str) else None
+    return None
+
+
+def set_kernel_state(ydoc: Doc, kernel_id: str, execution_state: str) -> None:
+    kernel = kernel_map(ydoc)
+    if kernel.get(schema.KERNEL_ID) != kernel_id:
+        kernel[schema.KERNEL_ID] = kernel_id
+    if kernel.get(schema.EXECUTION_STATE) != execution_state:
+        kernel[schema.EXECUTION_STATE] = execution_state
+
+
+def prune_finished(ydoc: Doc, retain: int, keep: Iterable[str] = ()) -> list[str]:
+    """Drop the oldest finished requests beyond `retain`, keeping the latest one per cell."""
+    requests = requests_map(ydoc)
+    protected = set(keep)
+    finished: list[tuple[float, str, str]] = []
+    for request_id, entry in requests.items():
+        if not isinstance(entry, Map) or entry.get(schema.STATUS) not in schema.FINAL_STATUSES:
+            continue
+        finished_at = entry.get(schema.FINISHED_AT) or entry.get(schema.SUBMITTED_AT) or 0.0
+        finished.append((float(finished_at), request_id, str(entry.get(schema.CELL_ID))))
+    if len(finished) <= retain:
+        return []
+    finished.sort(reverse=True)
+    latest_per_cell: set[str] = set()
+    kept = 0
+    dropped = []
+    for _, request_id, cell_id in finished:
+        is_latest_for_cell = cell_id not in latest_per_cell
+        latest_per_cell.add(cell_id)
+        if kept < retain or is_latest_for_cell or request_id in protected:
+            kept += 1
+            continue
+        dropped.append(request_id)
+    for request_id in dropped:
+        del requests[request_id]
+    return dropped
+
+
+@dataclass
+class QueuedRequest:
+    """One accepted cell execution, waiting in or taken from its kernel's queue."""
+
+    request_id: str
+    document_id: str
+    kernel_id: str
+    cell_id: str
+    code: str
+    batch_id: str
+    record_timing: bool
+    submitted_by: Person
+    status: str = "queued"
+
+
+@dataclass
+class KernelQueue:
+    """The FIFO of requests for one kernel; batches keep JupyterLab's stop-on-error."""
+
+    pending: deque[QueuedRequest] = field(default_factory=deque)
+
+    def extend(self, requests: Iterable[QueuedRequest]) -> None:
+        self.pending.extend(requests)
+
+    def pop(self) -> QueuedRequest | None:
+        return self.pending.popleft() if self.pending else None
+
+    def __len__(self) -> int:
+        return len(self.pending)
+
+    def __iter__(self) -> Iterator[QueuedRequest]:
+        return iter(self.pending)
+
+    def remove_batch(self, batch_id: str) -> list[QueuedRequest]:
+        """Take out the rest of a batch, as JupyterLab aborts it after an error."""
+        return self._remove(lambda request: request.batch_id == batch_id)
+
+    def remove_all(self) -> list[QueuedRequest]:
+        removed = list(self.pending)
+        self.pending.clear()
+        return removed
+
+    def remove_ids(self, request_ids: set[str]) -> list[QueuedRequest]:
+        return self._remove(lambda request: request.request_id in request_ids)
+
+    def _remove(self, matches: Any) -> list[QueuedRequest]:
+        removed = [request for request in self.pending if matches(request)]
+        if removed:
+            self.pending = deque(request for request in self.pending if not matches(request))
+        return removed

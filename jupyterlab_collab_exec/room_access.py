@@ -1,0 +1,158 @@
+"""Room access: the live shared notebook of a collaboration room, kept alive while we work in it.
+
+jupyter_server_ydoc evicts a room `document_cleanup_delay` seconds after its last websocket
+closes, and drops any edit that was not saved yet. While the server has queued or running
+work for a document it holds a lease: a stand-in channel in the room's client set, so that
+eviction is never scheduled. Releasing the last lease saves the notebook and, when no
+browser is connected, schedules the eviction that jupyter_server_ydoc would have made.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from jupyter_ydoc import YNotebook
+
+if TYPE_CHECKING:
+    from jupyter_server_ydoc.app import YDocExtension
+    from jupyter_server_ydoc.rooms import DocumentRoom
+
+ROOM_READY_TIMEOUT = 30.0
+
+
+class DocumentNotFound(LookupError):
+    """No notebook matches a document id."""
+
+
+class _LeaseChannel:
+    """Occupies a place in `room.clients`; updates sent to it go nowhere."""
+
+    def __init__(self, room_id: str) -> None:
+        self.path = f"collab-exec-lease/{room_id}"
+
+    async def send(self, message: bytes) -> None:
+        return None
+
+    async def recv(self) -> bytes:
+        raise RuntimeError("The server's lease channel receives nothing.")
+
+    def __aiter__(self) -> _LeaseChannel:
+        return self
+
+    async def __anext__(self) -> bytes:
+        raise StopAsyncIteration
+
+
+@dataclass
+class _Held:
+    room: DocumentRoom
+    notebook: YNotebook
+    channel: _LeaseChannel
+    count: int = 0
+
+
+def parse_notebook_room_id(document_id: str) -> str:
+    """The file id of a notebook room id such as `json:notebook:<file id>`."""
+    parts = document_id.split(":", 2)
+    if len(parts) != 3 or parts[0] != "json" or parts[1] != "notebook" or not parts[2]:
+        raise DocumentNotFound(f"Unknown document {document_id!r}: not a notebook room id.")
+    return parts[2]
+
+
+class RoomAccess:
+    def __init__(self, ydoc_extension: YDocExtension, log: logging.Logger) -> None:
+        self._ydoc = ydoc_extension
+        self._log = log
+        self._held: dict[str, _Held] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def _lock(self, document_id: str) -> asyncio.Lock:
+        return self._locks.setdefault(document_id, asyncio.Lock())
+
+    def _live_room(self, document_id: str) -> Any:
+        return self._ydoc.ywebsocket_server.rooms.get(document_id)
+
+    async def open(self, document_id: str) -> YNotebook:
+        """The live notebook of a room, reopened from disk if it was evicted."""
+        held = self._held.get(document_id)
+        if held is not None and self._live_room(document_id) is held.room:
+            return held.notebook
+        file_id = parse_notebook_room_id(document_id)
+        file_id_manager = self._ydoc.serverapp.web_app.settings.get("file_id_manager")
+        if file_id_manager is None or file_id_manager.get_path(file_id) is None:
+            raise DocumentNotFound(f"Unknown document {document_id!r}: no such file.")
+        try:
+            document = await self._ydoc.get_document(room_id=document_id, copy=False, create=True)
+        except Exception as error:
+            raise DocumentNotFound(f"Unknown document {document_id!r}: {error}") from error
+        room = self._live_room(document_id)
+        if not isinstance(document, YNotebook) or room is None:
+            raise DocumentNotFound(f"Unknown document {document_id!r}: not a notebook.")
+        await asyncio.wait_for(room.ready_event.wait(), ROOM_READY_TIMEOUT)
+        return document
+
+    async def acquire(self, document_id: str) -> YNotebook:
+        """Open the notebook and keep its room alive until a matching `release`."""
+        async with self._lock(document_id):
+            notebook = await self.open(document_id)
+            room = self._live_room(document_id)
+            held = self._held.get(document_id)
+            if held is None or held.room is not room:
+                held = _Held(room=room, notebook=notebook, channel=_LeaseChannel(document_id))
+                self._held[document_id] = held
+            held.count += 1
+            if held.channel not in room.clients:
+                room.clients.add(held.channel)
+            cleaner = room.cleaner
+            if cleaner is not None and not cleaner.done():
+                cleaner.cancel()
+            return notebook
+
+    async def release(self, document_id: str) -> None:
+        async with self._lock(document_id):
+            held = self._held.get(document_id)
+            if held is None:
+                return
+            held.count -= 1
+            if held.count > 0:
+                return
+            del self._held[document_id]
+            room = held.room
+            room.clients.discard(held.channel)
+            await self._save(room)
+            if not room.clients and self._live_room(document_id) is room:
+                room.cleaner = asyncio.create_task(self._evict_later(document_id, room))
+
+    async def _save(self, room: DocumentRoom) -> None:
+        # The room's own save is debounced and is cancelled on eviction: save now instead.
+        try:
+            saving = room._save_to_disc()
+            if saving is not None:
+                await saving
+        except Exception:
+            self._log.exception("Saving %s failed", room.room_id)
+
+    async def _evict_later(self, document_id: str, room: DocumentRoom) -> None:
+        delay = self._ydoc.document_cleanup_delay
+        if delay is None:
+            return
+        await asyncio.sleep(delay)
+        async with self._ydoc._room_locks[document_id]:
+            if room.clients or document_id in self._held or self._live_room(document_id) is not room:
+                return
+            self._log.info("Evicting room %s after its work finished", document_id)
+            await self._ydoc.ywebsocket_server.delete_room(room=room)
+            file_id = parse_notebook_room_id(document_id)
+            loaders = self._ydoc.file_loaders
+            if file_id in loaders and loaders[file_id].number_of_subscriptions == 0:
+                await loaders.remove(file_id)
+
+    async def close(self) -> None:
+        """Save every held room; used at server shutdown."""
+        for held in list(self._held.values()):
+            with contextlib.suppress(Exception):
+                await self._save(held.room)

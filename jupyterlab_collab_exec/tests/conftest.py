@@ -1,0 +1,236 @@
+"""Fixtures: a real jupyter_server with jupyter-collaboration and this extension, real
+ipykernels, and pycrdt clients joined to notebook rooms."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from httpx_ws import aconnect_ws
+from jupyter_server.utils import url_path_join
+from jupyter_ydoc import YNotebook
+from pycrdt import Doc, Map, Provider
+from pycrdt.websocket.websocket import HttpxWebsocket
+from tornado.httpclient import HTTPClientError
+
+pytest_plugins = ("pytest_jupyter.jupyter_server",)
+
+DEFAULT_TIMEOUT = 60.0
+
+
+@pytest.fixture
+def document_cleanup_delay() -> float:
+    return 60.0
+
+
+@pytest.fixture
+def flush_interval() -> float:
+    return 0.05
+
+
+@pytest.fixture
+def extra_server_config() -> dict[str, Any]:
+    return {}
+
+
+@pytest.fixture
+def jp_server_config(
+    jp_root_dir: Path,
+    document_cleanup_delay: float,
+    flush_interval: float,
+    extra_server_config: dict[str, Any],
+) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "ServerApp": {
+            "jpserver_extensions": {
+                "jupyter_server_ydoc": True,
+                "jupyter_server_fileid": True,
+                "jupyterlab_collab_exec": True,
+            },
+            "allow_unauthenticated_access": False,
+        },
+        "SQLiteYStore": {"db_path": str(jp_root_dir / ".jupyter_ystore.db")},
+        "BaseFileIdManager": {
+            "root_dir": str(jp_root_dir),
+            "db_path": str(jp_root_dir / ".fileid.db"),
+            "db_journal_mode": "OFF",
+        },
+        "YDocExtension": {
+            "document_save_delay": 0.5,
+            "document_cleanup_delay": document_cleanup_delay,
+        },
+        "CollabExecApp": {"flush_interval": flush_interval},
+    }
+    for section, values in extra_server_config.items():
+        config.setdefault(section, {}).update(values)
+    return config
+
+
+async def wait_for(
+    predicate: Callable[[], bool], timeout: float = DEFAULT_TIMEOUT, what: str = "condition"
+) -> None:
+    """Poll a condition on the event loop until it holds or the deadline passes."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"Timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+class RoomClient:
+    """A pycrdt client joined to a notebook's collaboration room."""
+
+    def __init__(self) -> None:
+        self.notebook = YNotebook()
+        self._changed = asyncio.Event()
+        self.status_history: dict[str, list[str]] = {}
+        self.update_count = 0
+        self._replica = Doc()
+        self.notebook.ydoc.observe(self._on_transaction)
+
+    def _on_transaction(self, event: Any) -> None:
+        # The doc cannot be read while it is being changed; a replica can.
+        self.update_count += 1
+        self._replica.apply_update(event.update)
+        for request_id, entry in _requests_of(self._replica).items():
+            status = entry.get("status")
+            history = self.status_history.setdefault(request_id, [])
+            if status is not None and (not history or history[-1] != status):
+                history.append(status)
+        self._changed.set()
+
+    def requests(self) -> dict[str, dict[str, Any]]:
+        return _requests_of(self.notebook.ydoc)
+
+    def cell(self, cell_id: str) -> dict[str, Any]:
+        for index in range(self.notebook.cell_number):
+            cell = self.notebook.ycells[index].to_py()
+            if cell.get("id") == cell_id:
+                return dict(cell)
+        raise KeyError(cell_id)
+
+    async def wait_until(
+        self, predicate: Callable[[], bool], timeout: float = DEFAULT_TIMEOUT, what: str = ""
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not predicate():
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise AssertionError(f"Timed out after {timeout}s waiting for {what or predicate}")
+            self._changed.clear()
+            try:
+                await asyncio.wait_for(self._changed.wait(), remaining)
+            except asyncio.TimeoutError:
+                continue
+
+
+def _requests_of(ydoc: Doc) -> dict[str, dict[str, Any]]:
+    requests = ydoc.get("collab_exec", type=Map).get("requests")
+    if not isinstance(requests, Map):
+        return {}
+    return {key: value.to_py() for key, value in requests.items() if isinstance(value, Map)}
+
+
+@pytest.fixture
+def notebook_factory(jp_root_dir: Path) -> Callable[..., str]:
+    """Write a notebook whose code cells have the given sources; returns its path."""
+
+    def create(name: str, sources: list[str]) -> str:
+        notebook = nbformat.v4.new_notebook()
+        notebook.metadata["kernelspec"] = {
+            "name": "python3",
+            "display_name": "Python 3",
+            "language": "python",
+        }
+        notebook.cells = [
+            nbformat.v4.new_code_cell(source, id=f"cell-{index}")
+            for index, source in enumerate(sources)
+        ]
+        path = jp_root_dir / name
+        path.write_text(nbformat.writes(notebook), encoding="utf-8")
+        return name
+
+    return create
+
+
+@pytest.fixture
+def document_id_for(jp_fetch: Any) -> Callable[[str], Awaitable[tuple[str, str]]]:
+    """The room id and the collaboration session id of a notebook path."""
+
+    async def get(path: str) -> tuple[str, str]:
+        response = await jp_fetch(
+            "api",
+            "collaboration",
+            "session",
+            path,
+            method="PUT",
+            body=json.dumps({"format": "json", "type": "notebook"}),
+        )
+        data = json.loads(response.body)
+        return f"json:notebook:{data['fileId']}", data["sessionId"]
+
+    return get
+
+
+@pytest.fixture
+def join_room(
+    jp_http_port: int, jp_base_url: str, jp_serverapp: Any
+) -> Callable[[str, str], Any]:
+    """Join a room with a pycrdt client: `async with join_room(room_id, session_id) as client`."""
+
+    @asynccontextmanager
+    async def join(room_id: str, session_id: str) -> AsyncIterator[RoomClient]:
+        token = jp_serverapp.identity_provider.token
+        url = (
+            f"http://127.0.0.1:{jp_http_port}"
+            + url_path_join(jp_base_url, "api/collaboration/room", room_id)
+            + f"?sessionId={session_id}&token={token}"
+        )
+        client = RoomClient()
+        async with (
+            aconnect_ws(url) as websocket,
+            Provider(client.notebook.ydoc, HttpxWebsocket(websocket, room_id)) as provider,
+        ):
+            await asyncio.wait_for(provider.synced.wait(), DEFAULT_TIMEOUT)
+            await client.wait_until(lambda: client.notebook.cell_number > 0, what="cells synced")
+            yield client
+
+    return join
+
+
+@pytest.fixture
+def start_kernel(jp_fetch: Any) -> Callable[[], Awaitable[str]]:
+    async def start() -> str:
+        response = await jp_fetch("api", "kernels", method="POST", body=json.dumps({}))
+        return str(json.loads(response.body)["id"])
+
+    return start
+
+
+@pytest.fixture
+def post_json(jp_fetch: Any) -> Callable[..., Awaitable[tuple[int, dict[str, Any]]]]:
+    """POST a JSON body; returns the status code and the decoded answer, errors included."""
+
+    async def post(*parts: str, body: Any, raw: bytes | None = None) -> tuple[int, dict[str, Any]]:
+        payload = raw if raw is not None else json.dumps(body).encode()
+        try:
+            response = await jp_fetch(*parts, method="POST", body=payload)
+        except HTTPClientError as error:
+            assert error.response is not None
+            return error.code, json.loads(error.response.body or b"{}")
+        return response.code, json.loads(response.body or b"{}")
+
+    return post
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"

@@ -1,0 +1,141 @@
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+
+/**
+ * `GET /api/collab-exec`.
+ */
+export interface IServerInfo {
+  version: string;
+  features: string[];
+}
+
+/**
+ * One cell of `POST /api/collab-exec/execute`.
+ */
+export interface IExecuteCell {
+  cell_id: string;
+  source?: string;
+}
+
+/**
+ * The body of `POST /api/collab-exec/execute`.
+ */
+export interface IExecuteBody {
+  document_id: string;
+  kernel_id: string;
+  cells: IExecuteCell[];
+  record_timing?: boolean;
+}
+
+/**
+ * One accepted request.
+ */
+export interface IAcceptedRequest {
+  request_id: string;
+  cell_id: string;
+}
+
+/**
+ * What the executor needs from the server; `CollabExecClient` is the REST implementation.
+ */
+export interface IExecutionBackend {
+  /**
+   * Resolve with the server's info, or null when the server lacks the extension.
+   */
+  info(): Promise<IServerInfo | null>;
+
+  /**
+   * Queue cells for execution on the server.
+   */
+  execute(body: IExecuteBody): Promise<IAcceptedRequest[]>;
+}
+
+/**
+ * The REST client of the server extension.
+ */
+export class CollabExecClient implements IExecutionBackend {
+  constructor(serverSettings?: ServerConnection.ISettings) {
+    this._serverSettings = serverSettings ?? ServerConnection.makeSettings();
+  }
+
+  async info(): Promise<IServerInfo | null> {
+    let response: Response;
+    try {
+      response = await this._request('', { method: 'GET' });
+    } catch (error) {
+      console.warn('jupyterlab-collab-exec: server unreachable', error);
+      return null;
+    }
+    if (!response.ok) {
+      return null;
+    }
+    const data = (await response.json()) as Partial<IServerInfo>;
+    if (typeof data.version !== 'string' || !Array.isArray(data.features)) {
+      return null;
+    }
+    return {
+      version: data.version,
+      features: data.features.filter(
+        (feature): feature is string => typeof feature === 'string'
+      )
+    };
+  }
+
+  async execute(body: IExecuteBody): Promise<IAcceptedRequest[]> {
+    const response = await this._request('execute', {
+      method: 'POST',
+      body: JSON.stringify(body)
+    });
+    const data = await readJson(response);
+    if (!response.ok) {
+      throw new ServerConnection.ResponseError(response, errorMessage(data));
+    }
+    const requests = (data as { requests?: unknown }).requests;
+    if (!Array.isArray(requests)) {
+      throw new ServerConnection.ResponseError(
+        response,
+        'Malformed answer from the server: no requests.'
+      );
+    }
+    return requests as IAcceptedRequest[];
+  }
+
+  private async _request(
+    endpoint: string,
+    init: RequestInit
+  ): Promise<Response> {
+    const url = URLExt.join(
+      this._serverSettings.baseUrl,
+      'api/collab-exec',
+      endpoint
+    );
+    try {
+      return await ServerConnection.makeRequest(
+        url,
+        init,
+        this._serverSettings
+      );
+    } catch (error) {
+      throw new ServerConnection.NetworkError(error as TypeError);
+    }
+  }
+
+  private _serverSettings: ServerConnection.ISettings;
+}
+
+async function readJson(response: Response): Promise<unknown> {
+  const text = await response.text();
+  if (!text) {
+    return {};
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return { message: text };
+  }
+}
+
+function errorMessage(data: unknown): string {
+  const message = (data as { message?: unknown }).message;
+  return typeof message === 'string' ? message : 'Unknown server error';
+}

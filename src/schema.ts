@@ -1,0 +1,88 @@
+/**
+ * The `collab_exec` root map of a notebook's Y.Doc, mirrored from docs/ydoc-schema.md.
+ *
+ * jupyterlab_collab_exec/schema.py holds the same names for the server.
+ */
+
+export const ROOT = 'collab_exec';
+export const KERNEL = 'kernel';
+export const REQUESTS = 'requests';
+export const INPUTS = 'inputs';
+
+export type RequestStatus =
+  | 'queued'
+  | 'running'
+  | 'awaiting_input'
+  | 'ok'
+  | 'error'
+  | 'cancelled'
+  | 'interrupted';
+
+export const REQUEST_STATUSES: ReadonlyArray<RequestStatus> = [
+  'queued',
+  'running',
+  'awaiting_input',
+  'ok',
+  'error',
+  'cancelled',
+  'interrupted'
+];
+
+export const ACTIVE_STATUSES: ReadonlySet<RequestStatus> = new Set([
+  'queued',
+  'running',
+  'awaiting_input'
+]);
+
+export const FINAL_STATUSES: ReadonlySet<RequestStatus> = new Set([
+  'ok',
+  'error',
+  'cancelled',
+  'interrupted'
+]);
+
+export type KernelExecutionState =
+  | 'idle'
+  | 'busy'
+  | 'starting'
+  | 'restarting'
+  | 'dead';
+
+export const KERNEL_EXECUTION_STATES: ReadonlyArray<KernelExecutionState> = [
+  'idle',
+  'busy',
+  'starting',
+  'restarting',
+  'dead'
+];
+
+/**
+ * Who submitted a request or answered an input.
+ */
+export interface IPerson {
+  username: string;
+  display_name: string;
+}
+
+/**
+ * One entry of `collab_exec.requests`.
+ */
+export interface IRequestEntry {
+  request_id: string;
+  cell_id: string;
+  kernel_id: string;
+  status: RequestStatus;
+  submitted_by: IPerson;
+  submitted_at: number;
+  started_at?: number;
+  finished_at?: number;
+  execution_count?: number;
+}
+
+/**
+ * `collab_exec.kernel`.
+ */
+export interface IKernelEntry {
+  kernel_id: string;
+  execution_state: KernelExecutionState;
+}
