@@ -1,0 +1,117 @@
+import { expect, type IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+
+import {
+  openNotebook,
+  openSecondUser,
+  outputLocator,
+  promptLocator,
+  runCell,
+  serverRequestCount,
+  uploadNotebook
+} from './helpers';
+
+const THREE_LINES = [
+  'import time',
+  'for i in range(3):',
+  "    print(f'line {i}', flush=True)",
+  '    time.sleep(1)'
+].join('\n');
+
+const SIX_STEPS = [
+  'import time',
+  'for i in range(6):',
+  "    print(f'step {i}', flush=True)",
+  '    time.sleep(0.5)'
+].join('\n');
+
+test.describe('Server-side execution shared by two users', () => {
+  let guest: IJupyterLabPageFixture | null = null;
+
+  test.afterEach(async () => {
+    await guest?.close();
+    guest = null;
+  });
+
+  test('B sees every line and the execution count of the cell A runs', async ({
+    page,
+    request,
+    baseURL,
+    browser,
+    tmpPath,
+    waitForApplication
+  }) => {
+    const path = await uploadNotebook(request, tmpPath, 'three-lines.ipynb', [
+      THREE_LINES
+    ]);
+    await openNotebook(page, path);
+    guest = await openSecondUser({
+      baseURL,
+      browser,
+      tmpPath,
+      waitForApplication
+    });
+    await openNotebook(guest, path);
+
+    await runCell(page, 0);
+
+    await expect(outputLocator(guest, 0)).toHaveText(
+      /line 0\s*line 1\s*line 2/,
+      { timeout: 30000 }
+    );
+    await expect(promptLocator(guest, 0)).toHaveText('[1]:', {
+      timeout: 30000
+    });
+    await expect(promptLocator(page, 0)).toHaveText('[1]:');
+    await expect(outputLocator(page, 0)).toHaveText(/line 0\s*line 1\s*line 2/);
+    expect(await serverRequestCount(page)).toBe(1);
+    expect(await serverRequestCount(guest)).toBe(1);
+  });
+
+  test('A reloads during a run and then sees every output', async ({
+    page,
+    request,
+    baseURL,
+    browser,
+    tmpPath,
+    waitForApplication
+  }) => {
+    const path = await uploadNotebook(request, tmpPath, 'reload.ipynb', [
+      SIX_STEPS,
+      "print('second run')"
+    ]);
+    await openNotebook(page, path);
+    guest = await openSecondUser({
+      baseURL,
+      browser,
+      tmpPath,
+      waitForApplication
+    });
+    await openNotebook(guest, path);
+
+    await runCell(page, 0);
+    await expect(promptLocator(page, 0)).toHaveText('[1]:', {
+      timeout: 30000
+    });
+    // The second run: A reloads while it prints.
+    await runCell(page, 0);
+    await expect(outputLocator(page, 0)).toHaveText(/step 1/, {
+      timeout: 30000
+    });
+    // The restored workspace shows the notebook, not the launcher Galata waits for.
+    await page.reload({ waitForIsReady: false });
+    await page.waitForSelector('#jupyterlab-splash', { state: 'detached' });
+    await openNotebook(page, path);
+
+    await expect(outputLocator(page, 0)).toHaveText(
+      /step 0\s*step 1\s*step 2\s*step 3\s*step 4\s*step 5/,
+      { timeout: 30000 }
+    );
+    await expect(promptLocator(page, 0)).toHaveText('[2]:', {
+      timeout: 30000
+    });
+    await expect(outputLocator(guest, 0)).toHaveText(
+      /step 0\s*step 1\s*step 2\s*step 3\s*step 4\s*step 5/
+    );
+    expect(await serverRequestCount(page)).toBe(2);
+  });
+});
