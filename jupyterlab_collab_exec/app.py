@@ -49,6 +49,7 @@ class CollabExecApp(ExtensionApp):
         return value
 
     def initialize_settings(self) -> None:
+        assert self.serverapp is not None
         point = self.serverapp.extension_manager.extension_points.get(YDOC_EXTENSION)
         if point is None or point.app is None:
             raise RuntimeError(

@@ -6,25 +6,23 @@ from typing import Any
 
 from pycrdt import Array, Map
 
-from .outputs import to_youtput
 
-
-def find_cell(ycells: Array, cell_id: str) -> Map | None:
+def find_cell(ycells: Array[Any], cell_id: str) -> Map[Any] | None:
     for ycell in ycells:
         if isinstance(ycell, Map) and ycell.get("id") == cell_id:
             return ycell
     return None
 
 
-def cell_source(ycell: Map) -> str:
+def cell_source(ycell: Map[Any]) -> str:
     return str(ycell.get("source", ""))
 
 
-def is_code_cell(ycell: Map) -> bool:
+def is_code_cell(ycell: Map[Any]) -> bool:
     return ycell.get("cell_type") == "code"
 
 
-def cell_outputs(ycell: Map) -> Array:
+def cell_outputs(ycell: Map[Any]) -> Array[Any]:
     outputs = ycell.get("outputs")
     if not isinstance(outputs, Array):
         outputs = Array()
@@ -32,7 +30,7 @@ def cell_outputs(ycell: Map) -> Array:
     return outputs
 
 
-def clear_execution(ycell: Map, *, running: bool) -> None:
+def clear_execution(ycell: Map[Any], *, running: bool) -> None:
     """What CodeCellModel.clearExecution does, then the `running` prompt if asked."""
     outputs = cell_outputs(ycell)
     if len(outputs):
@@ -44,22 +42,18 @@ def clear_execution(ycell: Map, *, running: bool) -> None:
         del metadata["execution"]
 
 
-def set_execution_state(ycell: Map, state: str) -> None:
+def set_execution_state(ycell: Map[Any], state: str) -> None:
     if ycell.get("execution_state") != state:
         ycell["execution_state"] = state
 
 
-def set_execution_count(ycell: Map, count: int | None) -> None:
+def set_execution_count(ycell: Map[Any], count: int | None) -> None:
     ycell["execution_count"] = count
 
 
-def set_execution_metadata(ycell: Map, timing: dict[str, Any]) -> None:
+def set_execution_metadata(ycell: Map[Any], timing: dict[str, Any]) -> None:
     metadata = ycell.get("metadata")
     if not isinstance(metadata, Map):
         metadata = Map()
         ycell["metadata"] = metadata
     metadata["execution"] = dict(timing)
-
-
-def append_output(ycell: Map, output: dict[str, Any]) -> None:
-    cell_outputs(ycell).append(to_youtput(output))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,11 +36,12 @@ class Person:
         return {"username": self.username, "display_name": self.display_name}
 
 
-def collab_exec_root(ydoc: Doc) -> Map:
-    return ydoc.get(schema.ROOT, type=Map)
+def collab_exec_root(ydoc: Doc[Any]) -> Map[Any]:
+    root: Map[Any] = ydoc.get(schema.ROOT, type=Map)
+    return root
 
 
-def _child_map(root: Map, key: str) -> Map:
+def _child_map(root: Map[Any], key: str) -> Map[Any]:
     child = root.get(key)
     if not isinstance(child, Map):
         child = Map()
@@ -48,16 +49,12 @@ def _child_map(root: Map, key: str) -> Map:
     return child
 
 
-def requests_map(ydoc: Doc) -> Map:
+def requests_map(ydoc: Doc[Any]) -> Map[Any]:
     return _child_map(collab_exec_root(ydoc), schema.REQUESTS)
 
 
-def kernel_map(ydoc: Doc) -> Map:
-    return _child_map(collab_exec_root(ydoc), schema.KERNEL)
-
-
 def add_queued_request(
-    ydoc: Doc,
+    ydoc: Doc[Any],
     *,
     request_id: str,
     cell_id: str,
@@ -76,7 +73,7 @@ def add_queued_request(
     )
 
 
-def update_request(ydoc: Doc, request_id: str, **fields: Any) -> None:
+def update_request(ydoc: Doc[Any], request_id: str, **fields: Any) -> None:
     """Set fields of a request entry, recreating it if a client deleted it."""
     requests = requests_map(ydoc)
     entry = requests.get(request_id)
@@ -88,26 +85,9 @@ def update_request(ydoc: Doc, request_id: str, **fields: Any) -> None:
             entry[key] = value
 
 
-def request_status(ydoc: Doc, request_id: str) -> str | None:
-    entry = requests_map(ydoc).get(request_id)
-    if isinstance(entry, Map):
-        status = entry.get(schema.STATUS)
-        return status if isinstance(status, str) else None
-    return None
-
-
-def set_kernel_state(ydoc: Doc, kernel_id: str, execution_state: str) -> None:
-    kernel = kernel_map(ydoc)
-    if kernel.get(schema.KERNEL_ID) != kernel_id:
-        kernel[schema.KERNEL_ID] = kernel_id
-    if kernel.get(schema.EXECUTION_STATE) != execution_state:
-        kernel[schema.EXECUTION_STATE] = execution_state
-
-
-def prune_finished(ydoc: Doc, retain: int, keep: Iterable[str] = ()) -> list[str]:
+def prune_finished(ydoc: Doc[Any], retain: int) -> list[str]:
     """Drop the oldest finished requests beyond `retain`, keeping the latest one per cell."""
     requests = requests_map(ydoc)
-    protected = set(keep)
     finished: list[tuple[float, str, str]] = []
     for request_id, entry in requests.items():
         if not isinstance(entry, Map) or entry.get(schema.STATUS) not in schema.FINAL_STATUSES:
@@ -123,7 +103,7 @@ def prune_finished(ydoc: Doc, retain: int, keep: Iterable[str] = ()) -> list[str
     for _, request_id, cell_id in finished:
         is_latest_for_cell = cell_id not in latest_per_cell
         latest_per_cell.add(cell_id)
-        if kept < retain or is_latest_for_cell or request_id in protected:
+        if kept < retain or is_latest_for_cell:
             kept += 1
             continue
         dropped.append(request_id)
@@ -169,15 +149,7 @@ class KernelQueue:
         """Take out the rest of a batch, as JupyterLab aborts it after an error."""
         return self._remove(lambda request: request.batch_id == batch_id)
 
-    def remove_all(self) -> list[QueuedRequest]:
-        removed = list(self.pending)
-        self.pending.clear()
-        return removed
-
-    def remove_ids(self, request_ids: set[str]) -> list[QueuedRequest]:
-        return self._remove(lambda request: request.request_id in request_ids)
-
-    def _remove(self, matches: Any) -> list[QueuedRequest]:
+    def _remove(self, matches: Callable[[QueuedRequest], bool]) -> list[QueuedRequest]:
         removed = [request for request in self.pending if matches(request)]
         if removed:
             self.pending = deque(request for request in self.pending if not matches(request))

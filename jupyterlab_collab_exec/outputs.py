@@ -8,7 +8,6 @@ messages. Changes accumulate in memory and are written into the cell's shared
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,7 +102,7 @@ def output_from_message(msg_type: str, content: dict[str, Any]) -> dict[str, Any
     return output
 
 
-def to_youtput(output: dict[str, Any]) -> Map:
+def to_youtput(output: dict[str, Any]) -> Map[Any]:
     """A shared output, as @jupyter/ydoc and jupyter_ydoc build it."""
     value = dict(output)
     if value.get("output_type") == "stream":
@@ -143,9 +142,7 @@ class OutputReducer:
             if msg_type == "display_data":
                 display_id = (content.get("transient") or {}).get("display_id")
                 if display_id:
-                    self._display_indices.setdefault(display_id, []).append(
-                        len(self._outputs) - 1
-                    )
+                    self._display_indices.setdefault(display_id, []).append(len(self._outputs) - 1)
             return True
         return False
 
@@ -158,9 +155,7 @@ class OutputReducer:
             return
         stream = StreamText()
         stream.write(text)
-        self._outputs.append(
-            _Output(value={"output_type": "stream", "name": name}, stream=stream)
-        )
+        self._outputs.append(_Output(value={"output_type": "stream", "name": name}, stream=stream))
         self._last_stream_name = name
 
     def add_output(self, output: dict[str, Any]) -> None:
@@ -193,7 +188,7 @@ class OutputReducer:
     def to_json(self) -> list[dict[str, Any]]:
         return [_output_json(output) for output in self._outputs]
 
-    def flush(self, youtputs: Array) -> None:
+    def flush(self, youtputs: Array[Any]) -> None:
         """Bring the shared outputs in line with the reducer, inside the caller's transaction."""
         if self._needs_reset or len(youtputs) != self._flushed_count:
             # First flush of the execution, a clear, or someone else edited the outputs.
@@ -216,7 +211,7 @@ class OutputReducer:
             output.dirty = False
 
     @staticmethod
-    def _new_youtput(output: _Output) -> Map:
+    def _new_youtput(output: _Output) -> Map[Any]:
         if output.stream is None:
             return to_youtput(output.value)
         stream = output.stream
@@ -265,12 +260,3 @@ def _sync_stream_text(ytext: Text, output: _Output) -> None:
     sync.prefix_bytes += sum(utf8_len(chunk) for chunk in new_done)
     sync.done_count = len(stream.done)
     sync.tail = "".join(stream.line)
-
-
-def outputs_json(youtputs: Iterable[Any]) -> list[dict[str, Any]]:
-    """The plain outputs of a shared outputs array."""
-    result = []
-    for youtput in youtputs:
-        value = youtput.to_py() if hasattr(youtput, "to_py") else youtput
-        result.append(value)
-    return result

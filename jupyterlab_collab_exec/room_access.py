@@ -142,7 +142,11 @@ class RoomAccess:
             return
         await asyncio.sleep(delay)
         async with self._ydoc._room_locks[document_id]:
-            if room.clients or document_id in self._held or self._live_room(document_id) is not room:
+            if (
+                room.clients
+                or document_id in self._held
+                or self._live_room(document_id) is not room
+            ):
                 return
             self._log.info("Evicting room %s after its work finished", document_id)
             await self._ydoc.ywebsocket_server.delete_room(room=room)

@@ -1,8 +1,4 @@
-import type {
-  IAcceptedRequest,
-  IExecuteCell,
-  IExecutionBackend
-} from './api';
+import type { IAcceptedRequest, IExecuteCell, IExecutionBackend } from './api';
 
 /**
  * One cell waiting to be sent to the server.

@@ -77,7 +77,9 @@ export class ServerCellExecutor implements INotebookCellExecutor {
     return this._serverInfo;
   }
 
-  async runCell(options: INotebookCellExecutor.IRunCellOptions): Promise<boolean> {
+  async runCell(
+    options: INotebookCellExecutor.IRunCellOptions
+  ): Promise<boolean> {
     const { cell, notebook } = options;
     const documentId = notebookDocumentId(notebook);
     const ydoc = notebookYDoc(notebook);

@@ -6,6 +6,8 @@ import { INotebookCellExecutor, runCell } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
 import { CollabExecClient } from './api';
+// The executor token must be provided while the application starts.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
 import { ServerCellExecutor } from './executor';
 
 const PLUGIN_ID = 'jupyterlab-collab-exec:plugin';

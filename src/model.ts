@@ -189,8 +189,7 @@ function isKernelState(value: unknown): value is KernelExecutionState {
 function parsePerson(value: unknown): IPerson {
   if (value && typeof value === 'object') {
     const record = value as Record<string, unknown>;
-    const username =
-      typeof record.username === 'string' ? record.username : '';
+    const username = typeof record.username === 'string' ? record.username : '';
     const displayName =
       typeof record.display_name === 'string' ? record.display_name : '';
     return { username, display_name: displayName || username };

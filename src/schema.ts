@@ -42,11 +42,7 @@ export const FINAL_STATUSES: ReadonlySet<RequestStatus> = new Set([
 ]);
 
 export type KernelExecutionState =
-  | 'idle'
-  | 'busy'
-  | 'starting'
-  | 'restarting'
-  | 'dead';
+  'idle' | 'busy' | 'starting' | 'restarting' | 'dead';
 
 export const KERNEL_EXECUTION_STATES: ReadonlyArray<KernelExecutionState> = [
   'idle',

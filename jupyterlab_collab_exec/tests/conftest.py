@@ -93,7 +93,7 @@ class RoomClient:
         self._changed = asyncio.Event()
         self.status_history: dict[str, list[str]] = {}
         self.update_count = 0
-        self._replica = Doc()
+        self._replica: Doc[Any] = Doc()
         self.notebook.ydoc.observe(self._on_transaction)
 
     def _on_transaction(self, event: Any) -> None:
@@ -133,11 +133,11 @@ class RoomClient:
                 continue
 
 
-def _requests_of(ydoc: Doc) -> dict[str, dict[str, Any]]:
+def _requests_of(ydoc: Doc[Any]) -> dict[str, dict[str, Any]]:
     requests = ydoc.get("collab_exec", type=Map).get("requests")
     if not isinstance(requests, Map):
         return {}
-    return {key: value.to_py() for key, value in requests.items() if isinstance(value, Map)}
+    return {key: value.to_py() or {} for key, value in requests.items() if isinstance(value, Map)}
 
 
 @pytest.fixture
@@ -182,9 +182,7 @@ def document_id_for(jp_fetch: Any) -> Callable[[str], Awaitable[tuple[str, str]]
 
 
 @pytest.fixture
-def join_room(
-    jp_http_port: int, jp_base_url: str, jp_serverapp: Any
-) -> Callable[[str, str], Any]:
+def join_room(jp_http_port: int, jp_base_url: str, jp_serverapp: Any) -> Callable[[str, str], Any]:
     """Join a room with a pycrdt client: `async with join_room(room_id, session_id) as client`."""
 
     @asynccontextmanager
@@ -197,7 +195,7 @@ def join_room(
         )
         client = RoomClient()
         async with (
-            aconnect_ws(url) as websocket,
+            aconnect_ws(url) as websocket,  # type: ignore[var-annotated]
             Provider(client.notebook.ydoc, HttpxWebsocket(websocket, room_id)) as provider,
         ):
             await asyncio.wait_for(provider.synced.wait(), DEFAULT_TIMEOUT)
@@ -225,8 +223,8 @@ def post_json(jp_fetch: Any) -> Callable[..., Awaitable[tuple[int, dict[str, Any
         try:
             response = await jp_fetch(*parts, method="POST", body=payload)
         except HTTPClientError as error:
-            assert error.response is not None
-            return error.code, json.loads(error.response.body or b"{}")
+            body = error.response.body if error.response is not None else b""
+            return error.code, json.loads(body or b"{}")
         return response.code, json.loads(response.body or b"{}")
 
     return post

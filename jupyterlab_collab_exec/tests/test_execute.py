@@ -12,7 +12,8 @@ from jupyter_server.auth import Authorizer
 async def test_info(jp_fetch: Any) -> None:
     response = await jp_fetch("api", "collab-exec")
     info = json.loads(response.body)
-    assert isinstance(info["version"], str) and info["version"]
+    assert isinstance(info["version"], str)
+    assert info["version"]
     assert "execute" in info["features"]
 
 
@@ -170,16 +171,21 @@ async def test_unknown_document_kernel_and_cell_get_404(
     kernel_id = await start_kernel()
 
     async def execute(**changes: Any) -> tuple[int, dict[str, Any]]:
-        body = {"document_id": document_id, "kernel_id": kernel_id, "cells": [{"cell_id": "cell-0"}]}
-        return await post_json("api", "collab-exec", "execute", body={**body, **changes})  # type: ignore[no-any-return]
+        body = {
+            "document_id": document_id,
+            "kernel_id": kernel_id,
+            "cells": [{"cell_id": "cell-0"}],
+        }
+        return await post_json("api", "collab-exec", "execute", body={**body, **changes})
 
-    for changes, fragment in [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"document_id": "json:notebook:no-such-file-id"}, "Unknown document"),
         ({"document_id": "text:file:abc"}, "Unknown document"),
         ({"document_id": "garbage"}, "Unknown document"),
         ({"kernel_id": "00000000-0000-0000-0000-000000000000"}, "Unknown kernel"),
         ({"cells": [{"cell_id": "no-such-cell"}]}, "Unknown cell"),
-    ]:
+    ]
+    for changes, fragment in cases:
         code, answer = await execute(**changes)
         assert code == 404, (changes, answer)
         assert fragment in answer["message"]
@@ -195,9 +201,7 @@ class DenyExecute(Authorizer):
         return not (action == "execute" and resource == "kernels")
 
 
-@pytest.mark.parametrize(
-    "extra_server_config", [{"ServerApp": {"authorizer_class": DenyExecute}}]
-)
+@pytest.mark.parametrize("extra_server_config", [{"ServerApp": {"authorizer_class": DenyExecute}}])
 async def test_execute_needs_kernels_execute(
     extra_server_config: Any, jp_fetch: Any, post_json: Any
 ) -> None:

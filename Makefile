@@ -1,0 +1,88 @@
+# jupyterlab-collab-exec: `make lab` starts the product, `make test` runs every test layer.
+# Both set up whatever is missing first; running them again skips what is already done.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+STAMPS := .make
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+CHROMIUM ?= /usr/bin/chromium
+LAB_PORT ?= 8888
+
+TS_SOURCES := $(shell find src style schema -type f 2>/dev/null) package.json tsconfig.json
+
+.PHONY: help setup lab test lint jest pytest ui-tests package-check clean
+
+help:
+	@echo "make lab     set up, build, and start JupyterLab with collaboration on examples/"
+	@echo "make test    set up, then run lint, jest, pytest, ui-tests and the packaging check"
+	@echo "make clean   remove what the build and the tests produced"
+
+$(STAMPS):
+	@mkdir -p $(STAMPS)
+
+$(STAMPS)/node-version: | $(STAMPS)
+	@command -v node >/dev/null || { echo "Node.js >= 20.19 is required, and 'node' was not found." >&2; exit 1; }
+	@node -e 'const [a, b] = process.versions.node.split(".").map(Number); \
+	  if (a < 20 || (a === 20 && b < 19)) { \
+	    console.error(`Node.js >= 20.19 is required (the Rspack bundler needs it); found ${process.versions.node}.`); \
+	    process.exit(1); }'
+	@touch $@
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+
+$(STAMPS)/python-deps: pyproject.toml | $(VENV)/bin/python $(STAMPS)
+	$(VENV)/bin/python -m pip install --quiet "jupyter-builder>=1.2.0,<2" "hatchling>=1.5.0" "hatch-nodejs-version>=0.3.2" "hatch-jupyter-builder>=0.5"
+	@touch $@
+
+$(STAMPS)/js-deps: package.json ui-tests/package.json yarn.lock $(STAMPS)/python-deps $(STAMPS)/node-version
+	jlpm install
+	@touch $@
+
+$(STAMPS)/build: $(TS_SOURCES) $(STAMPS)/js-deps
+	jlpm build
+	@touch $@
+
+$(STAMPS)/installed: $(STAMPS)/build pyproject.toml
+	$(VENV)/bin/python -m pip install --quiet -e ".[dev,test,lint]"
+	jupyter labextension develop --overwrite . >/dev/null
+	@touch $@
+
+$(CHROMIUM):
+	@if [ "$$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update && $$SUDO apt-get install -y chromium
+
+setup: $(STAMPS)/installed
+
+lab: setup
+	cd examples && jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) \
+	  --ServerApp.allow_root=True --ServerApp.open_browser=False demo.ipynb
+
+test: setup $(CHROMIUM)
+	./scripts/test-layers.sh
+
+lint: setup
+	./scripts/test-layers.sh lint
+
+jest: setup
+	./scripts/test-layers.sh jest
+
+pytest: setup
+	./scripts/test-layers.sh pytest
+
+ui-tests: setup $(CHROMIUM)
+	./scripts/test-layers.sh ui-tests
+
+package-check: setup
+	./scripts/test-layers.sh package
+
+clean:
+	rm -rf $(STAMPS) lib tsconfig.tsbuildinfo jupyterlab_collab_exec/labextension \
+	  jupyterlab_collab_exec/_version.py dist build coverage junit.xml \
+	  ui-tests/test-results ui-tests/playwright-report .venv-package-check
