@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jupyter_ydoc import YNotebook
+from pycrdt import Map
 
 from . import cells, lifecycle
 from .errors import InvalidRequest, NotFound
@@ -33,6 +34,29 @@ class CellSpec:
 class ExecutionSettings:
     flush_interval: float = 0.05
     retained_requests: int = 200
+
+
+@dataclass(frozen=True)
+class _ResolvedCell:
+    cell_id: str
+    ycell: Map[Any]
+    code: str
+
+
+def resolve_cells(
+    notebook: YNotebook, document_id: str, specs: Sequence[CellSpec]
+) -> list[_ResolvedCell]:
+    """Find every cell of a batch and the code to run, or raise before anything changes."""
+    resolved = []
+    for spec in specs:
+        ycell = cells.find_cell(notebook.ycells, spec.cell_id)
+        if ycell is None:
+            raise NotFound(f"Unknown cell {spec.cell_id!r} in document {document_id!r}.")
+        if not cells.is_code_cell(ycell):
+            raise InvalidRequest(f"Cell {spec.cell_id!r} is not a code cell.")
+        code = spec.source if spec.source is not None else cells.cell_source(ycell)
+        resolved.append(_ResolvedCell(cell_id=spec.cell_id, ycell=ycell, code=code))
+    return resolved
 
 
 class CellOutputWriter:
@@ -118,37 +142,33 @@ class ExecutionService:
             raise InvalidRequest("'cells' must list at least one cell.")
         if not self.has_kernel(kernel_id):
             raise NotFound(f"Unknown kernel {kernel_id!r}.")
-        notebook = await self._rooms.open(document_id)
-        resolved: list[tuple[CellSpec, str]] = []
-        for spec in specs:
-            ycell = cells.find_cell(notebook.ycells, spec.cell_id)
-            if ycell is None:
-                raise NotFound(f"Unknown cell {spec.cell_id!r} in document {document_id!r}.")
-            if not cells.is_code_cell(ycell):
-                raise InvalidRequest(f"Cell {spec.cell_id!r} is not a code cell.")
-            code = spec.source if spec.source is not None else cells.cell_source(ycell)
-            resolved.append((spec, code))
+        # One lease per request, each released when its request ends.
+        notebook = await self._rooms.acquire(document_id, count=len(specs))
+        try:
+            resolved = resolve_cells(notebook, document_id, specs)
+        except Exception:
+            await self._rooms.release(document_id, count=len(specs))
+            raise
 
+        # From here on nothing awaits, so the cells cannot change before they are queued.
         batch_id = lifecycle.new_request_id()
         accepted = [
             QueuedRequest(
                 request_id=lifecycle.new_request_id(),
                 document_id=document_id,
                 kernel_id=kernel_id,
-                cell_id=spec.cell_id,
-                code=code,
+                cell_id=cell.cell_id,
+                code=cell.code,
                 batch_id=batch_id,
                 record_timing=record_timing,
                 submitted_by=submitted_by,
             )
-            for spec, code in resolved
+            for cell in resolved
         ]
-        for _ in accepted:
-            await self._rooms.acquire(document_id)
         submitted_at = lifecycle.now_ms()
         ydoc = notebook.ydoc
         with ydoc.transaction(origin=ORIGIN):
-            for request in accepted:
+            for request, cell in zip(accepted, resolved, strict=True):
                 lifecycle.add_queued_request(
                     ydoc,
                     request_id=request.request_id,
@@ -157,9 +177,7 @@ class ExecutionService:
                     submitted_by=submitted_by,
                     submitted_at=submitted_at,
                 )
-                ycell = cells.find_cell(notebook.ycells, request.cell_id)
-                assert ycell is not None
-                cells.clear_execution(ycell, running=True)
+                cells.clear_execution(cell.ycell, running=True)
                 key = (document_id, request.cell_id)
                 self._cell_owner[key] = request.request_id
                 self._active_per_cell[key] += 1

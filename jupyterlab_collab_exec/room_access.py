@@ -95,8 +95,8 @@ class RoomAccess:
         await asyncio.wait_for(room.ready_event.wait(), ROOM_READY_TIMEOUT)
         return document
 
-    async def acquire(self, document_id: str) -> YNotebook:
-        """Open the notebook and keep its room alive until a matching `release`."""
+    async def acquire(self, document_id: str, count: int = 1) -> YNotebook:
+        """Open the notebook and keep its room alive until `count` matching releases."""
         async with self._lock(document_id):
             notebook = await self.open(document_id)
             room = self._live_room(document_id)
@@ -104,7 +104,7 @@ class RoomAccess:
             if held is None or held.room is not room:
                 held = _Held(room=room, notebook=notebook, channel=_LeaseChannel(document_id))
                 self._held[document_id] = held
-            held.count += 1
+            held.count += count
             if held.channel not in room.clients:
                 room.clients.add(held.channel)
             cleaner = room.cleaner
@@ -112,12 +112,12 @@ class RoomAccess:
                 cleaner.cancel()
             return notebook
 
-    async def release(self, document_id: str) -> None:
+    async def release(self, document_id: str, count: int = 1) -> None:
         async with self._lock(document_id):
             held = self._held.get(document_id)
             if held is None:
                 return
-            held.count -= 1
+            held.count -= count
             if held.count > 0:
                 return
             del self._held[document_id]
