@@ -27,10 +27,7 @@ $(STAMPS):
 
 $(STAMPS)/node-version: | $(STAMPS)
 	@command -v node >/dev/null || { echo "Node.js >= 20.19 is required, and 'node' was not found." >&2; exit 1; }
-	@node -e 'const [a, b] = process.versions.node.split(".").map(Number); \
-	  if (a < 20 || (a === 20 && b < 19)) { \
-	    console.error(`Node.js >= 20.19 is required (the Rspack bundler needs it); found ${process.versions.node}.`); \
-	    process.exit(1); }'
+	@node scripts/check-node.cjs
 	@touch $@
 
 $(VENV)/bin/python:
