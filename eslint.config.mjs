@@ -65,6 +65,13 @@ export default defineConfig([
     }
   },
   {
+    files: ['scripts/**/*.cjs'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { ...globals.node }
+    }
+  },
+  {
     files: ['ui-tests/**/*.ts'],
     languageOptions: {
       globals: {
