@@ -69,7 +69,7 @@ export class CollabExecClient implements IExecutionBackend {
     if (!response.ok) {
       return null;
     }
-    const data = (await response.json()) as Partial<IServerInfo>;
+    const data = (await readJson(response)) as Partial<IServerInfo>;
     if (typeof data.version !== 'string' || !Array.isArray(data.features)) {
       return null;
     }

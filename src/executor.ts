@@ -64,10 +64,16 @@ export class ServerCellExecutor implements INotebookCellExecutor {
     this._fallback = options.fallback;
     this._isEnabled = options.isEnabled;
     this._batcher = new ExecutionBatcher(options.backend, options.schedule);
-    this._serverInfo = options.backend.info().then(info => {
-      this._info = info;
-      return info;
-    });
+    this._serverInfo = options.backend
+      .info()
+      .catch(reason => {
+        console.warn('jupyterlab-collab-exec: no server info', reason);
+        return null;
+      })
+      .then(info => {
+        this._info = info;
+        return info;
+      });
   }
 
   /**
@@ -85,6 +91,9 @@ export class ServerCellExecutor implements INotebookCellExecutor {
     const ydoc = notebookYDoc(notebook);
     if (cell.model.type === 'code' && this._info === undefined) {
       await this._serverInfo;
+      if (cell.isDisposed) {
+        return false;
+      }
     }
     const route = chooseRoute({
       cellType: cell.model.type,
@@ -134,6 +143,9 @@ export class ServerCellExecutor implements INotebookCellExecutor {
     try {
       requestId = (await accepted).request_id;
     } catch (error) {
+      if (cell.isDisposed) {
+        return false;
+      }
       const trans = (options.translator ?? nullTranslator).load(
         'jupyterlab-collab-exec'
       );
@@ -143,6 +155,9 @@ export class ServerCellExecutor implements INotebookCellExecutor {
         { autoClose: 5000 }
       );
       options.onCellExecuted({ cell, success: false });
+      return false;
+    }
+    if (cell.isDisposed) {
       return false;
     }
     // Running a cell trusts its outputs, as in JupyterLab.

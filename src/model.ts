@@ -145,6 +145,7 @@ export class CollabExecModel implements IDisposable {
     return new Promise<RequestStatus | null>(resolve => {
       const waiter: Private.IWaiter = {
         requestId,
+        seen: this._hasRequest(requestId),
         resolve: status => {
           this._waiters.delete(waiter);
           signal?.removeEventListener('abort', onAbort);
@@ -162,10 +163,20 @@ export class CollabExecModel implements IDisposable {
       const entry = this.request(waiter.requestId);
       if (entry && FINAL_STATUSES.has(entry.status)) {
         waiter.resolve(entry.status);
+      } else if (this._hasRequest(waiter.requestId)) {
+        waiter.seen = true;
+      } else if (waiter.seen) {
+        // Pruned or removed before this client saw how it ended.
+        waiter.resolve(null);
       }
     }
     this._changed.emit();
   };
+
+  private _hasRequest(requestId: string): boolean {
+    const requests = this._root.get(REQUESTS);
+    return requests instanceof Y.Map && requests.has(requestId);
+  }
 
   private _onDestroy = (): void => {
     this.dispose();
@@ -251,6 +262,7 @@ export function parseRequest(
 namespace Private {
   export interface IWaiter {
     requestId: string;
+    seen: boolean;
     resolve: (status: RequestStatus | null) => void;
   }
 

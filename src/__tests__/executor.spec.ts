@@ -280,12 +280,24 @@ function drain(): Promise<void> {
   return new Promise(resolve => setTimeout(resolve, 0));
 }
 
-function track<T>(promise: Promise<T>): { settled: boolean; value?: T } {
-  const state: { settled: boolean; value?: T } = { settled: false };
-  void promise.then(value => {
-    state.settled = true;
-    state.value = value;
-  });
+function track<T>(promise: Promise<T>): {
+  settled: boolean;
+  value?: T;
+  error?: unknown;
+} {
+  const state: { settled: boolean; value?: T; error?: unknown } = {
+    settled: false
+  };
+  promise.then(
+    value => {
+      state.settled = true;
+      state.value = value;
+    },
+    error => {
+      state.settled = true;
+      state.error = error;
+    }
+  );
   return state;
 }
 
@@ -663,6 +675,32 @@ describe('ServerCellExecutor.runCell', () => {
       // A late final status changes nothing.
       server.setStatus(server.requestIds[0], 'ok');
       await drain();
+      expect(executed).toEqual([]);
+    });
+
+    // A cell disposed while the server info is pending has a null model.
+    it('resolves false when the cell is disposed while the server info is pending', async () => {
+      const cell = codeCell(0);
+      const { options, executed } = runOptions(cell, notebook);
+      // A new executor: its server info has not arrived yet.
+      const result = executor().runCell(options);
+      cell.dispose();
+      await expect(result).resolves.toBe(false);
+      expect(executed).toEqual([]);
+    });
+
+    // A cell disposed before the POST is answered must not wait for the doc.
+    it('resolves false when the cell is disposed before the POST is answered', async () => {
+      const exec = executor();
+      await exec.serverInfo;
+      const cell = codeCell(0);
+      const { options, executed } = runOptions(cell, notebook);
+      const result = track(exec.runCell(options));
+      // Disposed in the same tick, before the batch is even posted.
+      cell.dispose();
+      await server.whenBodies(1);
+      await drain();
+      expect(result).toEqual({ settled: true, value: false });
       expect(executed).toEqual([]);
     });
 

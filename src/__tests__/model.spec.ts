@@ -462,6 +462,23 @@ describe('CollabExecModel', () => {
       await expect(finished).resolves.toBe('ok');
     });
 
+    it('resolves null when the request is pruned before it is seen to finish', async () => {
+      writeRequest(doc, 'r1', wellFormed());
+      const finished = model.whenFinished('r1');
+      requestsMap(doc).delete('r1');
+      await expect(finished).resolves.toBeNull();
+    });
+
+    it('keeps waiting for a request that has not arrived yet', async () => {
+      const finished = model.whenFinished('r9');
+      const state = track(finished);
+      writeRequest(doc, 'r1', wellFormed());
+      await drain();
+      expect(state.settled).toBe(false);
+      writeRequest(doc, 'r9', wellFormed({ status: 'ok' }));
+      await expect(finished).resolves.toBe('ok');
+    });
+
     it('resolves every waiter of the same request', async () => {
       writeRequest(doc, 'r1', wellFormed());
       const first = model.whenFinished('r1');
