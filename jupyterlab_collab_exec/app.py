@@ -7,6 +7,7 @@ from typing import Any
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Float, Int, validate
 
+from .events import EventForwarder
 from .executor import ExecutionService, ExecutionSettings
 from .handlers import route_handlers
 from .room_access import RoomAccess
@@ -33,6 +34,20 @@ class CollabExecApp(ExtensionApp):
         help="""How many finished requests `collab_exec.requests` keeps. The latest request of
         each cell is always kept.""",
     )
+
+    max_output_bytes = Int(
+        20 * 1024 * 1024,
+        config=True,
+        help="""The most output one cell may hold, in bytes of text and JSON. Past it, the cell
+        shows a notice that further output was dropped; a clear_output starts afresh.""",
+    )
+
+    @validate("max_output_bytes")
+    def _valid_max_output_bytes(self, proposal: Any) -> int:
+        value = int(proposal["value"])
+        if value < 1024:
+            raise ValueError("max_output_bytes must be >= 1024")
+        return value
 
     @validate("flush_interval")
     def _valid_flush_interval(self, proposal: Any) -> float:
@@ -63,10 +78,12 @@ class CollabExecApp(ExtensionApp):
             ExecutionSettings(
                 flush_interval=self.flush_interval,
                 retained_requests=self.retained_requests,
+                max_output_bytes=self.max_output_bytes,
             ),
             self.log,
         )
         self.settings["collab_exec_service"] = self.service
+        EventForwarder(self.service, self.rooms, self.log).subscribe(self.serverapp.event_logger)
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(route_handlers())

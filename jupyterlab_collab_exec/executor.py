@@ -6,8 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,10 +17,11 @@ from . import cells, lifecycle
 from .errors import InvalidRequest, NotFound
 from .kernel_conversation import ExecutionOutcome, KernelConversation, KernelGone
 from .lifecycle import KernelQueue, Person, QueuedRequest
-from .outputs import OutputReducer
+from .outputs import DISPLAY_MESSAGE_TYPES, OutputReducer, display_id_of, output_from_message
 from .room_access import RoomAccess
 
 ORIGIN = "collab_exec"
+CellKey = tuple[str, str]
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,7 @@ class CellSpec:
 class ExecutionSettings:
     flush_interval: float = 0.05
     retained_requests: int = 200
+    max_output_bytes: int | None = 20 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -60,27 +61,37 @@ def resolve_cells(
 
 
 class CellOutputWriter:
-    """Feeds one execution's messages to a reducer and flushes it into the cell, at most
-    once per flush interval."""
+    """The outputs of one request's cell: feeds messages to a reducer and flushes it into
+    the cell, at most once per flush interval.
+
+    It outlives its request while its cell shows a display that later executions may
+    update, as JupyterLab keeps an output area's future until the cell runs again.
+    """
 
     def __init__(
         self,
         notebook: YNotebook,
         cell_id: str,
-        interval: float,
-        may_write: Callable[[], bool],
+        request_id: str,
+        settings: ExecutionSettings,
+        may_write: Callable[[CellOutputWriter], bool],
     ) -> None:
+        self.request_id = request_id
         self._notebook = notebook
         self._cell_id = cell_id
-        self._interval = interval
+        self._interval = settings.flush_interval
         self._may_write = may_write
-        self._reducer = OutputReducer()
+        self._reducer = OutputReducer(settings.max_output_bytes)
         self._timer: asyncio.TimerHandle | None = None
         self._last_flush = 0.0
         self.flush_count = 0
 
-    def on_message(self, msg_type: str, content: dict[str, Any], msg: dict[str, Any]) -> None:
+    def on_message(self, msg_type: str, content: dict[str, Any]) -> None:
         if self._reducer.add_message(msg_type, content):
+            self._schedule()
+
+    def update_display(self, display_id: str, output: dict[str, Any]) -> None:
+        if self._reducer.update_display(display_id, output):
             self._schedule()
 
     def _schedule(self) -> None:
@@ -93,7 +104,7 @@ class CellOutputWriter:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if not self._reducer.has_pending or not self._may_write():
+        if not self._reducer.has_pending or not self._may_write(self):
             return
         ycell = cells.find_cell(self._notebook.ycells, self._cell_id)
         if ycell is None:
@@ -102,6 +113,51 @@ class CellOutputWriter:
             self._reducer.flush(cells.cell_outputs(ycell))
         self._last_flush = time.monotonic()
         self.flush_count += 1
+
+    def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+
+class DisplayRouter:
+    """Routes messages with a display id between the executions of one kernel.
+
+    JupyterLab's kernel connection delivers a message with a display id, as an update, to
+    every earlier execution that showed that id and is still alive; an update goes
+    nowhere else, and a new display is also shown by its own execution.
+    """
+
+    def __init__(self) -> None:
+        self._shown_by: dict[str, list[CellOutputWriter]] = {}
+
+    def route(self, writer: CellOutputWriter, msg_type: str, content: dict[str, Any]) -> bool:
+        """Deliver display updates; returns True when the message needs nothing more."""
+        display_id = display_id_of(content) if msg_type in DISPLAY_MESSAGE_TYPES else None
+        if display_id is None:
+            return False
+        update = output_from_message("update_display_data", content)
+        for earlier in list(self._shown_by.get(display_id, [])):
+            earlier.update_display(display_id, update)
+        if msg_type == "update_display_data":
+            return True
+        shown_by = self._shown_by.setdefault(display_id, [])
+        if writer not in shown_by:
+            shown_by.append(writer)
+        return False
+
+    def forget(self, writer: CellOutputWriter) -> None:
+        for display_id, writers in list(self._shown_by.items()):
+            if writer in writers:
+                writers.remove(writer)
+                if not writers:
+                    del self._shown_by[display_id]
+
+    def holds(self, writer: CellOutputWriter) -> bool:
+        return any(writer in writers for writers in self._shown_by.values())
+
+    def clear(self) -> None:
+        self._shown_by.clear()
 
 
 class ExecutionService:
@@ -120,13 +176,26 @@ class ExecutionService:
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._conversations: dict[str, KernelConversation] = {}
         self._conversation_locks: dict[str, asyncio.Lock] = {}
+        self._active: dict[str, QueuedRequest] = {}
+        self._running: dict[str, QueuedRequest] = {}
+        self._interrupted: set[str] = set()
+        self._routers: dict[str, DisplayRouter] = {}
         # The latest accepted request of a cell owns its outputs, as in JupyterLab, where
-        # scheduling a cell again replaces the output area's future.
-        self._cell_owner: dict[tuple[str, str], str] = {}
-        self._active_per_cell: Counter[tuple[str, str]] = Counter()
+        # scheduling a cell again replaces its output area's future.
+        self._writers: dict[CellKey, CellOutputWriter] = {}
+        self._kernel_of_document: dict[str, str] = {}
+        self._watched_kernels: set[str] = set()
+        self._background: set[asyncio.Future[Any]] = set()
+        self._closing = False
 
     def has_kernel(self, kernel_id: str) -> bool:
         return kernel_id in self._kernel_manager
+
+    @property
+    def active_request_ids(self) -> set[str]:
+        return set(self._active)
+
+    # Accepting and cancelling
 
     async def submit(
         self,
@@ -146,6 +215,8 @@ class ExecutionService:
         notebook = await self._rooms.acquire(document_id, count=len(specs))
         try:
             resolved = resolve_cells(notebook, document_id, specs)
+            if self._closing:
+                raise KernelGone("The server is shutting down.")
         except Exception:
             await self._rooms.release(document_id, count=len(specs))
             raise
@@ -167,6 +238,7 @@ class ExecutionService:
         ]
         submitted_at = lifecycle.now_ms()
         ydoc = notebook.ydoc
+        self._kernel_of_document[document_id] = kernel_id
         with ydoc.transaction(origin=ORIGIN):
             for request, cell in zip(accepted, resolved, strict=True):
                 lifecycle.add_queued_request(
@@ -178,27 +250,65 @@ class ExecutionService:
                     submitted_at=submitted_at,
                 )
                 cells.clear_execution(cell.ycell, running=True)
-                key = (document_id, request.cell_id)
-                self._cell_owner[key] = request.request_id
-                self._active_per_cell[key] += 1
+                self._take_cell(notebook, request)
+                self._active[request.request_id] = request
+            self._mirror_kernel_state(ydoc, kernel_id)
         self._queues.setdefault(kernel_id, KernelQueue()).extend(accepted)
         worker = self._workers.get(kernel_id)
         if worker is None or worker.done():
             self._workers[kernel_id] = asyncio.create_task(self._drain(kernel_id))
         return accepted
 
+    def _take_cell(self, notebook: YNotebook, request: QueuedRequest) -> None:
+        key = (request.document_id, request.cell_id)
+        previous = self._writers.get(key)
+        if previous is not None:
+            self._router(request.kernel_id).forget(previous)
+            previous.close()
+        self._writers[key] = CellOutputWriter(
+            notebook,
+            request.cell_id,
+            request.request_id,
+            self._settings,
+            lambda writer: self._writers.get(key) is writer,
+        )
+
+    async def cancel(self, document_id: str, request_ids: set[str] | None) -> list[str]:
+        """Cancel queued requests of a document; running ones are left alone."""
+        await self._rooms.open(document_id)
+
+        def matches(request: QueuedRequest) -> bool:
+            return request.document_id == document_id and (
+                request_ids is None or request.request_id in request_ids
+            )
+
+        cancelled: list[QueuedRequest] = []
+        for queue in self._queues.values():
+            cancelled.extend(queue.remove_matching(matches))
+        for request in cancelled:
+            await self._finish(request, "cancelled", None)
+        return [request.request_id for request in cancelled]
+
+    # Running
+
     async def _drain(self, kernel_id: str) -> None:
         queue = self._queues[kernel_id]
         while (request := queue.pop()) is not None:
+            self._running[kernel_id] = request
             try:
                 status = await self._run(request)
             except Exception:
                 self._log.exception("Running request %s failed", request.request_id)
                 status = "error"
                 await self._finish(request, "error", None)
+            finally:
+                self._running.pop(kernel_id, None)
             if status == "error":
                 for skipped in queue.remove_batch(request.batch_id):
                     await self._finish(skipped, "cancelled", None)
+
+    def _router(self, kernel_id: str) -> DisplayRouter:
+        return self._routers.setdefault(kernel_id, DisplayRouter())
 
     async def _conversation(self, kernel_id: str) -> KernelConversation:
         lock = self._conversation_locks.setdefault(kernel_id, asyncio.Lock())
@@ -208,15 +318,49 @@ class ExecutionService:
                 return conversation
             if conversation is not None:
                 await conversation.stop()
+            if not self.has_kernel(kernel_id):
+                raise KernelGone("The kernel no longer exists.")
             kernel = self._kernel_manager.get_kernel(kernel_id)
-            conversation = KernelConversation(kernel_id, kernel.client(), self._log)
-            await conversation.start()
+            conversation = KernelConversation(
+                kernel_id,
+                kernel.client(),
+                self._log,
+                on_status=lambda state: self._on_kernel_status(kernel_id, state),
+            )
             self._conversations[kernel_id] = conversation
+            try:
+                await conversation.start()
+            except Exception:
+                self._conversations.pop(kernel_id, None)
+                await conversation.stop()
+                raise
+            if kernel_id not in self._watched_kernels:
+                self._watched_kernels.add(kernel_id)
+                kernel.add_restart_callback(
+                    lambda: self._on_restarter(kernel_id, "restarting"), "restart"
+                )
+                kernel.add_restart_callback(lambda: self._on_restarter(kernel_id, "dead"), "dead")
+            self._set_kernel_state(kernel_id, getattr(kernel, "execution_state", None) or "idle")
             return conversation
 
-    def _owns_cell(self, request: QueuedRequest) -> bool:
-        key = (request.document_id, request.cell_id)
-        return self._cell_owner.get(key) == request.request_id
+    def _on_restarter(self, kernel_id: str, state: str) -> None:
+        """The kernel died: jupyter_client restarts it, or gives up."""
+        self.spawn(self.on_kernel_lost(kernel_id, state))
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run work in the background, keeping a reference until it is done."""
+        task = asyncio.ensure_future(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def reconnect(self, kernel_id: str) -> None:
+        """Talk to a restarted kernel again, so that its state shows in the doc."""
+        if not self.has_kernel(kernel_id) or self._closing:
+            return
+        try:
+            await self._conversation(kernel_id)
+        except Exception as error:
+            self._log.warning("Could not reconnect to kernel %s: %s", kernel_id, error)
 
     async def _run(self, request: QueuedRequest) -> str:
         notebook = await self._rooms.open(request.document_id)
@@ -225,28 +369,37 @@ class ExecutionService:
             # JupyterLab does not send blank cells to the kernel.
             await self._finish(request, "ok", None)
             return "ok"
-        with ydoc.transaction(origin=ORIGIN):
-            lifecycle.update_request(
-                ydoc, request.request_id, status="running", started_at=lifecycle.now_ms()
-            )
-        writer = CellOutputWriter(
-            notebook,
-            request.cell_id,
-            self._settings.flush_interval,
-            lambda: self._owns_cell(request),
-        )
+        writer = self._writers.get((request.document_id, request.cell_id))
+        router = self._router(request.kernel_id)
+
+        def on_message(msg_type: str, content: dict[str, Any], msg: dict[str, Any]) -> None:
+            if writer is None or writer.request_id != request.request_id:
+                return
+            if not router.route(writer, msg_type, content):
+                writer.on_message(msg_type, content)
+
         try:
-            if not self.has_kernel(request.kernel_id):
-                raise KernelGone("The kernel no longer exists.")
             conversation = await self._conversation(request.kernel_id)
-            outcome = await conversation.execute(request.code, writer.on_message)
-        except KernelGone as gone:
+            if request.request_id not in self._active:
+                return "cancelled"
+            # Running means the kernel has the request.
+            with ydoc.transaction(origin=ORIGIN):
+                lifecycle.update_request(
+                    ydoc, request.request_id, status="running", started_at=lifecycle.now_ms()
+                )
+            outcome = await conversation.execute(request.code, on_message)
+        except (KernelGone, TimeoutError, RuntimeError) as gone:
             self._log.warning("Request %s: %s", request.request_id, gone)
-            writer.flush()
+            if writer is not None:
+                writer.flush()
             await self._finish(request, "interrupted", None)
             return "interrupted"
-        writer.flush()
-        status = "ok" if outcome.status == "ok" else "error"
+        if writer is not None:
+            writer.flush()
+        if request.request_id in self._interrupted:
+            status = "interrupted"
+        else:
+            status = "ok" if outcome.status == "ok" else "error"
         await self._finish(request, status, outcome)
         return status
 
@@ -254,12 +407,16 @@ class ExecutionService:
         self, request: QueuedRequest, status: str, outcome: ExecutionOutcome | None
     ) -> None:
         """Record a final status, settle the cell, and release the room."""
+        if self._active.pop(request.request_id, None) is None:
+            return
+        self._interrupted.discard(request.request_id)
         key = (request.document_id, request.cell_id)
-        try:
-            notebook = await self._rooms.open(request.document_id)
-        except Exception:
-            self._log.exception("Document of request %s is gone", request.request_id)
-            notebook = None
+        writer = self._writers.get(key)
+        owns_cell = writer is not None and writer.request_id == request.request_id
+        cell_still_active = any(
+            (other.document_id, other.cell_id) == key for other in self._active.values()
+        )
+        notebook = self._rooms.live_notebook(request.document_id)
         if notebook is not None:
             ydoc = notebook.ydoc
             with ydoc.transaction(origin=ORIGIN):
@@ -270,21 +427,86 @@ class ExecutionService:
                 lifecycle.update_request(ydoc, request.request_id, **fields)
                 ycell = cells.find_cell(notebook.ycells, request.cell_id)
                 if ycell is not None:
-                    if outcome is not None and self._owns_cell(request):
+                    if outcome is not None and owns_cell:
                         cells.set_execution_count(ycell, count)
                         if request.record_timing:
                             cells.set_execution_metadata(ycell, outcome.timing)
-                    if self._active_per_cell[key] <= 1:
+                    if not cell_still_active:
                         cells.set_execution_state(ycell, "idle")
                 lifecycle.prune_finished(ydoc, self._settings.retained_requests)
-        self._active_per_cell[key] -= 1
-        if self._active_per_cell[key] <= 0:
-            del self._active_per_cell[key]
-            if self._cell_owner.get(key) == request.request_id:
-                del self._cell_owner[key]
+        if owns_cell and writer is not None and not self._router_holds(request.kernel_id, writer):
+            # Nothing can update this cell's outputs any more: let the writer go.
+            writer.close()
+            del self._writers[key]
         await self._rooms.release(request.document_id)
 
+    def _router_holds(self, kernel_id: str, writer: CellOutputWriter) -> bool:
+        router = self._routers.get(kernel_id)
+        return router is not None and router.holds(writer)
+
+    # Kernel events
+
+    def _on_kernel_status(self, kernel_id: str, state: str) -> None:
+        if state in ("idle", "busy", "starting"):
+            self._set_kernel_state(kernel_id, state)
+
+    def _set_kernel_state(self, kernel_id: str, state: str) -> None:
+        for document_id, document_kernel in self._kernel_of_document.items():
+            if document_kernel != kernel_id:
+                continue
+            notebook = self._rooms.live_notebook(document_id)
+            if notebook is not None:
+                with notebook.ydoc.transaction(origin=ORIGIN):
+                    lifecycle.set_kernel_state(notebook.ydoc, kernel_id, state)
+
+    def _mirror_kernel_state(self, ydoc: Any, kernel_id: str) -> None:
+        kernel = self._kernel_manager.get_kernel(kernel_id)
+        state = getattr(kernel, "execution_state", None) or "idle"
+        if state in ("idle", "busy", "starting", "restarting", "dead"):
+            lifecycle.set_kernel_state(ydoc, kernel_id, state)
+
+    async def on_kernel_interrupted(self, kernel_id: str) -> None:
+        """The running request fails as the kernel reports it; the queue is cancelled."""
+        running = self._running.get(kernel_id)
+        if running is not None:
+            self._interrupted.add(running.request_id)
+        await self._cancel_queue(kernel_id)
+
+    async def on_kernel_lost(self, kernel_id: str, state: str) -> None:
+        """A restart, a death or a shutdown: nothing queued or running will finish."""
+        await self._cancel_queue(kernel_id)
+        conversation = self._conversations.pop(kernel_id, None)
+        if conversation is not None:
+            conversation.abandon_all(f"The kernel is {state}.")
+            await conversation.stop()
+        router = self._routers.pop(kernel_id, None)
+        if router is not None:
+            router.clear()
+        self._set_kernel_state(kernel_id, state)
+
+    async def _cancel_queue(self, kernel_id: str) -> None:
+        queue = self._queues.get(kernel_id)
+        if queue is None:
+            return
+        for request in queue.remove_all():
+            await self._finish(request, "cancelled", None)
+
+    # Rooms and shutdown
+
+    def reconcile(self, notebook: YNotebook) -> list[str]:
+        """Settle the stale entries of a room that was just loaded."""
+        with notebook.ydoc.transaction(origin=ORIGIN):
+            return lifecycle.reconcile(
+                notebook.ydoc, notebook.ycells, self.active_request_ids, lifecycle.now_ms()
+            )
+
     async def close(self) -> None:
+        """At server shutdown: what is in flight is interrupted, what is queued cancelled."""
+        self._closing = True
+        for kernel_id in list(self._queues):
+            await self._cancel_queue(kernel_id)
+        for request in list(self._active.values()):
+            await self._finish(request, "interrupted", None)
         for worker in self._workers.values():
             worker.cancel()
         for conversation in self._conversations.values():

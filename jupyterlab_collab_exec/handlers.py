@@ -16,7 +16,7 @@ from .errors import Conflict, DocumentNotFound, InvalidRequest, NotFound
 from .executor import CellSpec, ExecutionService
 from .lifecycle import Person
 
-FEATURES = ["execute"]
+FEATURES = ["execute", "cancel", "status"]
 
 HandlerMethod = TypeVar("HandlerMethod", bound=Callable[..., Awaitable[None]])
 
@@ -126,8 +126,28 @@ class ExecuteHandler(CollabExecHandler):
         )
 
 
+class CancelHandler(CollabExecHandler):
+    @web.authenticated
+    @authorized(action="execute")
+    @answer_errors
+    async def post(self) -> None:
+        body = self.json_body()
+        document_id = required_string(body, "document_id")
+        request_ids = body.get("request_ids")
+        if request_ids is not None and (
+            not isinstance(request_ids, list)
+            or not all(isinstance(request_id, str) for request_id in request_ids)
+        ):
+            raise InvalidRequest("'request_ids' must be a list of strings.")
+        cancelled = await self.service.cancel(
+            document_id, set(request_ids) if request_ids is not None else None
+        )
+        self.finish(json.dumps({"cancelled": cancelled}))
+
+
 def route_handlers() -> list[tuple[str, type[CollabExecHandler]]]:
     return [
         (r"/api/collab-exec/?", InfoHandler),
         (r"/api/collab-exec/execute/?", ExecuteHandler),
+        (r"/api/collab-exec/cancel/?", CancelHandler),
     ]

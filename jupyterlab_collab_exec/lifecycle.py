@@ -53,6 +53,22 @@ def requests_map(ydoc: Doc[Any]) -> Map[Any]:
     return _child_map(collab_exec_root(ydoc), schema.REQUESTS)
 
 
+def kernel_map(ydoc: Doc[Any]) -> Map[Any]:
+    return _child_map(collab_exec_root(ydoc), schema.KERNEL)
+
+
+def inputs_map(ydoc: Doc[Any]) -> Map[Any]:
+    return _child_map(collab_exec_root(ydoc), schema.INPUTS)
+
+
+def set_kernel_state(ydoc: Doc[Any], kernel_id: str, execution_state: str) -> None:
+    kernel = kernel_map(ydoc)
+    if kernel.get(schema.KERNEL_ID) != kernel_id:
+        kernel[schema.KERNEL_ID] = kernel_id
+    if kernel.get(schema.EXECUTION_STATE) != execution_state:
+        kernel[schema.EXECUTION_STATE] = execution_state
+
+
 def add_queued_request(
     ydoc: Doc[Any],
     *,
@@ -83,6 +99,52 @@ def update_request(ydoc: Doc[Any], request_id: str, **fields: Any) -> None:
     for key, value in fields.items():
         if entry.get(key) != value:
             entry[key] = value
+
+
+def reconcile(
+    ydoc: Doc[Any], ycells: Iterable[Any], active_request_ids: set[str], now: float
+) -> list[str]:
+    """Settle what no live kernel conversation will ever finish.
+
+    A request that is queued or running without a conversation behind it (the server
+    restarted, or a client wrote it) becomes `cancelled` or `interrupted`; a pending input
+    whose request is gone becomes `cancelled`; a cell left `running` becomes `idle`.
+    Returns the ids of the requests it settled.
+    """
+    settled = []
+    requests = requests_map(ydoc)
+    for request_id, entry in list(requests.items()):
+        if request_id in active_request_ids:
+            continue
+        if not isinstance(entry, Map):
+            del requests[request_id]
+            continue
+        status = entry.get(schema.STATUS)
+        if status in schema.FINAL_STATUSES:
+            continue
+        entry[schema.STATUS] = "cancelled" if status == "queued" else "interrupted"
+        entry[schema.FINISHED_AT] = now
+        settled.append(request_id)
+    inputs = inputs_map(ydoc)
+    for input_id, entry in list(inputs.items()):
+        if not isinstance(entry, Map):
+            del inputs[input_id]
+            continue
+        if entry.get("status") == "pending" and entry.get("request_id") not in active_request_ids:
+            entry["status"] = "cancelled"
+    active_cells = {
+        entry.get(schema.CELL_ID)
+        for request_id, entry in requests.items()
+        if request_id in active_request_ids and isinstance(entry, Map)
+    }
+    for ycell in ycells:
+        if (
+            isinstance(ycell, Map)
+            and ycell.get("execution_state") == "running"
+            and ycell.get("id") not in active_cells
+        ):
+            ycell["execution_state"] = "idle"
+    return settled
 
 
 def prune_finished(ydoc: Doc[Any], retain: int) -> list[str]:
@@ -144,6 +206,14 @@ class KernelQueue:
 
     def __iter__(self) -> Iterator[QueuedRequest]:
         return iter(self.pending)
+
+    def remove_all(self) -> list[QueuedRequest]:
+        removed = list(self.pending)
+        self.pending.clear()
+        return removed
+
+    def remove_matching(self, matches: Callable[[QueuedRequest], bool]) -> list[QueuedRequest]:
+        return self._remove(matches)
 
     def remove_batch(self, batch_id: str) -> list[QueuedRequest]:
         """Take out the rest of a batch, as JupyterLab aborts it after an error."""

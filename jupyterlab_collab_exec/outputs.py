@@ -1,26 +1,36 @@
 """Output reducer: kernel IOPub messages to the nbformat outputs of one cell.
 
 The outputs it holds are what JupyterLab's OutputAreaModel would hold after the same
-messages. Changes accumulate in memory and are written into the cell's shared
-`outputs` array by `flush`, so that the caller decides how often the doc changes.
+messages. Changes accumulate in memory and are written into the cell's shared `outputs`
+array by `flush`, so that the caller decides how often the doc changes.
 """
 
 from __future__ import annotations
 
 import copy
+import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from pycrdt import Array, Map, Text
 
-OUTPUT_MESSAGE_TYPES = frozenset(
-    {"stream", "display_data", "execute_result", "error", "clear_output", "update_display_data"}
-)
+DISPLAY_MESSAGE_TYPES = frozenset({"display_data", "update_display_data", "execute_result"})
+_CONTROL = re.compile("[\n\r\b]")
 
 
 def utf8_len(text: str) -> int:
     """pycrdt indexes Text by UTF-8 byte offsets."""
     return len(text.encode("utf-8"))
+
+
+def display_id_of(content: dict[str, Any]) -> str | None:
+    transient = content.get("transient")
+    if isinstance(transient, dict):
+        display_id = transient.get("display_id")
+        if isinstance(display_id, str) and display_id:
+            return display_id
+    return None
 
 
 class StreamText:
@@ -35,32 +45,57 @@ class StreamText:
 
     def __init__(self) -> None:
         self.done: list[str] = []
+        self.done_length = 0
         self.line: list[str] = []
         self.cursor = 0
 
+    def __len__(self) -> int:
+        return self.done_length + len(self.line)
+
     def write(self, text: str) -> None:
+        if "\r" not in text and "\b" not in text and self.cursor == len(self.line):
+            self._append(text)
+            return
         start = 0
-        length = len(text)
-        while start < length:
-            end = start
-            while end < length and text[end] not in "\n\r\b":
-                end += 1
+        for match in _CONTROL.finditer(text):
+            end = match.start()
             if end > start:
                 self._overwrite(text[start:end])
-            if end == length:
-                break
-            control = text[end]
+            control = match.group()
             if control == "\n":
-                self.line.append("\n")
-                self.done.append("".join(self.line))
-                self.line = []
-                self.cursor = 0
+                self._end_line()
             elif control == "\r":
                 self.cursor = 0
             elif self.cursor > 0:
                 del self.line[self.cursor - 1 : self.cursor + 1]
                 self.cursor -= 1
             start = end + 1
+        if start < len(text):
+            self._overwrite(text[start:])
+
+    def _append(self, text: str) -> None:
+        """The common case: no overwriting, the cursor at the end."""
+        lines = text.split("\n")
+        if len(lines) == 1:
+            self.line.extend(text)
+            self.cursor = len(self.line)
+            return
+        first = "".join(self.line) + lines[0] + "\n"
+        self.done.append(first)
+        self.done_length += len(first)
+        for middle in lines[1:-1]:
+            self.done.append(middle + "\n")
+            self.done_length += len(middle) + 1
+        self.line = list(lines[-1])
+        self.cursor = len(self.line)
+
+    def _end_line(self) -> None:
+        self.line.append("\n")
+        chunk = "".join(self.line)
+        self.done.append(chunk)
+        self.done_length += len(chunk)
+        self.line = []
+        self.cursor = 0
 
     def _overwrite(self, chunk: str) -> None:
         cursor = self.cursor
@@ -90,13 +125,14 @@ class _Output:
     stream: StreamText | None = None
     sync: _StreamSync = field(default_factory=_StreamSync)
     dirty: bool = True
+    size: int = 0
 
 
 def output_from_message(msg_type: str, content: dict[str, Any]) -> dict[str, Any]:
     """The nbformat output that JupyterLab's OutputModel.toJSON gives for a message."""
     output = {key: copy.deepcopy(value) for key, value in content.items() if key != "transient"}
     output["output_type"] = "display_data" if msg_type == "update_display_data" else msg_type
-    if msg_type in ("display_data", "execute_result", "update_display_data"):
+    if msg_type in DISPLAY_MESSAGE_TYPES:
         output.setdefault("data", {})
         output.setdefault("metadata", {})
     return output
@@ -111,73 +147,115 @@ def to_youtput(output: dict[str, Any]) -> Map[Any]:
     return Map(value)
 
 
-class OutputReducer:
-    """The outputs of one cell during one execution."""
+def truncation_notice(max_bytes: int) -> dict[str, Any]:
+    megabytes = max_bytes / (1024 * 1024)
+    return {
+        "output_type": "stream",
+        "name": "stderr",
+        "text": (
+            f"[collab-exec] Output truncated: this cell's output reached the limit of "
+            f"{megabytes:g} MiB (CollabExecApp.max_output_bytes); what followed was dropped.\n"
+        ),
+    }
 
-    def __init__(self) -> None:
+
+def _json_size(value: dict[str, Any]) -> int:
+    return len(json.dumps(value, default=str))
+
+
+class OutputReducer:
+    """The outputs of one cell during and after one execution."""
+
+    def __init__(self, max_bytes: int | None = None) -> None:
+        self._max_bytes = max_bytes
         self._outputs: list[_Output] = []
         self._last_stream_name = ""
         self._clear_next = False
         self._needs_reset = True
         self._flushed_count = 0
         self._display_indices: dict[str, list[int]] = {}
+        self._size = 0
+        self.truncated = False
 
     @property
     def has_pending(self) -> bool:
         return self._needs_reset or any(output.dirty for output in self._outputs)
 
     def add_message(self, msg_type: str, content: dict[str, Any]) -> bool:
-        """Apply one IOPub message; returns whether the outputs changed."""
+        """Apply one IOPub message of this execution; returns whether the outputs changed."""
         if msg_type == "clear_output":
             self.clear(wait=bool(content.get("wait", False)))
             return True
         if msg_type == "update_display_data":
-            display_id = (content.get("transient") or {}).get("display_id")
-            return self.update_display(display_id, output_from_message(msg_type, content))
+            return self.update_display(
+                display_id_of(content), output_from_message(msg_type, content)
+            )
         if msg_type == "stream":
-            self.add_stream(str(content.get("name", "stdout")), _stream_text(content))
-            return True
+            return self.add_stream(str(content.get("name", "stdout")), _stream_text(content))
         if msg_type in ("display_data", "execute_result", "error"):
-            self.add_output(output_from_message(msg_type, content))
-            if msg_type == "display_data":
-                display_id = (content.get("transient") or {}).get("display_id")
-                if display_id:
-                    self._display_indices.setdefault(display_id, []).append(len(self._outputs) - 1)
-            return True
+            added = self.add_output(output_from_message(msg_type, content))
+            display_id = display_id_of(content)
+            if added and msg_type == "display_data" and display_id:
+                self._display_indices.setdefault(display_id, []).append(len(self._outputs) - 1)
+            return added
         return False
 
-    def add_stream(self, name: str, text: str) -> None:
+    def add_stream(self, name: str, text: str) -> bool:
         self._apply_deferred_clear()
+        if self.truncated:
+            return False
         last = self._outputs[-1] if self._outputs else None
         if last is not None and last.stream is not None and name == self._last_stream_name:
-            last.stream.write(text)
+            stream = last.stream
+            before = len(stream)
+            stream.write(self._within_budget(text))
+            self._grow(last, len(stream) - before)
             last.dirty = True
-            return
+            return True
         stream = StreamText()
-        stream.write(text)
-        self._outputs.append(_Output(value={"output_type": "stream", "name": name}, stream=stream))
+        stream.write(self._within_budget(text))
+        output = _Output(value={"output_type": "stream", "name": name}, stream=stream)
+        self._outputs.append(output)
+        self._grow(output, len(stream))
         self._last_stream_name = name
+        return True
 
-    def add_output(self, output: dict[str, Any]) -> None:
+    def add_output(self, value: dict[str, Any]) -> bool:
         self._apply_deferred_clear()
-        self._outputs.append(_Output(value=output))
+        if self.truncated:
+            return False
+        size = _json_size(value)
+        if self._max_bytes is not None and self._size + size > self._max_bytes:
+            self._truncate()
+            return True
+        output = _Output(value=value)
+        self._outputs.append(output)
+        self._grow(output, size)
         self._last_stream_name = ""
+        return True
 
-    def update_display(self, display_id: str | None, output: dict[str, Any]) -> bool:
+    def update_display(self, display_id: str | None, value: dict[str, Any]) -> bool:
+        """Replace every output of this cell shown with a display id, as JupyterLab does."""
         if not display_id:
             return False
         indices = self._display_indices.get(display_id, [])
         for index in indices:
-            self._outputs[index] = _Output(value=copy.deepcopy(output))
+            old = self._outputs[index]
+            replacement = _Output(value=copy.deepcopy(value))
+            self._outputs[index] = replacement
+            self._size -= old.size
+            self._grow(replacement, _json_size(value))
         return bool(indices)
 
     def clear(self, wait: bool = False) -> None:
+        self._last_stream_name = ""
         if wait:
             self._clear_next = True
             return
         self._outputs = []
-        self._last_stream_name = ""
         self._display_indices = {}
+        self._size = 0
+        self.truncated = False
         self._needs_reset = True
 
     def _apply_deferred_clear(self) -> None:
@@ -185,14 +263,41 @@ class OutputReducer:
             self._clear_next = False
             self.clear()
 
+    def _within_budget(self, text: str) -> str:
+        if self._max_bytes is None or self._size + len(text) <= self._max_bytes:
+            return text
+        allowed = max(0, self._max_bytes - self._size)
+        self._truncate()
+        return text[:allowed]
+
+    def _truncate(self) -> None:
+        """Show, once, that output was dropped; the notice is not counted against the cap."""
+        if self.truncated:
+            return
+        assert self._max_bytes is not None
+        self.truncated = True
+        notice = truncation_notice(self._max_bytes)
+        stream = StreamText()
+        stream.write(notice["text"])
+        self._outputs.append(
+            _Output(value={"output_type": "stream", "name": "stderr"}, stream=stream)
+        )
+        self._last_stream_name = ""
+
+    def _grow(self, output: _Output, delta: int) -> None:
+        output.size += delta
+        self._size += delta
+
     def to_json(self) -> list[dict[str, Any]]:
         return [_output_json(output) for output in self._outputs]
 
     def flush(self, youtputs: Array[Any]) -> None:
         """Bring the shared outputs in line with the reducer, inside the caller's transaction."""
-        if self._needs_reset or len(youtputs) != self._flushed_count:
-            # First flush of the execution, a clear, or someone else edited the outputs.
-            youtputs.clear()
+        if not self._needs_reset and len(youtputs) != self._flushed_count:
+            self._adopt_external_clear()
+        if self._needs_reset:
+            if len(youtputs):
+                youtputs.clear()
             self._flushed_count = 0
             for output in self._outputs:
                 output.dirty = True
@@ -210,16 +315,28 @@ class OutputReducer:
                 youtputs[index] = to_youtput(output.value)
             output.dirty = False
 
+    def _adopt_external_clear(self) -> None:
+        """Someone else changed the outputs (for example cleared them in their browser):
+        keep only what they never saw, and start new outputs after theirs, as JupyterLab's
+        model does after a clear."""
+        unseen = self._outputs[self._flushed_count :]
+        self._outputs = unseen
+        self._size = sum(output.size for output in unseen)
+        self._display_indices = {}
+        self._last_stream_name = ""
+        self._needs_reset = True
+
     @staticmethod
     def _new_youtput(output: _Output) -> Map[Any]:
         if output.stream is None:
             return to_youtput(output.value)
         stream = output.stream
-        text = stream.text
+        tail = "".join(stream.line)
+        text = "".join(stream.done) + tail
         output.sync = _StreamSync(
             done_count=len(stream.done),
-            prefix_bytes=utf8_len(text) - utf8_len("".join(stream.line)),
-            tail="".join(stream.line),
+            prefix_bytes=utf8_len(text) - utf8_len(tail),
+            tail=tail,
         )
         return Map({**output.value, "text": Text(text)})
 
@@ -249,7 +366,8 @@ def _sync_stream_text(ytext: Text, output: _Output) -> None:
     assert stream is not None
     sync = output.sync
     new_done = stream.done[sync.done_count :]
-    new_tail = "".join(new_done) + "".join(stream.line)
+    tail = "".join(stream.line)
+    new_tail = "".join(new_done) + tail
     same = _common_prefix_length(sync.tail, new_tail)
     position = sync.prefix_bytes + utf8_len(sync.tail[:same])
     old_end = sync.prefix_bytes + utf8_len(sync.tail)
@@ -259,4 +377,4 @@ def _sync_stream_text(ytext: Text, output: _Output) -> None:
         ytext.insert(position, new_tail[same:])
     sync.prefix_bytes += sum(utf8_len(chunk) for chunk in new_done)
     sync.done_count = len(stream.done)
-    sync.tail = "".join(stream.line)
+    sync.tail = tail

@@ -76,6 +76,14 @@ class RoomAccess:
     def _live_room(self, document_id: str) -> Any:
         return self._ydoc.ywebsocket_server.rooms.get(document_id)
 
+    def live_notebook(self, document_id: str) -> YNotebook | None:
+        """The notebook of a room that is loaded now, without reopening an evicted one."""
+        room = self._live_room(document_id)
+        if room is None or not room.ready:
+            return None
+        document = room._document
+        return document if isinstance(document, YNotebook) else None
+
     async def open(self, document_id: str) -> YNotebook:
         """The live notebook of a room, reopened from disk if it was evicted."""
         held = self._held.get(document_id)

@@ -110,6 +110,10 @@ class RoomClient:
     def requests(self) -> dict[str, dict[str, Any]]:
         return _requests_of(self.notebook.ydoc)
 
+    def kernel_state(self) -> dict[str, Any] | None:
+        kernel = self.notebook.ydoc.get("collab_exec", type=Map).get("kernel")
+        return kernel.to_py() if isinstance(kernel, Map) else None
+
     def cell(self, cell_id: str) -> dict[str, Any]:
         for index in range(self.notebook.cell_number):
             cell = self.notebook.ycells[index].to_py()
@@ -232,3 +236,33 @@ def post_json(jp_fetch: Any) -> Callable[..., Awaitable[tuple[int, dict[str, Any
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def execute(post_json: Any) -> Callable[..., Awaitable[list[str]]]:
+    """Queue cells; returns the request ids in order."""
+
+    async def run(document_id: str, kernel_id: str, *cells: str | dict[str, Any]) -> list[str]:
+        specs = [{"cell_id": cell} if isinstance(cell, str) else cell for cell in cells]
+        code, answer = await post_json(
+            "api",
+            "collab-exec",
+            "execute",
+            body={"document_id": document_id, "kernel_id": kernel_id, "cells": specs},
+        )
+        assert code == 202, answer
+        return [request["request_id"] for request in answer["requests"]]
+
+    return run
+
+
+def statuses(client: RoomClient, *request_ids: str) -> list[str | None]:
+    requests = client.requests()
+    return [requests.get(request_id, {}).get("status") for request_id in request_ids]
+
+
+def all_cells_idle(client: RoomClient) -> bool:
+    return all(
+        client.notebook.ycells[index].get("execution_state") != "running"
+        for index in range(client.notebook.cell_number)
+    )

@@ -1,0 +1,48 @@
+"""Subscriptions: jupyter_server's kernel actions and jupyter_server_ydoc's room events,
+forwarded to the execution service."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from .executor import ExecutionService
+from .room_access import RoomAccess
+
+KERNEL_ACTIONS_SCHEMA = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
+COLLABORATION_SCHEMA = "https://schema.jupyter.org/jupyter_collaboration/session/v1"
+
+
+class EventForwarder:
+    def __init__(self, service: ExecutionService, rooms: RoomAccess, log: logging.Logger) -> None:
+        self._service = service
+        self._rooms = rooms
+        self._log = log
+
+    def subscribe(self, event_logger: Any) -> None:
+        event_logger.add_listener(schema_id=KERNEL_ACTIONS_SCHEMA, listener=self.on_kernel_action)
+        event_logger.add_listener(schema_id=COLLABORATION_SCHEMA, listener=self.on_room_event)
+
+    async def on_kernel_action(self, logger: Any, schema_id: str, data: dict[str, Any]) -> None:
+        kernel_id = data.get("kernel_id")
+        if data.get("status") != "success" or not isinstance(kernel_id, str):
+            return
+        action = data.get("action")
+        if action == "interrupt":
+            await self._service.on_kernel_interrupted(kernel_id)
+        elif action == "restart":
+            await self._service.on_kernel_lost(kernel_id, "restarting")
+            self._service.spawn(self._service.reconnect(kernel_id))
+        elif action == "shutdown":
+            await self._service.on_kernel_lost(kernel_id, "dead")
+
+    async def on_room_event(self, logger: Any, schema_id: str, data: dict[str, Any]) -> None:
+        room_id = data.get("room")
+        if data.get("action") != "initialize" or not isinstance(room_id, str):
+            return
+        notebook = self._rooms.live_notebook(room_id)
+        if notebook is None:
+            return
+        settled = self._service.reconcile(notebook)
+        if settled:
+            self._log.info("Settled %d stale requests in %s", len(settled), room_id)

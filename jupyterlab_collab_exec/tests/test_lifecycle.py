@@ -1,0 +1,321 @@
+"""Request lifecycle against a real kernel: queue order, stop-on-error, cancel, interrupt,
+restart, kernel death, pruning, timing, identity and the kernel state mirror."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from jupyter_server.auth.identity import IdentityProvider, User
+
+from jupyterlab_collab_exec.lifecycle import requests_map
+
+from .conftest import all_cells_idle, statuses
+
+SLOW = "import time\nprint('started', flush=True)\ntime.sleep({seconds})\nprint('slow done')"
+
+
+def started(client: Any, cell_id: str) -> bool:
+    outputs = client.cell(cell_id)["outputs"]
+    return bool(outputs) and outputs[0].get("text", "").startswith("started")
+
+
+async def test_batches_run_fifo_per_kernel(
+    notebook_factory: Any, document_id_for: Any, join_room: Any, start_kernel: Any, execute: Any
+) -> None:
+    path = notebook_factory(
+        "fifo.ipynb",
+        [
+            "import time\norder = []\ntime.sleep(0.5)\norder.append('a')",
+            "order.append('b')",
+            "order.append('c')",
+            "print(order)",
+        ],
+    )
+    document_id, session_id = await document_id_for(path)
+    kernel_id = await start_kernel()
+    async with join_room(document_id, session_id) as client:
+        first = await execute(document_id, kernel_id, "cell-0", "cell-1")
+        second = await execute(document_id, kernel_id, "cell-2")
+        third = await execute(document_id, kernel_id, "cell-3")
+        everything = [*first, *second, *third]
+        await client.wait_until(lambda: statuses(client, *everything) == ["ok"] * 4)
+        await client.wait_until(lambda: all_cells_idle(client))
+        assert client.cell("cell-3")["outputs"][0]["text"] == "['a', 'b', 'c']\n"
+        counts = [client.cell(f"cell-{index}")["execution_count"] for index in range(4)]
+        assert counts == sorted(counts)
+        assert len(set(counts)) == 4
+        for request_id in everything:
+            assert client.status_history[request_id] == ["queued", "running", "ok"]
+
+
+async def test_cancel_removes_queued_requests_only(
+    notebook_factory: Any,
+    document_id_for: Any,
+    join_room: Any,
+    start_kernel: Any,
+    execute: Any,
+    post_json: Any,
+) -> None:
+    path = notebook_factory(
+        "cancel.ipynb", [SLOW.format(seconds=2), "print('one')", "print('two')", "print('three')"]
+    )
+    document_id, session_id = await document_id_for(path)
+    kernel_id = await start_kernel()
+    async with join_room(document_id, session_id) as client:
+        slow, one, two, three = await execute(
+            document_id, kernel_id, "cell-0", "cell-1", "cell-2", "cell-3"
+        )
+        await client.wait_until(lambda: started(client, "cell-0"))
+
+        code, answer = await post_json(
+            "api",
+            "collab-exec",
+            "cancel",
+            body={"document_id": document_id, "request_ids": [one, slow, "unknown"]},
+        )
+        assert code == 200
+        assert answer == {"cancelled": [one]}
+        code, answer = await post_json(
+            "api", "collab-exec", "cancel", body={"document_id": document_id}
+        )
+        assert code == 200
+        assert sorted(answer["cancelled"]) == sorted([two, three])
+
+        await client.wait_until(
+            lambda: (
+                statuses(client, slow, one, two, three)
+                == ["ok", "cancelled", "cancelled", "cancelled"]
+            )
+        )
+        await client.wait_until(lambda: all_cells_idle(client))
+        for cell_id in ("cell-1", "cell-2", "cell-3"):
+            assert client.cell(cell_id)["outputs"] == []
+            assert client.cell(cell_id)["execution_count"] is None
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"document_id": 4}, 400),
+        ({"document_id": "json:notebook:x", "request_ids": "all"}, 400),
+        ({"document_id": "json:notebook:x", "request_ids": [1]}, 400),
+        ({"document_id": "json:notebook:unknown-file"}, 404),
+    ],
+)
+async def test_cancel_rejects_bad_bodies(post_json: Any, body: Any, code: int) -> None:
+    status, answer = await post_json("api", "collab-exec", "cancel", body=body)
+    assert status == code
+    assert answer["message"]
+
+
+async def test_interrupt_fails_running_and_cancels_queue(
+    notebook_factory: Any,
+    document_id_for: Any,
+    join_room: Any,
+    start_kernel: Any,
+    execute: Any,
+    jp_fetch: Any,
+) -> None:
+    path = notebook_factory("interrupt.ipynb", [SLOW.format(seconds=60), "print('queued')"])
+    document_id, session_id = await document_id_for(path)
+    kernel_id = await start_kernel()
+    async with join_room(document_id, session_id) as client:
+        running, queued = await execute(document_id, kernel_id, "cell-0", "cell-1")
+        await client.wait_until(lambda: started(client, "cell-0"))
+        await jp_fetch("api", "kernels", kernel_id, "interrupt", method="POST", body="")
+        await client.wait_until(
+            lambda: statuses(client, running, queued) == ["interrupted", "cancelled"]
+        )
+        await client.wait_until(lambda: all_cells_idle(client))
+        started_output, error = client.cell("cell-0")["outputs"]
+        assert started_output["text"] == "started\n"
+        assert error["ename"] == "KeyboardInterrupt"
+        # The kernel survives and runs the next request.
+        [again] = await execute(document_id, kernel_id, "cell-1")
+        await client.wait_until(lambda: statuses(client, again) == ["ok"])
+
+
+async def test_restart_cancels_everything_and_resets_cells(
+    notebook_factory: Any,
+    document_id_for: Any,
+    join_room: Any,
+    start_kernel: Any,
+    execute: Any,
+    jp_fetch: Any,
+) -> None:
+    path = notebook_factory("restart.ipynb", [SLOW.format(seconds=60), "print('queued')"])
+    document_id, session_id = await document_id_for(path)
+    kernel_id = await start_kernel()
+    async with join_room(document_id, session_id) as client:
+        running, queued = await execute(document_id, kernel_id, "cell-0", "cell-1")
+        await client.wait_until(lambda: started(client, "cell-0"))
+        await jp_fetch("api", "kernels", kernel_id, "restart", method="POST", body="")
+        await client.wait_until(
+            lambda: statuses(client, running, queued) == ["interrupted", "cancelled"]
+        )
+        await client.wait_until(lambda: all_cells_idle(client))
+        await client.wait_until(
+            lambda: client.kernel_state() == {"kernel_id": kernel_id, "execution_state": "idle"},
+            what="kernel idle after restart",
+        )
+        [again] = await execute(document_id, kernel_id, "cell-1")
+        await client.wait_until(lambda: statuses(client, again) == ["ok"])
+        assert client.cell("cell-1")["execution_count"] == 1
+
+
+async def test_kernel_death_interrupts_running_and_cancels_queue(
+    notebook_factory: Any,
+    document_id_for: Any,
+    join_room: Any,
+    start_kernel: Any,
+    execute: Any,
+    jp_fetch: Any,
+) -> None:
+    path = notebook_factory(
+        "death.ipynb",
+        ["import os, signal\nos.kill(os.getpid(), signal.SIGKILL)", "print('queued')"],
+    )
+    document_id, session_id = await document_id_for(path)
+    kernel_id = await start_kernel()
+    async with join_room(document_id, session_id) as client:
+        dying, queued = await execute(document_id, kernel_id, "cell-0", "cell-1")
+        await client.wait_until(
+            lambda: statuses(client, dying, queued) == ["interrupted", "cancelled"],
+            what="death noticed",
+        )
+        await client.wait_until(lambda: all_cells_idle(client))
+        # jupyter_client restarts the kernel, and the next request runs on the new one.
+        [again] = await execute(document_id, kernel_id, "cell-1")
+        await client.wait_until(lambda: statuses(client, again) == ["ok"], what="rerun")
+        assert client.cell("cell-1")["execution_count"] == 1
+
+
+async def test_kernel_state_and_timing_are_recorded(
+    notebook_factory: Any, document_id_for: Any, join_room: Any, start_kernel: Any, post_json: Any
+) -> None:
+    path = notebook_factory("timing.ipynb", ["1 + 1"])
+    document_id, session_id = await document_id_for(path)
+    kernel_id = await start_kernel()
+    async with join_room(document_id, session_id) as client:
+        code, answer = await post_json(
+            "api",
+            "collab-exec",
+            "execute",
+            body={
+                "document_id": document_id,
+                "kernel_id": kernel_id,
+                "cells": [{"cell_id": "cell-0"}],
+                "record_timing": True,
+            },
+        )
+        assert code == 202
+        request_id = answer["requests"][0]["request_id"]
+        await client.wait_until(lambda: statuses(client, request_id) == ["ok"])
+        await client.wait_until(lambda: "execution" in client.cell("cell-0")["metadata"])
+        timing = client.cell("cell-0")["metadata"]["execution"]
+        assert set(timing) == {
+            "iopub.status.busy",
+            "iopub.execute_input",
+            "iopub.status.idle",
+            "shell.execute_reply.started",
+            "shell.execute_reply",
+        }
+        assert timing["iopub.status.busy"] <= timing["shell.execute_reply"]
+        await client.wait_until(
+            lambda: client.kernel_state() == {"kernel_id": kernel_id, "execution_state": "idle"}
+        )
+
+
+@pytest.mark.parametrize("extra_server_config", [{"CollabExecApp": {"retained_requests": 3}}])
+async def test_finished_requests_are_pruned(
+    extra_server_config: Any,
+    notebook_factory: Any,
+    document_id_for: Any,
+    join_room: Any,
+    start_kernel: Any,
+    execute: Any,
+) -> None:
+    path = notebook_factory("prune.ipynb", ["1", "2", "3", "4", "5"])
+    document_id, session_id = await document_id_for(path)
+    kernel_id = await start_kernel()
+    async with join_room(document_id, session_id) as client:
+        latest: dict[str, str] = {}
+        for round_ in range(3):
+            ids = await execute(document_id, kernel_id, *(f"cell-{index}" for index in range(5)))
+            latest = {f"cell-{index}": request_id for index, request_id in enumerate(ids)}
+            await client.wait_until(lambda ids=ids: statuses(client, *ids) == ["ok"] * 5)
+            assert len(client.requests()) <= 5, round_
+        # The latest request of every cell survives pruning.
+        assert set(client.requests()) == set(latest.values())
+
+
+class TwoPeople(IdentityProvider):
+    """Two people behind two tokens, as JupyterHub would present them to a shared server."""
+
+    people = {
+        "alice-token": User(username="alice", name="Alice Liddell", display_name="Alice Liddell"),
+        "bob-token": User(username="bob", name="Bob Builder", display_name="Bob Builder"),
+    }
+
+    def get_user(self, handler: Any) -> User | None:
+        header = handler.request.headers.get("Authorization", "")
+        user = self.people.get(header.removeprefix("token ").strip())
+        if user is not None:
+            # Token-authenticated requests are exempt from XSRF checks, as with real tokens.
+            handler._token_authenticated = True
+        return user
+
+
+@pytest.mark.parametrize(
+    "extra_server_config", [{"ServerApp": {"identity_provider_class": TwoPeople}}]
+)
+async def test_submitted_by_is_the_caller(
+    extra_server_config: Any,
+    notebook_factory: Any,
+    jp_fetch: Any,
+    jp_serverapp: Any,
+) -> None:
+    path = notebook_factory("people.ipynb", ["1", "2"])
+    alice = {"Authorization": "token alice-token"}
+    bob = {"Authorization": "token bob-token"}
+    response = await jp_fetch(
+        "api",
+        "collaboration",
+        "session",
+        path,
+        method="PUT",
+        headers=alice,
+        body=json.dumps({"format": "json", "type": "notebook"}),
+    )
+    document_id = f"json:notebook:{json.loads(response.body)['fileId']}"
+    response = await jp_fetch("api", "kernels", method="POST", headers=alice, body="{}")
+    kernel_id = json.loads(response.body)["id"]
+    submitted = {}
+    for cell_id, headers in (("cell-0", alice), ("cell-1", bob)):
+        response = await jp_fetch(
+            "api",
+            "collab-exec",
+            "execute",
+            method="POST",
+            headers=headers,
+            body=json.dumps(
+                {
+                    "document_id": document_id,
+                    "kernel_id": kernel_id,
+                    "cells": [{"cell_id": cell_id}],
+                }
+            ),
+        )
+        submitted[cell_id] = json.loads(response.body)["requests"][0]["request_id"]
+    rooms = jp_serverapp.web_app.settings["collab_exec_service"]._rooms
+    entries = requests_map(rooms.live_notebook(document_id).ydoc)
+    assert entries[submitted["cell-0"]]["submitted_by"] == {
+        "username": "alice",
+        "display_name": "Alice Liddell",
+    }
+    assert entries[submitted["cell-1"]]["submitted_by"] == {
+        "username": "bob",
+        "display_name": "Bob Builder",
+    }
