@@ -17,7 +17,7 @@ from . import cells, lifecycle
 from .errors import InvalidRequest, NotFound
 from .kernel_conversation import ExecutionOutcome, KernelConversation, KernelGone
 from .lifecycle import KernelQueue, Person, QueuedRequest
-from .outputs import DISPLAY_MESSAGE_TYPES, OutputReducer, display_id_of, output_from_message
+from .outputs import DisplayRouter, OutputReducer
 from .room_access import RoomAccess
 
 ORIGIN = "collab_exec"
@@ -118,46 +118,6 @@ class CellOutputWriter:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-
-
-class DisplayRouter:
-    """Routes messages with a display id between the executions of one kernel.
-
-    JupyterLab's kernel connection delivers a message with a display id, as an update, to
-    every earlier execution that showed that id and is still alive; an update goes
-    nowhere else, and a new display is also shown by its own execution.
-    """
-
-    def __init__(self) -> None:
-        self._shown_by: dict[str, list[CellOutputWriter]] = {}
-
-    def route(self, writer: CellOutputWriter, msg_type: str, content: dict[str, Any]) -> bool:
-        """Deliver display updates; returns True when the message needs nothing more."""
-        display_id = display_id_of(content) if msg_type in DISPLAY_MESSAGE_TYPES else None
-        if display_id is None:
-            return False
-        update = output_from_message("update_display_data", content)
-        for earlier in list(self._shown_by.get(display_id, [])):
-            earlier.update_display(display_id, update)
-        if msg_type == "update_display_data":
-            return True
-        shown_by = self._shown_by.setdefault(display_id, [])
-        if writer not in shown_by:
-            shown_by.append(writer)
-        return False
-
-    def forget(self, writer: CellOutputWriter) -> None:
-        for display_id, writers in list(self._shown_by.items()):
-            if writer in writers:
-                writers.remove(writer)
-                if not writers:
-                    del self._shown_by[display_id]
-
-    def holds(self, writer: CellOutputWriter) -> bool:
-        return any(writer in writers for writers in self._shown_by.values())
-
-    def clear(self) -> None:
-        self._shown_by.clear()
 
 
 class ExecutionService:
@@ -371,12 +331,23 @@ class ExecutionService:
             return "ok"
         writer = self._writers.get((request.document_id, request.cell_id))
         router = self._router(request.kernel_id)
+        updated_elsewhere: set[CellOutputWriter] = set()
 
         def on_message(msg_type: str, content: dict[str, Any], msg: dict[str, Any]) -> None:
             if writer is None or writer.request_id != request.request_id:
                 return
-            if not router.route(writer, msg_type, content):
+            handled, updated = router.route(writer, msg_type, content)
+            updated_elsewhere.update(
+                target for target in updated if isinstance(target, CellOutputWriter)
+            )
+            if not handled:
                 writer.on_message(msg_type, content)
+
+        def flush_all() -> None:
+            # Everything this request produced is in the doc before it is marked done.
+            for target in (writer, *updated_elsewhere):
+                if target is not None:
+                    target.flush()
 
         try:
             conversation = await self._conversation(request.kernel_id)
@@ -390,12 +361,10 @@ class ExecutionService:
             outcome = await conversation.execute(request.code, on_message)
         except (KernelGone, TimeoutError, RuntimeError) as gone:
             self._log.warning("Request %s: %s", request.request_id, gone)
-            if writer is not None:
-                writer.flush()
+            flush_all()
             await self._finish(request, "interrupted", None)
             return "interrupted"
-        if writer is not None:
-            writer.flush()
+        flush_all()
         if request.request_id in self._interrupted:
             status = "interrupted"
         else:

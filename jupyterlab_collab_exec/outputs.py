@@ -11,12 +11,34 @@ import copy
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from pycrdt import Array, Map, Text
 
 DISPLAY_MESSAGE_TYPES = frozenset({"display_data", "update_display_data", "execute_result"})
 _CONTROL = re.compile("[\n\r\b]")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def to_utf16_units(text: str) -> str:
+    """JupyterLab edits stream text in UTF-16 code units: split astral characters into
+    their surrogate pairs so that overwriting and backspacing count the same way."""
+    if not _ASTRAL.search(text):
+        return text
+    return _ASTRAL.sub(lambda match: _surrogate_pair(match.group()), text)
+
+
+def _surrogate_pair(char: str) -> str:
+    code = ord(char) - 0x10000
+    return chr(0xD800 + (code >> 10)) + chr(0xDC00 + (code & 0x3FF))
+
+
+def from_utf16_units(units: str) -> str:
+    """Join surrogate pairs back; a lone one becomes U+FFFD, as Yjs encodes it."""
+    if not _SURROGATE.search(units):
+        return units
+    return units.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 def utf8_len(text: str) -> int:
@@ -40,7 +62,8 @@ class StreamText:
     start of its line, `\\b` deletes before it (and, as JupyterLab does, the character
     under it), and `\\n` appends a newline at the very end. The cursor therefore never
     leaves the last line, so finished lines are kept as immutable chunks and only the
-    last line is edited: the cost is linear in the text written.
+    last line is edited: the cost is linear in the text written. Like JupyterLab, it
+    counts in UTF-16 code units; `text` gives ordinary characters.
     """
 
     def __init__(self) -> None:
@@ -53,6 +76,7 @@ class StreamText:
         return self.done_length + len(self.line)
 
     def write(self, text: str) -> None:
+        text = to_utf16_units(text)
         if "\r" not in text and "\b" not in text and self.cursor == len(self.line):
             self._append(text)
             return
@@ -107,7 +131,12 @@ class StreamText:
 
     @property
     def text(self) -> str:
-        return "".join(self.done) + "".join(self.line)
+        return from_utf16_units("".join(self.done) + "".join(self.line))
+
+    @property
+    def tail(self) -> str:
+        """The text of the last, still editable, line."""
+        return from_utf16_units("".join(self.line))
 
 
 @dataclass
@@ -331,14 +360,64 @@ class OutputReducer:
         if output.stream is None:
             return to_youtput(output.value)
         stream = output.stream
-        tail = "".join(stream.line)
-        text = "".join(stream.done) + tail
+        done = from_utf16_units("".join(stream.done))
+        tail = stream.tail
         output.sync = _StreamSync(
-            done_count=len(stream.done),
-            prefix_bytes=utf8_len(text) - utf8_len(tail),
-            tail=tail,
+            done_count=len(stream.done), prefix_bytes=utf8_len(done), tail=tail
         )
-        return Map({**output.value, "text": Text(text)})
+        return Map({**output.value, "text": Text(done + tail)})
+
+
+class DisplayTarget(Protocol):
+    """Something whose outputs a display update can replace."""
+
+    def update_display(self, display_id: str, output: dict[str, Any]) -> None: ...
+
+
+class DisplayRouter:
+    """Routes messages with a display id between the executions of one kernel.
+
+    JupyterLab's kernel connection delivers a message with a display id, as an update, to
+    every earlier execution that showed that id and is still alive; an update goes
+    nowhere else, and a new display is also shown by its own execution.
+    """
+
+    def __init__(self) -> None:
+        self._shown_by: dict[str, list[DisplayTarget]] = {}
+
+    def route(
+        self, writer: DisplayTarget, msg_type: str, content: dict[str, Any]
+    ) -> tuple[bool, list[DisplayTarget]]:
+        """Deliver display updates to earlier executions.
+
+        Returns whether the message needs nothing more, and the targets it updated.
+        """
+        display_id = display_id_of(content) if msg_type in DISPLAY_MESSAGE_TYPES else None
+        if display_id is None:
+            return False, []
+        update = output_from_message("update_display_data", content)
+        updated = list(self._shown_by.get(display_id, []))
+        for earlier in updated:
+            earlier.update_display(display_id, update)
+        if msg_type == "update_display_data":
+            return True, updated
+        shown_by = self._shown_by.setdefault(display_id, [])
+        if writer not in shown_by:
+            shown_by.append(writer)
+        return False, updated
+
+    def forget(self, writer: DisplayTarget) -> None:
+        for display_id, writers in list(self._shown_by.items()):
+            if writer in writers:
+                writers.remove(writer)
+                if not writers:
+                    del self._shown_by[display_id]
+
+    def holds(self, writer: DisplayTarget) -> bool:
+        return any(writer in writers for writers in self._shown_by.values())
+
+    def clear(self) -> None:
+        self._shown_by.clear()
 
 
 def _stream_text(content: dict[str, Any]) -> str:
@@ -365,9 +444,9 @@ def _sync_stream_text(ytext: Text, output: _Output) -> None:
     stream = output.stream
     assert stream is not None
     sync = output.sync
-    new_done = stream.done[sync.done_count :]
-    tail = "".join(stream.line)
-    new_tail = "".join(new_done) + tail
+    new_done = from_utf16_units("".join(stream.done[sync.done_count :]))
+    tail = stream.tail
+    new_tail = new_done + tail
     same = _common_prefix_length(sync.tail, new_tail)
     position = sync.prefix_bytes + utf8_len(sync.tail[:same])
     old_end = sync.prefix_bytes + utf8_len(sync.tail)
@@ -375,6 +454,6 @@ def _sync_stream_text(ytext: Text, output: _Output) -> None:
         del ytext[position:old_end]
     if same < len(new_tail):
         ytext.insert(position, new_tail[same:])
-    sync.prefix_bytes += sum(utf8_len(chunk) for chunk in new_done)
+    sync.prefix_bytes += utf8_len(new_done)
     sync.done_count = len(stream.done)
     sync.tail = tail
