@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,14 +14,13 @@ import nbformat
 import pytest
 from httpx_ws import aconnect_ws
 from jupyter_server.utils import url_path_join
-from jupyter_ydoc import YNotebook
-from pycrdt import Doc, Map, Provider
+from pycrdt import Provider
 from pycrdt.websocket.websocket import HttpxWebsocket
 from tornado.httpclient import HTTPClientError
 
-pytest_plugins = ("pytest_jupyter.jupyter_server",)
+from .clients import DEFAULT_TIMEOUT, RoomClient
 
-DEFAULT_TIMEOUT = 60.0
+pytest_plugins = ("pytest_jupyter.jupyter_server",)
 
 
 @pytest.fixture
@@ -71,77 +69,6 @@ def jp_server_config(
     for section, values in extra_server_config.items():
         config.setdefault(section, {}).update(values)
     return config
-
-
-async def wait_for(
-    predicate: Callable[[], bool], timeout: float = DEFAULT_TIMEOUT, what: str = "condition"
-) -> None:
-    """Poll a condition on the event loop until it holds or the deadline passes."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"Timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(0.02)
-
-
-class RoomClient:
-    """A pycrdt client joined to a notebook's collaboration room."""
-
-    def __init__(self) -> None:
-        self.notebook = YNotebook()
-        self._changed = asyncio.Event()
-        self.status_history: dict[str, list[str]] = {}
-        self.update_count = 0
-        self._replica: Doc[Any] = Doc()
-        self.notebook.ydoc.observe(self._on_transaction)
-
-    def _on_transaction(self, event: Any) -> None:
-        # The doc cannot be read while it is being changed; a replica can.
-        self.update_count += 1
-        self._replica.apply_update(event.update)
-        for request_id, entry in _requests_of(self._replica).items():
-            status = entry.get("status")
-            history = self.status_history.setdefault(request_id, [])
-            if status is not None and (not history or history[-1] != status):
-                history.append(status)
-        self._changed.set()
-
-    def requests(self) -> dict[str, dict[str, Any]]:
-        return _requests_of(self.notebook.ydoc)
-
-    def kernel_state(self) -> dict[str, Any] | None:
-        kernel = self.notebook.ydoc.get("collab_exec", type=Map).get("kernel")
-        return kernel.to_py() if isinstance(kernel, Map) else None
-
-    def cell(self, cell_id: str) -> dict[str, Any]:
-        for index in range(self.notebook.cell_number):
-            cell = self.notebook.ycells[index].to_py()
-            if cell.get("id") == cell_id:
-                return dict(cell)
-        raise KeyError(cell_id)
-
-    async def wait_until(
-        self, predicate: Callable[[], bool], timeout: float = DEFAULT_TIMEOUT, what: str = ""
-    ) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while not predicate():
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                raise AssertionError(f"Timed out after {timeout}s waiting for {what or predicate}")
-            self._changed.clear()
-            try:
-                await asyncio.wait_for(self._changed.wait(), remaining)
-            except asyncio.TimeoutError:
-                continue
-
-
-def _requests_of(ydoc: Doc[Any]) -> dict[str, dict[str, Any]]:
-    requests = ydoc.get("collab_exec", type=Map).get("requests")
-    if not isinstance(requests, Map):
-        return {}
-    return {key: value.to_py() or {} for key, value in requests.items() if isinstance(value, Map)}
 
 
 @pytest.fixture
@@ -232,10 +159,6 @@ def post_json(jp_fetch: Any) -> Callable[..., Awaitable[tuple[int, dict[str, Any
         return response.code, json.loads(response.body or b"{}")
 
     return post
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture

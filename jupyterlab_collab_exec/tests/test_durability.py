@@ -11,7 +11,8 @@ from typing import Any
 import nbformat
 import pytest
 
-from .conftest import statuses, wait_for
+from .clients import wait_for
+from .conftest import statuses
 
 LINES = 20
 SLOW_PRINTS = (

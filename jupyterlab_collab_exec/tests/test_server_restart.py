@@ -6,135 +6,17 @@ The server runs as a real `jupyter server` process, stopped cleanly (SIGTERM) or
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import signal
-import socket
-import sqlite3
-import sys
-import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
-import httpx
 import nbformat
 import pytest
-from httpx_ws import aconnect_ws
-from pycrdt import Provider
-from pycrdt.websocket.websocket import HttpxWebsocket
 
-from .conftest import RoomClient, statuses, wait_for
+from .clients import ServerProcess, wait_for
+from .conftest import statuses
 
 ACTIVE = {"queued", "running", "awaiting_input"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class ServerProcess:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.token = uuid.uuid4().hex
-        self.port = free_port()
-        self.process: asyncio.subprocess.Process | None = None
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    async def start(self) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        arguments = [
-            f"--ServerApp.port={self.port}",
-            "--ServerApp.ip=127.0.0.1",
-            "--ServerApp.open_browser=False",
-            "--ServerApp.allow_root=True",
-            f"--ServerApp.root_dir={self.root}",
-            f"--IdentityProvider.token={self.token}",
-            f"--SQLiteYStore.db_path={self.root / '.ystore.db'}",
-            f"--BaseFileIdManager.db_path={self.root / '.fileid.db'}",
-            f"--BaseFileIdManager.root_dir={self.root}",
-            "--YDocExtension.document_save_delay=0.2",
-        ]
-        with (self.root / "server.log").open("ab") as log:
-            self.process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "jupyter_server",
-                *arguments,
-                stdout=log,
-                stderr=asyncio.subprocess.STDOUT,
-                cwd=self.root,
-            )
-        deadline = asyncio.get_running_loop().time() + 60
-        async with httpx.AsyncClient() as http:
-            while True:
-                try:
-                    response = await http.get(f"{self.url}/api/collab-exec", headers=self.headers)
-                    if response.status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                if asyncio.get_running_loop().time() > deadline:
-                    raise AssertionError("the server did not start")
-                await asyncio.sleep(0.1)
-
-    def stored_updates(self) -> int:
-        """How many document updates the server's SQLite YStore holds."""
-        database = self.root / ".ystore.db"
-        if not database.exists():
-            return 0
-        with contextlib.closing(sqlite3.connect(database, timeout=5)) as connection:
-            try:
-                row = connection.execute("SELECT COUNT(*) FROM yupdates").fetchone()
-            except sqlite3.OperationalError:
-                return 0
-        return int(row[0])
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"token {self.token}"}
-
-    async def stop(self, how: signal.Signals) -> None:
-        assert self.process is not None
-        self.process.send_signal(how)
-        try:
-            await asyncio.wait_for(self.process.wait(), 60)
-        except asyncio.TimeoutError:
-            self.process.kill()
-            raise AssertionError("the server did not stop") from None
-
-    async def request(self, method: str, path: str, body: Any = None) -> Any:
-        async with httpx.AsyncClient(timeout=30) as http:
-            response = await http.request(
-                method, f"{self.url}/{path}", headers=self.headers, json=body
-            )
-            response.raise_for_status()
-            return response.json()
-
-    async def session(self, path: str) -> tuple[str, str]:
-        data = await self.request(
-            "PUT", f"api/collaboration/session/{path}", {"format": "json", "type": "notebook"}
-        )
-        return f"json:notebook:{data['fileId']}", data["sessionId"]
-
-    @asynccontextmanager
-    async def join(self, room_id: str, session_id: str) -> AsyncIterator[RoomClient]:
-        url = (
-            f"{self.url}/api/collaboration/room/{room_id}?sessionId={session_id}&token={self.token}"
-        )
-        client = RoomClient()
-        async with (
-            aconnect_ws(url) as websocket,  # type: ignore[var-annotated]
-            Provider(client.notebook.ydoc, HttpxWebsocket(websocket, room_id)) as provider,
-        ):
-            await asyncio.wait_for(provider.synced.wait(), 60)
-            await client.wait_until(lambda: client.notebook.cell_number > 0)
-            yield client
 
 
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["stopped", "killed"])
