@@ -172,13 +172,16 @@ class ServerProcess:
             self.process.kill()
             raise AssertionError("the server did not stop") from None
 
+    async def stop_gracefully(self) -> None:
+        await self.stop(signal.SIGTERM)
+
     async def request(self, method: str, path: str, body: Any = None) -> Any:
         async with httpx.AsyncClient(timeout=30) as http:
             response = await http.request(
                 method, f"{self.url}/{path}", headers=self.headers, json=body
             )
             response.raise_for_status()
-            return response.json()
+            return response.json() if response.content else None
 
     async def session(self, path: str) -> tuple[str, str]:
         data = await self.request(
