@@ -21,6 +21,7 @@ from .outputs import DisplayRouter, OutputReducer
 from .room_access import RoomAccess
 
 ORIGIN = "collab_exec"
+CONNECT_ATTEMPTS = 3
 CellKey = tuple[str, str]
 
 
@@ -139,6 +140,8 @@ class ExecutionService:
         self._active: dict[str, QueuedRequest] = {}
         self._running: dict[str, QueuedRequest] = {}
         self._interrupted: set[str] = set()
+        self._sent: set[str] = set()
+        self._clock = lifecycle.AcceptanceClock()
         self._routers: dict[str, DisplayRouter] = {}
         # The latest accepted request of a cell owns its outputs, as in JupyterLab, where
         # scheduling a cell again replaces its output area's future.
@@ -196,7 +199,6 @@ class ExecutionService:
             )
             for cell in resolved
         ]
-        submitted_at = lifecycle.now_ms()
         ydoc = notebook.ydoc
         self._kernel_of_document[document_id] = kernel_id
         with ydoc.transaction(origin=ORIGIN):
@@ -207,7 +209,7 @@ class ExecutionService:
                     cell_id=request.cell_id,
                     kernel_id=kernel_id,
                     submitted_by=submitted_by,
-                    submitted_at=submitted_at,
+                    submitted_at=self._clock.stamp(),
                 )
                 cells.clear_execution(cell.ycell, running=True)
                 self._take_cell(notebook, request)
@@ -235,7 +237,7 @@ class ExecutionService:
 
     async def cancel(self, document_id: str, request_ids: set[str] | None) -> list[str]:
         """Cancel queued requests of a document; running ones are left alone."""
-        await self._rooms.open(document_id)
+        self._rooms.check_known(document_id)
 
         def matches(request: QueuedRequest) -> bool:
             return request.document_id == document_id and (
@@ -245,6 +247,12 @@ class ExecutionService:
         cancelled: list[QueuedRequest] = []
         for queue in self._queues.values():
             cancelled.extend(queue.remove_matching(matches))
+        # A request taken from its queue but not sent yet is still only queued.
+        cancelled.extend(
+            request
+            for request in self._running.values()
+            if matches(request) and request.request_id not in self._sent
+        )
         for request in cancelled:
             await self._finish(request, "cancelled", None)
         return [request.request_id for request in cancelled]
@@ -322,6 +330,24 @@ class ExecutionService:
         except Exception as error:
             self._log.warning("Could not reconnect to kernel %s: %s", kernel_id, error)
 
+    async def _ready_conversation(self, request: QueuedRequest) -> KernelConversation | None:
+        """A working conversation for a request that is still wanted, or None.
+
+        A kernel that restarts while we connect gets new ports: connect again, a few times.
+        """
+        for attempt in range(CONNECT_ATTEMPTS):
+            try:
+                conversation = await self._conversation(request.kernel_id)
+            except (KernelGone, TimeoutError, RuntimeError):
+                if attempt == CONNECT_ATTEMPTS - 1 or not self.has_kernel(request.kernel_id):
+                    raise
+                continue
+            if request.request_id not in self._active:
+                return None
+            if conversation.alive:
+                return conversation
+        raise KernelGone("Could not connect to the kernel.")
+
     async def _run(self, request: QueuedRequest) -> str:
         notebook = await self._rooms.open(request.document_id)
         ydoc = notebook.ydoc
@@ -350,10 +376,11 @@ class ExecutionService:
                     target.flush()
 
         try:
-            conversation = await self._conversation(request.kernel_id)
-            if request.request_id not in self._active:
+            conversation = await self._ready_conversation(request)
+            if conversation is None:
                 return "cancelled"
             # Running means the kernel has the request.
+            self._sent.add(request.request_id)
             with ydoc.transaction(origin=ORIGIN):
                 lifecycle.update_request(
                     ydoc, request.request_id, status="running", started_at=lifecycle.now_ms()
@@ -379,6 +406,7 @@ class ExecutionService:
         if self._active.pop(request.request_id, None) is None:
             return
         self._interrupted.discard(request.request_id)
+        self._sent.discard(request.request_id)
         key = (request.document_id, request.cell_id)
         writer = self._writers.get(key)
         owns_cell = writer is not None and writer.request_id == request.request_id
@@ -437,8 +465,10 @@ class ExecutionService:
     async def on_kernel_interrupted(self, kernel_id: str) -> None:
         """The running request fails as the kernel reports it; the queue is cancelled."""
         running = self._running.get(kernel_id)
-        if running is not None:
+        if running is not None and running.request_id in self._sent:
             self._interrupted.add(running.request_id)
+        elif running is not None:
+            await self._finish(running, "cancelled", None)
         await self._cancel_queue(kernel_id)
 
     async def on_kernel_lost(self, kernel_id: str, state: str) -> None:

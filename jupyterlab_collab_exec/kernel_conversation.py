@@ -75,10 +75,21 @@ class KernelConversation:
         self._on_status = on_status
         self._executions: dict[str, _Execution] = {}
         self._readers: list[asyncio.Task[None]] = []
+        self._starting: asyncio.Future[Any] | None = None
+        self._stopped = False
 
     async def start(self) -> None:
+        """Connect and wait until the kernel answers; `stop` cuts the wait short."""
         self._client.start_channels()
-        await self._client.wait_for_ready(timeout=READY_TIMEOUT)
+        self._starting = asyncio.ensure_future(self._client.wait_for_ready(timeout=READY_TIMEOUT))
+        try:
+            await self._starting
+        except asyncio.CancelledError:
+            if self._stopped:
+                raise KernelGone("The connection closed while the kernel was starting.") from None
+            raise
+        if self._stopped:
+            raise KernelGone("The connection closed while the kernel was starting.")
         self._readers = [
             asyncio.create_task(self._read_iopub()),
             asyncio.create_task(self._read_shell()),
@@ -118,6 +129,9 @@ class KernelConversation:
             execution.idle.set()
 
     async def stop(self) -> None:
+        self._stopped = True
+        if self._starting is not None and not self._starting.done():
+            self._starting.cancel()
         self.abandon_all("The connection to the kernel was closed.")
         for task in self._readers:
             task.cancel()

@@ -21,6 +21,18 @@ def now_ms() -> float:
     return float(time.time() * 1000)
 
 
+class AcceptanceClock:
+    """`submitted_at` stamps that strictly increase in acceptance order, so that ordering
+    requests by it gives the queue's FIFO order, within a batch too."""
+
+    def __init__(self) -> None:
+        self._last = 0.0
+
+    def stamp(self) -> float:
+        self._last = max(now_ms(), self._last + 0.001)
+        return self._last
+
+
 def new_request_id() -> str:
     return uuid.uuid4().hex
 

@@ -84,15 +84,19 @@ class RoomAccess:
         document = room._document
         return document if isinstance(document, YNotebook) else None
 
+    def check_known(self, document_id: str) -> None:
+        """Raise DocumentNotFound unless the id names an existing notebook."""
+        file_id = parse_notebook_room_id(document_id)
+        file_id_manager = self._ydoc.serverapp.web_app.settings.get("file_id_manager")
+        if file_id_manager is None or file_id_manager.get_path(file_id) is None:
+            raise DocumentNotFound(f"Unknown document {document_id!r}: no such file.")
+
     async def open(self, document_id: str) -> YNotebook:
         """The live notebook of a room, reopened from disk if it was evicted."""
         held = self._held.get(document_id)
         if held is not None and self._live_room(document_id) is held.room:
             return held.notebook
-        file_id = parse_notebook_room_id(document_id)
-        file_id_manager = self._ydoc.serverapp.web_app.settings.get("file_id_manager")
-        if file_id_manager is None or file_id_manager.get_path(file_id) is None:
-            raise DocumentNotFound(f"Unknown document {document_id!r}: no such file.")
+        self.check_known(document_id)
         try:
             document = await self._ydoc.get_document(room_id=document_id, copy=False, create=True)
         except Exception as error:

@@ -51,9 +51,20 @@ export interface IExecutionBackend {
 }
 
 /**
+ * The queue operations the status view needs; `CollabExecClient` is the REST implementation.
+ */
+export interface IQueueBackend {
+  /**
+   * Cancel queued requests of a document: the given ones, or all of them when
+   * `requestIds` is left out. Resolves with the ids the server cancelled.
+   */
+  cancel(documentId: string, requestIds?: string[]): Promise<string[]>;
+}
+
+/**
  * The REST client of the server extension.
  */
-export class CollabExecClient implements IExecutionBackend {
+export class CollabExecClient implements IExecutionBackend, IQueueBackend {
   constructor(serverSettings?: ServerConnection.ISettings) {
     this._serverSettings = serverSettings ?? ServerConnection.makeSettings();
   }
@@ -98,6 +109,31 @@ export class CollabExecClient implements IExecutionBackend {
       );
     }
     return requests as IAcceptedRequest[];
+  }
+
+  async cancel(documentId: string, requestIds?: string[]): Promise<string[]> {
+    const body: { document_id: string; request_ids?: string[] } = {
+      document_id: documentId
+    };
+    if (requestIds !== undefined) {
+      body.request_ids = requestIds;
+    }
+    const response = await this._request('cancel', {
+      method: 'POST',
+      body: JSON.stringify(body)
+    });
+    const data = await readJson(response);
+    if (!response.ok) {
+      throw new ServerConnection.ResponseError(response, errorMessage(data));
+    }
+    const cancelled = (data as { cancelled?: unknown }).cancelled;
+    if (!Array.isArray(cancelled)) {
+      throw new ServerConnection.ResponseError(
+        response,
+        'Malformed answer from the server: no cancelled requests.'
+      );
+    }
+    return cancelled.filter((id): id is string => typeof id === 'string');
   }
 
   private async _request(

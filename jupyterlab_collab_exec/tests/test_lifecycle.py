@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from jupyter_server.auth.identity import IdentityProvider, User
 
-from jupyterlab_collab_exec.lifecycle import requests_map
+from jupyterlab_collab_exec.lifecycle import AcceptanceClock, requests_map
 
 from .conftest import all_cells_idle, statuses
 
@@ -48,6 +48,9 @@ async def test_batches_run_fifo_per_kernel(
         assert len(set(counts)) == 4
         for request_id in everything:
             assert client.status_history[request_id] == ["queued", "running", "ok"]
+        stamps = [client.requests()[request_id]["submitted_at"] for request_id in everything]
+        assert stamps == sorted(stamps)
+        assert len(set(stamps)) == len(stamps)
 
 
 async def test_cancel_removes_queued_requests_only(
@@ -319,3 +322,10 @@ async def test_submitted_by_is_the_caller(
         "username": "bob",
         "display_name": "Bob Builder",
     }
+
+
+def test_acceptance_stamps_strictly_increase() -> None:
+    clock = AcceptanceClock()
+    stamps = [clock.stamp() for _ in range(1000)]
+    assert stamps == sorted(stamps)
+    assert len(set(stamps)) == len(stamps)

@@ -58,13 +58,17 @@ export async function openSecondUser(
   fixtures: Pick<
     Fixtures,
     'baseURL' | 'browser' | 'tmpPath' | 'waitForApplication'
-  >
+  >,
+  options: { mockUser?: boolean } = {}
 ): Promise<IJupyterLabPageFixture> {
   const { page } = await galata.newPage({
     baseURL: fixtures.baseURL!,
     browser: fixtures.browser,
     tmpPath: fixtures.tmpPath,
-    waitForApplication: fixtures.waitForApplication
+    waitForApplication: fixtures.waitForApplication,
+    // Galata shows every page as the same mocked user; `false` shows the user the
+    // server knows, an anonymous user per browser context.
+    mockUser: options.mockUser ?? true
   });
   return page;
 }
@@ -149,4 +153,83 @@ export async function serverRequestCount(
       { size: number } | undefined;
     return requests?.size ?? 0;
   });
+}
+
+/**
+ * The status badge of a cell of the notebook in the visible panel.
+ */
+export function badgeLocator(
+  page: IJupyterLabPageFixture,
+  index: number
+): Locator {
+  return cellLocator(page, index).locator('.jp-CollabExec-badge');
+}
+
+/**
+ * The status item in the toolbar of the notebook in the visible panel.
+ */
+export function queueToolbarLocator(page: IJupyterLabPageFixture): Locator {
+  return page.locator(
+    '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-NotebookPanel-toolbar .jp-CollabExec-toolbar'
+  );
+}
+
+/**
+ * The display name of the user of a page; the server's user when the page does not mock
+ * it (`test.use({ mockUser: false })`, `openSecondUser(..., { mockUser: false })`).
+ */
+export async function userDisplayName(
+  page: IJupyterLabPageFixture
+): Promise<string> {
+  return page.evaluate(async () => {
+    const user = window.galata.app.serviceManager.user;
+    await user.ready;
+    return user.identity?.display_name ?? '';
+  });
+}
+
+/**
+ * A cell of a notebook as saved on disk, read through the contents API.
+ */
+export async function savedCell(
+  request: Fixtures['request'],
+  path: string,
+  index: number
+): Promise<{
+  execution_count?: number | null;
+  outputs?: Array<{ text?: string | string[] }>;
+} | null> {
+  const response = await request.get(
+    `/api/contents/${path.split('/').map(encodeURIComponent).join('/')}?type=notebook&content=1`
+  );
+  if (!response.ok()) {
+    return null;
+  }
+  const model = (await response.json()) as {
+    content?: { cells?: unknown[] };
+  };
+  const cell = model.content?.cells?.[index];
+  return cell && typeof cell === 'object' ? cell : null;
+}
+
+/**
+ * Change a setting of this extension in a page, as the settings editor would.
+ */
+export async function setCollabExecSetting(
+  page: IJupyterLabPageFixture,
+  key: string,
+  value: boolean
+): Promise<void> {
+  await page.evaluate(
+    async ({ key, value }) => {
+      const registry = await window.galata.getPlugin(
+        '@jupyterlab/apputils-extension:settings'
+      );
+      if (!registry) {
+        throw new Error('No setting registry');
+      }
+      await registry.set('jupyterlab-collab-exec:plugin', key, value);
+    },
+    { key, value }
+  );
 }
