@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from jupyter_server.auth import Authorizer
 
+from .conftest import all_cells_idle, statuses
+
 
 async def test_info(jp_fetch: Any) -> None:
     response = await jp_fetch("api", "collab-exec")
@@ -67,61 +69,32 @@ async def test_room_client_sees_outputs_count_and_statuses(
 
 
 async def test_given_source_runs_and_batch_runs_in_order(
-    notebook_factory: Any, document_id_for: Any, join_room: Any, start_kernel: Any, post_json: Any
+    notebook_factory: Any, document_id_for: Any, join_room: Any, start_kernel: Any, execute: Any
 ) -> None:
     path = notebook_factory("order.ipynb", ["x = 1", "print(x)"])
     document_id, session_id = await document_id_for(path)
     kernel_id = await start_kernel()
     async with join_room(document_id, session_id) as client:
-        code, answer = await post_json(
-            "api",
-            "collab-exec",
-            "execute",
-            body={
-                "document_id": document_id,
-                "kernel_id": kernel_id,
-                "cells": [
-                    {"cell_id": "cell-0", "source": "x = 'given'"},
-                    {"cell_id": "cell-1"},
-                ],
-            },
+        _, last = await execute(
+            document_id, kernel_id, {"cell_id": "cell-0", "source": "x = 'given'"}, "cell-1"
         )
-        assert code == 202, answer
-        last = answer["requests"][1]["request_id"]
-        await client.wait_until(
-            lambda: client.requests().get(last, {}).get("status") == "ok", what="batch done"
-        )
+        await client.wait_until(lambda: statuses(client, last) == ["ok"], what="batch done")
         await client.wait_until(lambda: client.cell("cell-1")["execution_count"] == 2)
         assert client.cell("cell-1")["outputs"][0]["text"] == "given\n"
 
 
 async def test_error_fails_request_and_cancels_rest_of_batch(
-    notebook_factory: Any, document_id_for: Any, join_room: Any, start_kernel: Any, post_json: Any
+    notebook_factory: Any, document_id_for: Any, join_room: Any, start_kernel: Any, execute: Any
 ) -> None:
     path = notebook_factory("error.ipynb", ["1 / 0", "print('never')"])
     document_id, session_id = await document_id_for(path)
     kernel_id = await start_kernel()
     async with join_room(document_id, session_id) as client:
-        code, answer = await post_json(
-            "api",
-            "collab-exec",
-            "execute",
-            body={
-                "document_id": document_id,
-                "kernel_id": kernel_id,
-                "cells": [{"cell_id": "cell-0"}, {"cell_id": "cell-1"}],
-            },
-        )
-        assert code == 202
-        failing, skipped = (request["request_id"] for request in answer["requests"])
+        failing, skipped = await execute(document_id, kernel_id, "cell-0", "cell-1")
 
         def settled() -> bool:
-            requests = client.requests()
-            return (
-                requests.get(failing, {}).get("status") == "error"
-                and requests.get(skipped, {}).get("status") == "cancelled"
-                and client.cell("cell-1")["execution_state"] == "idle"
-                and client.cell("cell-0")["execution_state"] == "idle"
+            return statuses(client, failing, skipped) == ["error", "cancelled"] and all_cells_idle(
+                client
             )
 
         await client.wait_until(settled, what="error then cancelled")
