@@ -233,20 +233,23 @@ class OutputReducer:
         self._apply_deferred_clear()
         if self.truncated:
             return False
+        text, over_budget = self._within_budget(text)
         last = self._outputs[-1] if self._outputs else None
         if last is not None and last.stream is not None and name == self._last_stream_name:
             stream = last.stream
             before = len(stream)
-            stream.write(self._within_budget(text))
+            stream.write(text)
             self._grow(last, len(stream) - before)
             last.dirty = True
-            return True
-        stream = StreamText()
-        stream.write(self._within_budget(text))
-        output = _Output(value={"output_type": "stream", "name": name}, stream=stream)
-        self._outputs.append(output)
-        self._grow(output, len(stream))
-        self._last_stream_name = name
+        else:
+            stream = StreamText()
+            stream.write(text)
+            output = _Output(value={"output_type": "stream", "name": name}, stream=stream)
+            self._outputs.append(output)
+            self._grow(output, len(stream))
+            self._last_stream_name = name
+        if over_budget:
+            self._truncate()
         return True
 
     def add_output(self, value: dict[str, Any]) -> bool:
@@ -292,12 +295,12 @@ class OutputReducer:
             self._clear_next = False
             self.clear()
 
-    def _within_budget(self, text: str) -> str:
+    def _within_budget(self, text: str) -> tuple[str, bool]:
+        """What of a stream's text fits under the cap, and whether some did not."""
         if self._max_bytes is None or self._size + len(text) <= self._max_bytes:
-            return text
+            return text, False
         allowed = max(0, self._max_bytes - self._size)
-        self._truncate()
-        return text[:allowed]
+        return text[:allowed], True
 
     def _truncate(self) -> None:
         """Show, once, that output was dropped; the notice is not counted against the cap."""
