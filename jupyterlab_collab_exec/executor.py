@@ -13,9 +13,10 @@ from typing import Any
 from jupyter_ydoc import YNotebook
 from pycrdt import Map
 
-from . import cells, lifecycle
-from .errors import InvalidRequest, NotFound
-from .kernel_conversation import ExecutionOutcome, KernelConversation, KernelGone
+from . import cells, inputs, lifecycle
+from .errors import Conflict, InvalidRequest, NotFound
+from .inputs import InputRegistry, PendingInput
+from .kernel_conversation import ExecutionOutcome, InputRequest, KernelConversation, KernelGone
 from .lifecycle import KernelQueue, Person, QueuedRequest
 from .outputs import DisplayRouter, OutputReducer
 from .room_access import RoomAccess
@@ -142,6 +143,7 @@ class ExecutionService:
         self._interrupted: set[str] = set()
         self._sent: set[str] = set()
         self._clock = lifecycle.AcceptanceClock()
+        self._inputs = InputRegistry()
         self._routers: dict[str, DisplayRouter] = {}
         # The latest accepted request of a cell owns its outputs, as in JupyterLab, where
         # scheduling a cell again replaces its output area's future.
@@ -369,6 +371,31 @@ class ExecutionService:
             if not handled:
                 writer.on_message(msg_type, content)
 
+        def on_input_request(kernel_request: InputRequest) -> None:
+            # What the cell printed before asking comes first, as in JupyterLab.
+            if writer is not None:
+                writer.flush()
+            pending = PendingInput(
+                input_id=inputs.new_input_id(),
+                document_id=request.document_id,
+                request_id=request.request_id,
+                cell_id=request.cell_id,
+                prompt=kernel_request.prompt,
+                password=kernel_request.password,
+                reply=kernel_request.reply,
+            )
+            self._inputs.add(pending)
+            with ydoc.transaction(origin=ORIGIN):
+                inputs.add_pending_input(
+                    ydoc,
+                    input_id=pending.input_id,
+                    request_id=request.request_id,
+                    cell_id=request.cell_id,
+                    prompt=pending.prompt,
+                    password=pending.password,
+                )
+                lifecycle.update_request(ydoc, request.request_id, status="awaiting_input")
+
         def flush_all() -> None:
             # Everything this request produced is in the doc before it is marked done.
             for target in (writer, *updated_elsewhere):
@@ -385,7 +412,7 @@ class ExecutionService:
                 lifecycle.update_request(
                     ydoc, request.request_id, status="running", started_at=lifecycle.now_ms()
                 )
-            outcome = await conversation.execute(request.code, on_message)
+            outcome = await conversation.execute(request.code, on_message, on_input_request)
         except (KernelGone, TimeoutError, RuntimeError) as gone:
             self._log.warning("Request %s: %s", request.request_id, gone)
             flush_all()
@@ -405,6 +432,7 @@ class ExecutionService:
         """Record a final status, settle the cell, and release the room."""
         if self._active.pop(request.request_id, None) is None:
             return
+        self._cancel_inputs(request)
         self._interrupted.discard(request.request_id)
         self._sent.discard(request.request_id)
         key = (request.document_id, request.cell_id)
@@ -441,6 +469,52 @@ class ExecutionService:
         router = self._routers.get(kernel_id)
         return router is not None and router.holds(writer)
 
+    # Inputs
+
+    async def answer_input(
+        self, document_id: str, input_id: str, value: str, answered_by: Person
+    ) -> None:
+        """Send the first answer to the kernel; later ones get a Conflict."""
+        self._rooms.check_known(document_id)
+        pending = self._inputs.claim(document_id, input_id, answered_by)
+        try:
+            pending.reply(value)
+        except Exception as error:
+            pending.status = "cancelled"
+            self._mark_inputs_cancelled(document_id, [pending])
+            raise Conflict(
+                "The kernel can no longer take this input.", status="cancelled"
+            ) from error
+        notebook = self._rooms.live_notebook(document_id)
+        if notebook is not None:
+            with notebook.ydoc.transaction(origin=ORIGIN):
+                inputs.mark_answered(
+                    notebook.ydoc,
+                    input_id,
+                    value=None if pending.password else value,
+                    answered_by=answered_by,
+                    answered_at=lifecycle.now_ms(),
+                )
+                if not self._inputs.pending_for_request(pending.request_id):
+                    lifecycle.update_request(notebook.ydoc, pending.request_id, status="running")
+        writer = self._writers.get((document_id, pending.cell_id))
+        if writer is not None and writer.request_id == pending.request_id:
+            echo = inputs.echo_text(pending.prompt, value, pending.password)
+            writer.on_message("stream", {"name": "stdin", "text": echo})
+
+    def _cancel_inputs(self, request: QueuedRequest) -> None:
+        cancelled = self._inputs.cancel_for_request(request.request_id)
+        if cancelled:
+            self._mark_inputs_cancelled(request.document_id, cancelled)
+
+    def _mark_inputs_cancelled(self, document_id: str, cancelled: list[PendingInput]) -> None:
+        notebook = self._rooms.live_notebook(document_id)
+        if notebook is None:
+            return
+        with notebook.ydoc.transaction(origin=ORIGIN):
+            for pending in cancelled:
+                inputs.mark_cancelled(notebook.ydoc, pending.input_id)
+
     # Kernel events
 
     def _on_kernel_status(self, kernel_id: str, state: str) -> None:
@@ -467,6 +541,7 @@ class ExecutionService:
         running = self._running.get(kernel_id)
         if running is not None and running.request_id in self._sent:
             self._interrupted.add(running.request_id)
+            self._cancel_inputs(running)
         elif running is not None:
             await self._finish(running, "cancelled", None)
         await self._cancel_queue(kernel_id)
@@ -474,6 +549,9 @@ class ExecutionService:
     async def on_kernel_lost(self, kernel_id: str, state: str) -> None:
         """A restart, a death or a shutdown: nothing queued or running will finish."""
         await self._cancel_queue(kernel_id)
+        running = self._running.get(kernel_id)
+        if running is not None:
+            self._cancel_inputs(running)
         conversation = self._conversations.pop(kernel_id, None)
         if conversation is not None:
             conversation.abandon_all(f"The kernel is {state}.")

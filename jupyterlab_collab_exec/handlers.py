@@ -16,7 +16,7 @@ from .errors import Conflict, DocumentNotFound, InvalidRequest, NotFound
 from .executor import CellSpec, ExecutionService
 from .lifecycle import Person
 
-FEATURES = ["execute", "cancel", "status"]
+FEATURES = ["execute", "cancel", "input", "status"]
 
 HandlerMethod = TypeVar("HandlerMethod", bound=Callable[..., Awaitable[None]])
 
@@ -145,9 +145,25 @@ class CancelHandler(CollabExecHandler):
         self.finish(json.dumps({"cancelled": cancelled}))
 
 
+class InputHandler(CollabExecHandler):
+    @web.authenticated
+    @authorized(action="execute")
+    @answer_errors
+    async def post(self) -> None:
+        body = self.json_body()
+        document_id = required_string(body, "document_id")
+        input_id = required_string(body, "input_id")
+        value = body.get("value")
+        if not isinstance(value, str):
+            raise InvalidRequest("'value' must be a string.")
+        await self.service.answer_input(document_id, input_id, value, self.person())
+        self.finish(json.dumps({"status": "answered"}))
+
+
 def route_handlers() -> list[tuple[str, type[CollabExecHandler]]]:
     return [
         (r"/api/collab-exec/?", InfoHandler),
         (r"/api/collab-exec/execute/?", ExecuteHandler),
         (r"/api/collab-exec/cancel/?", CancelHandler),
+        (r"/api/collab-exec/input/?", InputHandler),
     ]

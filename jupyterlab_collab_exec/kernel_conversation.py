@@ -20,6 +20,7 @@ READY_TIMEOUT = 60.0
 
 MessageHandler = Callable[[str, dict[str, Any], dict[str, Any]], None]
 StatusHandler = Callable[[str], None]
+InputRequestHandler = Callable[["InputRequest"], None]
 
 
 class KernelGone(RuntimeError):
@@ -54,9 +55,23 @@ class ExecutionOutcome:
 
 
 @dataclass
+class InputRequest:
+    """The kernel waits on stdin: `reply` answers it, once."""
+
+    prompt: str
+    password: bool
+    message: dict[str, Any]
+    conversation: KernelConversation
+
+    def reply(self, value: str) -> None:
+        self.conversation.send_input_reply(value, self.message)
+
+
+@dataclass
 class _Execution:
     on_message: MessageHandler
     reply: asyncio.Future[dict[str, Any]]
+    on_input_request: InputRequestHandler | None = None
     idle: asyncio.Event = field(default_factory=asyncio.Event)
     timing: dict[str, str] = field(default_factory=dict)
 
@@ -93,17 +108,30 @@ class KernelConversation:
         self._readers = [
             asyncio.create_task(self._read_iopub()),
             asyncio.create_task(self._read_shell()),
+            asyncio.create_task(self._read_stdin()),
         ]
 
     @property
     def alive(self) -> bool:
         return bool(self._readers) and not any(task.done() for task in self._readers)
 
-    async def execute(self, code: str, on_message: MessageHandler) -> ExecutionOutcome:
-        """Run code; returns once its reply and its idle status have both arrived."""
+    async def execute(
+        self,
+        code: str,
+        on_message: MessageHandler,
+        on_input_request: InputRequestHandler | None = None,
+    ) -> ExecutionOutcome:
+        """Run code; returns once its reply and its idle status have both arrived.
+
+        With `on_input_request`, the kernel may ask for input on stdin.
+        """
         loop = asyncio.get_running_loop()
-        msg_id = self._client.execute(code, allow_stdin=False, stop_on_error=False)
-        execution = _Execution(on_message=on_message, reply=loop.create_future())
+        msg_id = self._client.execute(
+            code, allow_stdin=on_input_request is not None, stop_on_error=False
+        )
+        execution = _Execution(
+            on_message=on_message, reply=loop.create_future(), on_input_request=on_input_request
+        )
         self._executions[msg_id] = execution
         try:
             reply = await execution.reply
@@ -168,6 +196,33 @@ class KernelConversation:
             execution.timing["iopub.execute_input"] = message_date(msg)
             return
         execution.on_message(msg_type, msg.get("content", {}), msg)
+
+    def send_input_reply(self, value: str, request: dict[str, Any]) -> None:
+        """One input_reply, addressed to the input_request it answers."""
+        reply = self._client.session.msg("input_reply", {"value": value}, parent=request["header"])
+        self._client.stdin_channel.send(reply)
+
+    async def _read_stdin(self) -> None:
+        while True:
+            msg = await self._client.get_stdin_msg()
+            if msg.get("msg_type") != "input_request":
+                continue
+            parent_id = msg.get("parent_header", {}).get("msg_id")
+            execution = self._executions.get(parent_id) if parent_id else None
+            if execution is None or execution.on_input_request is None:
+                # Nobody can answer: a reply keeps the kernel from waiting forever.
+                self._log.warning("Unexpected input_request on kernel %s", self.kernel_id)
+                self.send_input_reply("", msg)
+                continue
+            content = msg.get("content", {})
+            execution.on_input_request(
+                InputRequest(
+                    prompt=str(content.get("prompt", "")),
+                    password=bool(content.get("password", False)),
+                    message=msg,
+                    conversation=self,
+                )
+            )
 
     async def _read_shell(self) -> None:
         while True:

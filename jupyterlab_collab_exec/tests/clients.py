@@ -61,6 +61,16 @@ class RoomClient:
     def requests(self) -> dict[str, dict[str, Any]]:
         return _requests_of(self.notebook.ydoc)
 
+    def inputs(self) -> dict[str, dict[str, Any]]:
+        return _entries_of(self.notebook.ydoc, "inputs")
+
+    def pending_input(self, prompt: str | None = None) -> str | None:
+        """The id of a pending input, with the given prompt if one is given."""
+        for input_id, entry in self.inputs().items():
+            if entry.get("status") == "pending" and prompt in (None, entry.get("prompt")):
+                return input_id
+        return None
+
     def kernel_state(self) -> dict[str, Any] | None:
         kernel = self.notebook.ydoc.get("collab_exec", type=Map).get("kernel")
         return kernel.to_py() if isinstance(kernel, Map) else None
@@ -88,11 +98,15 @@ class RoomClient:
                 continue
 
 
-def _requests_of(ydoc: Doc[Any]) -> dict[str, dict[str, Any]]:
-    requests = ydoc.get("collab_exec", type=Map).get("requests")
-    if not isinstance(requests, Map):
+def _entries_of(ydoc: Doc[Any], key: str) -> dict[str, dict[str, Any]]:
+    entries = ydoc.get("collab_exec", type=Map).get(key)
+    if not isinstance(entries, Map):
         return {}
-    return {key: value.to_py() or {} for key, value in requests.items() if isinstance(value, Map)}
+    return {name: value.to_py() or {} for name, value in entries.items() if isinstance(value, Map)}
+
+
+def _requests_of(ydoc: Doc[Any]) -> dict[str, dict[str, Any]]:
+    return _entries_of(ydoc, "requests")
 
 
 def free_port() -> int:

@@ -19,15 +19,22 @@ from .conftest import statuses
 ACTIVE = {"queued", "running", "awaiting_input"}
 
 
+WAITING_CELLS = {
+    "running": "import time\nprint('started', flush=True)\ntime.sleep(120)",
+    "awaiting input": "print('started', flush=True)\nname = input('Name?')",
+}
+
+
+@pytest.mark.parametrize("waiting", list(WAITING_CELLS))
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["stopped", "killed"])
-async def test_restarted_server_shows_no_stuck_cell(tmp_path: Path, how: signal.Signals) -> None:
+async def test_restarted_server_shows_no_stuck_cell(
+    tmp_path: Path, how: signal.Signals, waiting: str
+) -> None:
     root = tmp_path / "root"
     root.mkdir()
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [
-        nbformat.v4.new_code_cell(
-            "import time\nprint('started', flush=True)\ntime.sleep(120)", id="cell-0"
-        ),
+        nbformat.v4.new_code_cell(WAITING_CELLS[waiting], id="cell-0"),
         nbformat.v4.new_code_cell("print('queued')", id="cell-1"),
     ]
     (root / "restart.ipynb").write_text(nbformat.writes(notebook), "utf-8")
@@ -50,6 +57,8 @@ async def test_restarted_server_shows_no_stuck_cell(tmp_path: Path, how: signal.
             await client.wait_until(
                 lambda: bool(client.cell("cell-0")["outputs"]), what="the cell to start"
             )
+            if waiting == "awaiting input":
+                await client.wait_until(lambda: client.pending_input("Name?") is not None)
             # The YStore holds the queued and running entries before the server goes.
             written = server.stored_updates()
             await wait_for(lambda: server.stored_updates() > written, what="a YStore write")
@@ -68,14 +77,20 @@ async def test_restarted_server_shows_no_stuck_cell(tmp_path: Path, how: signal.
                     client.cell(f"cell-{index}")["execution_state"] != "running"
                     for index in range(2)
                 )
-                return cells_idle and not any(
-                    entry.get("status") in ACTIVE for entry in client.requests().values()
+                return (
+                    cells_idle
+                    and not any(
+                        entry.get("status") in ACTIVE for entry in client.requests().values()
+                    )
+                    and client.pending_input() is None
                 )
 
             await client.wait_until(settled, what="stale work to be settled")
             found = [status for status in statuses(client, *request_ids) if status is not None]
             assert set(found) <= {"interrupted", "cancelled"}, found
-            print(json.dumps({"how": how.name, "statuses after restart": found}))
+            inputs = [entry["status"] for entry in client.inputs().values()]
+            assert set(inputs) <= {"cancelled"}, inputs
+            print(json.dumps({"how": how.name, "requests": found, "inputs": inputs}))
     finally:
         if server.process is not None and server.process.returncode is None:
             await server.stop(signal.SIGTERM)

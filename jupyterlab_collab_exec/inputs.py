@@ -1,0 +1,153 @@
+"""Input records: `collab_exec.inputs`, and exactly one answer for each input_request.
+
+The doc shows every pending input so that any collaborator can answer it; the registry
+here, in the server's memory, decides which answer reaches the kernel.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pycrdt import Doc, Map, Text
+
+from .errors import Conflict, NotFound
+from .lifecycle import Person, inputs_map
+
+PASSWORD_MASK = "········"
+RETAINED_SETTLED_INPUTS = 1000
+
+
+def new_input_id() -> str:
+    return uuid.uuid4().hex
+
+
+def echo_text(prompt: str, value: str, password: bool) -> str:
+    """What JupyterLab's Stdin widget adds to the outputs once it is answered."""
+    return f"{prompt} {PASSWORD_MASK if password else value}\n"
+
+
+def add_pending_input(
+    ydoc: Doc[Any],
+    *,
+    input_id: str,
+    request_id: str,
+    cell_id: str,
+    prompt: str,
+    password: bool,
+) -> None:
+    inputs_map(ydoc)[input_id] = Map(
+        {
+            "request_id": request_id,
+            "cell_id": cell_id,
+            "prompt": prompt,
+            "password": password,
+            "value": Text(),
+            "status": "pending",
+        }
+    )
+
+
+def _entry(ydoc: Doc[Any], input_id: str) -> Map[Any]:
+    inputs = inputs_map(ydoc)
+    entry = inputs.get(input_id)
+    if not isinstance(entry, Map):
+        # A client deleted or replaced it: the server's record wins.
+        entry = Map({"status": "pending"})
+        inputs[input_id] = entry
+    return entry
+
+
+def mark_answered(
+    ydoc: Doc[Any],
+    input_id: str,
+    *,
+    value: str | None,
+    answered_by: Person,
+    answered_at: float,
+) -> None:
+    """Settle an input; the final value is shown unless it is a password."""
+    entry = _entry(ydoc, input_id)
+    text = entry.get("value")
+    if not isinstance(text, Text):
+        text = Text()
+        entry["value"] = text
+    if value is None:
+        if len(text):
+            del text[:]
+    elif str(text) != value:
+        del text[:]
+        text += value
+    entry["status"] = "answered"
+    entry["answered_by"] = answered_by.to_json()
+    entry["answered_at"] = answered_at
+
+
+def mark_cancelled(ydoc: Doc[Any], input_id: str) -> None:
+    entry = _entry(ydoc, input_id)
+    if entry.get("status") != "cancelled":
+        entry["status"] = "cancelled"
+
+
+@dataclass
+class PendingInput:
+    """An input_request that the kernel waits on."""
+
+    input_id: str
+    document_id: str
+    request_id: str
+    cell_id: str
+    prompt: str
+    password: bool
+    reply: Callable[[str], None]
+    status: str = "pending"
+    answered_by: Person | None = None
+
+
+@dataclass
+class InputRegistry:
+    """The inputs kernels wait for. `claim` is synchronous, so the first valid answer
+    wins atomically on the event loop and every later one gets a conflict."""
+
+    _inputs: dict[str, PendingInput] = field(default_factory=dict)
+
+    def add(self, pending: PendingInput) -> None:
+        self._inputs[pending.input_id] = pending
+        # Settled inputs are kept so that a late answer learns who answered; a bounded few.
+        settled = [key for key, item in self._inputs.items() if item.status != "pending"]
+        for input_id in settled[: max(0, len(settled) - RETAINED_SETTLED_INPUTS)]:
+            del self._inputs[input_id]
+
+    def claim(self, document_id: str, input_id: str, person: Person) -> PendingInput:
+        pending = self._inputs.get(input_id)
+        if pending is None or pending.document_id != document_id:
+            raise NotFound(f"Unknown input {input_id!r} in document {document_id!r}.")
+        if pending.status == "answered":
+            assert pending.answered_by is not None
+            raise Conflict(
+                "This input was already answered.",
+                status="answered",
+                answered_by=pending.answered_by.to_json(),
+            )
+        if pending.status == "cancelled":
+            raise Conflict("This input was cancelled.", status="cancelled")
+        pending.status = "answered"
+        pending.answered_by = person
+        return pending
+
+    def cancel_for_request(self, request_id: str) -> list[PendingInput]:
+        """Cancel what a request still waits for; returns what was pending."""
+        cancelled = []
+        for pending in self._inputs.values():
+            if pending.request_id == request_id and pending.status == "pending":
+                pending.status = "cancelled"
+                cancelled.append(pending)
+        return cancelled
+
+    def pending_for_request(self, request_id: str) -> bool:
+        return any(
+            pending.request_id == request_id and pending.status == "pending"
+            for pending in self._inputs.values()
+        )
