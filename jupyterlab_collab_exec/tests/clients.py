@@ -121,6 +121,7 @@ class ServerProcess:
         self.token = uuid.uuid4().hex
         self.port = free_port()
         self.process: asyncio.subprocess.Process | None = None
+        self._http: httpx.AsyncClient | None = None
         self.url = f"http://127.0.0.1:{self.port}"
 
     async def start(self) -> None:
@@ -179,6 +180,9 @@ class ServerProcess:
 
     async def stop(self, how: signal.Signals) -> None:
         assert self.process is not None
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
         self.process.send_signal(how)
         try:
             await asyncio.wait_for(self.process.wait(), 60)
@@ -190,12 +194,14 @@ class ServerProcess:
         await self.stop(signal.SIGTERM)
 
     async def request(self, method: str, path: str, body: Any = None) -> Any:
-        async with httpx.AsyncClient(timeout=30) as http:
-            response = await http.request(
-                method, f"{self.url}/{path}", headers=self.headers, json=body
-            )
-            response.raise_for_status()
-            return response.json() if response.content else None
+        """One REST call over a kept-alive connection, as a browser makes it."""
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=30)
+        response = await self._http.request(
+            method, f"{self.url}/{path}", headers=self.headers, json=body
+        )
+        response.raise_for_status()
+        return response.json() if response.content else None
 
     async def session(self, path: str) -> tuple[str, str]:
         data = await self.request(
