@@ -21,7 +21,7 @@ from pathlib import Path
 
 import nbformat
 
-from jupyterlab_collab_exec.tests.clients import ServerProcess
+from jupyterlab_collab_exec.tests.clients import RoomClient, ServerProcess
 
 
 def asking_code(answers: int) -> str:
@@ -33,6 +33,14 @@ def asking_code(answers: int) -> str:
         "    latencies.append(time.time() - sent)\n"
         "print(json.dumps(latencies))"
     )
+
+
+async def pending(client: RoomClient, prompt: str) -> str:
+    """The id of the input the kernel asks with this prompt, once it shows in the doc."""
+    await client.wait_until(lambda: client.pending_input(prompt) is not None)
+    input_id = client.pending_input(prompt)
+    assert input_id is not None
+    return input_id
 
 
 async def measure(answers: int) -> list[float]:
@@ -62,11 +70,7 @@ async def measure(answers: int) -> list[float]:
                 )
                 request_id = accepted["requests"][0]["request_id"]
                 for index in range(answers):
-                    prompt = f"q{index}"
-                    await client.wait_until(
-                        lambda prompt=prompt: client.pending_input(prompt) is not None
-                    )
-                    input_id = client.pending_input(prompt)
+                    input_id = await pending(client, f"q{index}")
                     await server.request(
                         "POST",
                         "api/collab-exec/input",
