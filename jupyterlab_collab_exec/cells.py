@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from jupyter_ydoc import YNotebook
 from pycrdt import Array, Map
+
+from .errors import InvalidRequest, NotFound
 
 
 def find_cell(ycells: Array[Any], cell_id: str) -> Map[Any] | None:
@@ -57,3 +62,32 @@ def set_execution_metadata(ycell: Map[Any], timing: dict[str, Any]) -> None:
         metadata = Map()
         ycell["metadata"] = metadata
     metadata["execution"] = dict(timing)
+
+
+@dataclass(frozen=True)
+class CellSpec:
+    cell_id: str
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class ResolvedCell:
+    cell_id: str
+    ycell: Map[Any]
+    code: str
+
+
+def resolve_cells(
+    notebook: YNotebook, document_id: str, specs: Sequence[CellSpec]
+) -> list[ResolvedCell]:
+    """Find every cell of a batch and the code to run, or raise before anything changes."""
+    resolved = []
+    for spec in specs:
+        ycell = find_cell(notebook.ycells, spec.cell_id)
+        if ycell is None:
+            raise NotFound(f"Unknown cell {spec.cell_id!r} in document {document_id!r}.")
+        if not is_code_cell(ycell):
+            raise InvalidRequest(f"Cell {spec.cell_id!r} is not a code cell.")
+        code = spec.source if spec.source is not None else cell_source(ycell)
+        resolved.append(ResolvedCell(cell_id=spec.cell_id, ycell=ycell, code=code))
+    return resolved

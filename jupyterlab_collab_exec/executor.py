@@ -5,31 +5,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from jupyter_ydoc import YNotebook
-from pycrdt import Map
 
 from . import cells, inputs, lifecycle
+from .cell_writer import ORIGIN, CellOutputWriter
+from .cells import CellSpec, resolve_cells
 from .errors import Conflict, InvalidRequest, NotFound
 from .inputs import InputRegistry, PendingInput
 from .kernel_conversation import ExecutionOutcome, InputRequest, KernelConversation, KernelGone
 from .lifecycle import KernelQueue, Person, QueuedRequest
-from .outputs import DisplayRouter, OutputReducer
+from .outputs import DisplayRouter
 from .room_access import RoomAccess
 
-ORIGIN = "collab_exec"
 CONNECT_ATTEMPTS = 3
 CellKey = tuple[str, str]
-
-
-@dataclass(frozen=True)
-class CellSpec:
-    cell_id: str
-    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -37,89 +30,6 @@ class ExecutionSettings:
     flush_interval: float = 0.05
     retained_requests: int = 200
     max_output_bytes: int | None = 20 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class _ResolvedCell:
-    cell_id: str
-    ycell: Map[Any]
-    code: str
-
-
-def resolve_cells(
-    notebook: YNotebook, document_id: str, specs: Sequence[CellSpec]
-) -> list[_ResolvedCell]:
-    """Find every cell of a batch and the code to run, or raise before anything changes."""
-    resolved = []
-    for spec in specs:
-        ycell = cells.find_cell(notebook.ycells, spec.cell_id)
-        if ycell is None:
-            raise NotFound(f"Unknown cell {spec.cell_id!r} in document {document_id!r}.")
-        if not cells.is_code_cell(ycell):
-            raise InvalidRequest(f"Cell {spec.cell_id!r} is not a code cell.")
-        code = spec.source if spec.source is not None else cells.cell_source(ycell)
-        resolved.append(_ResolvedCell(cell_id=spec.cell_id, ycell=ycell, code=code))
-    return resolved
-
-
-class CellOutputWriter:
-    """The outputs of one request's cell: feeds messages to a reducer and flushes it into
-    the cell, at most once per flush interval.
-
-    It outlives its request while its cell shows a display that later executions may
-    update, as JupyterLab keeps an output area's future until the cell runs again.
-    """
-
-    def __init__(
-        self,
-        notebook: YNotebook,
-        cell_id: str,
-        request_id: str,
-        settings: ExecutionSettings,
-        may_write: Callable[[CellOutputWriter], bool],
-    ) -> None:
-        self.request_id = request_id
-        self._notebook = notebook
-        self._cell_id = cell_id
-        self._interval = settings.flush_interval
-        self._may_write = may_write
-        self._reducer = OutputReducer(settings.max_output_bytes)
-        self._timer: asyncio.TimerHandle | None = None
-        self._last_flush = 0.0
-        self.flush_count = 0
-
-    def on_message(self, msg_type: str, content: dict[str, Any]) -> None:
-        if self._reducer.add_message(msg_type, content):
-            self._schedule()
-
-    def update_display(self, display_id: str, output: dict[str, Any]) -> None:
-        if self._reducer.update_display(display_id, output):
-            self._schedule()
-
-    def _schedule(self) -> None:
-        if self._timer is not None:
-            return
-        delay = max(0.0, self._last_flush + self._interval - time.monotonic())
-        self._timer = asyncio.get_running_loop().call_later(delay, self.flush)
-
-    def flush(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        if not self._reducer.has_pending or not self._may_write(self):
-            return
-        ycell = cells.find_cell(self._notebook.ycells, self._cell_id)
-        if ycell is None:
-            return
-        with self._notebook.ydoc.transaction(origin=ORIGIN):
-            self._reducer.flush(cells.cell_outputs(ycell))
-        self._last_flush = time.monotonic()
-        self.flush_count += 1
-
-    def close(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
 
 
 class ExecutionService:
@@ -233,8 +143,9 @@ class ExecutionService:
             notebook,
             request.cell_id,
             request.request_id,
-            self._settings,
-            lambda writer: self._writers.get(key) is writer,
+            flush_interval=self._settings.flush_interval,
+            max_output_bytes=self._settings.max_output_bytes,
+            may_write=lambda writer: self._writers.get(key) is writer,
         )
 
     async def cancel(self, document_id: str, request_ids: set[str] | None) -> list[str]:

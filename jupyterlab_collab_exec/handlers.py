@@ -12,8 +12,9 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from ._version import __version__
+from .cells import CellSpec
 from .errors import Conflict, DocumentNotFound, InvalidRequest, NotFound
-from .executor import CellSpec, ExecutionService
+from .executor import ExecutionService
 from .lifecycle import Person
 
 FEATURES = ["execute", "cancel", "input", "status"]

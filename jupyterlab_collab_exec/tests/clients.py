@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import nbformat
 from httpx_ws import aconnect_ws
 from jupyter_ydoc import YNotebook
 from pycrdt import Doc, Map, Provider
@@ -34,6 +35,15 @@ async def wait_for(
         if loop.time() > deadline:
             raise AssertionError(f"Timed out after {timeout}s waiting for {what}")
         await asyncio.sleep(0.02)
+
+
+def saved_cell(path: Path) -> dict[str, Any]:
+    """The first cell of a notebook file, or nothing while the server is writing it."""
+    try:
+        notebook = nbformat.read(path, as_version=4)
+    except (ValueError, OSError):
+        return {}
+    return dict(notebook.cells[0])
 
 
 class RoomClient:

@@ -8,10 +8,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
 
-from .clients import wait_for
+from .clients import saved_cell, wait_for
 from .conftest import statuses
 
 LINES = 20
@@ -20,11 +19,6 @@ SLOW_PRINTS = (
     "    time.sleep(0.5)"
 )
 EXPECTED_TEXT = "".join(f"line {i}\n" for i in range(LINES))
-
-
-def saved_cell(path: Path) -> dict[str, Any]:
-    notebook = nbformat.read(path, as_version=4)
-    return dict(notebook.cells[0])
 
 
 @pytest.mark.parametrize("document_cleanup_delay", [1.0])

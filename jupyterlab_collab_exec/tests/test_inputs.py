@@ -7,12 +7,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
 from pycrdt import Map, Text
 
 from .clients import wait_for
 from .conftest import all_cells_idle, statuses
+from .test_durability import saved_cell
 
 ASK_NAME = 'name = input("Name?")\nprint(f"Hello {name}")'
 SECRET = "s3cr3t-TOKEN-4711"
@@ -203,10 +203,7 @@ async def test_getpass_secret_never_stored_or_logged(
         document_bytes = client.notebook.ydoc.get_update()
     await wait_for(lambda: not service.active_request_ids, what="the run")
     on_disk = jp_root_dir / path
-    await wait_for(
-        lambda: nbformat.read(on_disk, as_version=4).cells[0].get("execution_count") == 1,
-        what="the save",
-    )
+    await wait_for(lambda: saved_cell(on_disk).get("execution_count") == 1, what="the save")
     secret = SECRET.encode()
     assert secret not in document_bytes
     stored = stored_files(jp_root_dir, path)

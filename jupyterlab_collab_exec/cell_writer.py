@@ -1,0 +1,77 @@
+"""One cell's outputs during and after a request: messages in, coalesced doc writes out."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+from jupyter_ydoc import YNotebook
+
+from . import cells
+from .outputs import OutputReducer
+
+ORIGIN = "collab_exec"
+
+
+class CellOutputWriter:
+    """The outputs of one request's cell: feeds messages to a reducer and flushes it into
+    the cell, at most once per flush interval.
+
+    It outlives its request while its cell shows a display that later executions may
+    update, as JupyterLab keeps an output area's future until the cell runs again.
+    """
+
+    def __init__(
+        self,
+        notebook: YNotebook,
+        cell_id: str,
+        request_id: str,
+        *,
+        flush_interval: float,
+        max_output_bytes: int | None,
+        may_write: Callable[[CellOutputWriter], bool],
+    ) -> None:
+        self.request_id = request_id
+        self._notebook = notebook
+        self._cell_id = cell_id
+        self._interval = flush_interval
+        self._may_write = may_write
+        self._reducer = OutputReducer(max_output_bytes)
+        self._timer: asyncio.TimerHandle | None = None
+        self._last_flush = 0.0
+        self.flush_count = 0
+
+    def on_message(self, msg_type: str, content: dict[str, Any]) -> None:
+        if self._reducer.add_message(msg_type, content):
+            self._schedule()
+
+    def update_display(self, display_id: str, output: dict[str, Any]) -> None:
+        if self._reducer.update_display(display_id, output):
+            self._schedule()
+
+    def _schedule(self) -> None:
+        if self._timer is not None:
+            return
+        delay = max(0.0, self._last_flush + self._interval - time.monotonic())
+        self._timer = asyncio.get_running_loop().call_later(delay, self.flush)
+
+    def flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not self._reducer.has_pending or not self._may_write(self):
+            return
+        ycell = cells.find_cell(self._notebook.ycells, self._cell_id)
+        if ycell is None:
+            return
+        with self._notebook.ydoc.transaction(origin=ORIGIN):
+            self._reducer.flush(cells.cell_outputs(ycell))
+        self._last_flush = time.monotonic()
+        self.flush_count += 1
+
+    def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
