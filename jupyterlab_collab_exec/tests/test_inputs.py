@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 from pycrdt import Map, Text
 
-from .clients import wait_for
+from .clients import saved_cell, wait_for
 from .conftest import all_cells_idle, statuses
-from .test_durability import saved_cell
 
 ASK_NAME = 'name = input("Name?")\nprint(f"Hello {name}")'
 SECRET = "s3cr3t-TOKEN-4711"
