@@ -1,6 +1,8 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
+import type { IPerson } from './schema';
+
 /**
  * `GET /api/collab-exec`.
  */
@@ -62,9 +64,43 @@ export interface IQueueBackend {
 }
 
 /**
+ * What the server answered to `POST /api/collab-exec/input`: this answer reached the
+ * kernel, or (409) someone else's answer did first, or the input was cancelled.
+ */
+export type InputAnswer =
+  | { ok: true }
+  | {
+      ok: false;
+      status: 'answered' | 'cancelled';
+      /**
+       * Who answered first, when the server says so.
+       */
+      answeredBy: IPerson | null;
+      message: string;
+    };
+
+/**
+ * What the input widget needs from the server; `CollabExecClient` is the REST
+ * implementation.
+ */
+export interface IInputBackend {
+  /**
+   * Answer a pending input. Resolves with the outcome, also for a conflict (409);
+   * rejects with a `ServerConnection.ResponseError` for other errors.
+   */
+  answerInput(
+    documentId: string,
+    inputId: string,
+    value: string
+  ): Promise<InputAnswer>;
+}
+
+/**
  * The REST client of the server extension.
  */
-export class CollabExecClient implements IExecutionBackend, IQueueBackend {
+export class CollabExecClient
+  implements IExecutionBackend, IQueueBackend, IInputBackend
+{
   constructor(serverSettings?: ServerConnection.ISettings) {
     this._serverSettings = serverSettings ?? ServerConnection.makeSettings();
   }
@@ -136,6 +172,40 @@ export class CollabExecClient implements IExecutionBackend, IQueueBackend {
     return cancelled.filter((id): id is string => typeof id === 'string');
   }
 
+  async answerInput(
+    documentId: string,
+    inputId: string,
+    value: string
+  ): Promise<InputAnswer> {
+    const response = await this._request('input', {
+      method: 'POST',
+      body: JSON.stringify({
+        document_id: documentId,
+        input_id: inputId,
+        value
+      })
+    });
+    const data = await readJson(response);
+    if (response.ok) {
+      return { ok: true };
+    }
+    if (response.status === 409) {
+      const conflict = (data && typeof data === 'object' ? data : {}) as {
+        status?: unknown;
+        answered_by?: unknown;
+      };
+      if (conflict.status === 'answered' || conflict.status === 'cancelled') {
+        return {
+          ok: false,
+          status: conflict.status,
+          answeredBy: parsePerson(conflict.answered_by),
+          message: errorMessage(data)
+        };
+      }
+    }
+    throw new ServerConnection.ResponseError(response, errorMessage(data));
+  }
+
   private async _request(
     endpoint: string,
     init: RequestInit
@@ -171,7 +241,23 @@ async function readJson(response: Response): Promise<unknown> {
   }
 }
 
+function parsePerson(value: unknown): IPerson | null {
+  if (!value || typeof value !== 'object') {
+    return null;
+  }
+  const record = value as Record<string, unknown>;
+  const username = typeof record.username === 'string' ? record.username : '';
+  const displayName =
+    typeof record.display_name === 'string' ? record.display_name : '';
+  return username || displayName
+    ? { username, display_name: displayName || username }
+    : null;
+}
+
 function errorMessage(data: unknown): string {
-  const message = (data as { message?: unknown }).message;
+  const message =
+    data && typeof data === 'object'
+      ? (data as { message?: unknown }).message
+      : undefined;
   return typeof message === 'string' ? message : 'Unknown server error';
 }

@@ -148,7 +148,51 @@ const statusPlugin: JupyterFrontEndPlugin<void> = {
 
 const TOOLBAR_ITEM = 'collabExecQueue';
 
-export default [executorPlugin, statusPlugin];
+/**
+ * The collaborative input widget: every input a kernel waits for, in every view of the
+ * notebook, answerable by anyone.
+ */
+const inputPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'jupyterlab-collab-exec:input',
+  description:
+    'Shows the input() and getpass() prompts that kernels wait for in every view of a collaborative notebook, where anyone can answer them.',
+  autoStart: true,
+  requires: [INotebookTracker],
+  optional: [ITranslator],
+  activate: (
+    app: JupyterFrontEnd,
+    tracker: INotebookTracker,
+    translator: ITranslator | null
+  ): void => {
+    const client = new CollabExecClient(app.serviceManager.serverSettings);
+    // Loaded with the first notebook, like the status view.
+    let ui: Promise<typeof import('./input')> | null = null;
+    const addTo = async (panel: NotebookPanel): Promise<void> => {
+      ui ??= import('./input');
+      const input = await ui;
+      if (panel.isDisposed) {
+        return;
+      }
+      const inputs = new input.CellInputTracker({
+        notebook: panel.content,
+        backend: client,
+        translator: translator ?? undefined,
+        username: () => app.serviceManager.user.identity?.username ?? null,
+        isCurrent: () => app.shell.currentWidget === panel
+      });
+      panel.disposed.connect(() => inputs.dispose());
+    };
+    const onPanel = (panel: NotebookPanel) => {
+      addTo(panel).catch(reason => {
+        console.error('jupyterlab-collab-exec: cannot show the inputs', reason);
+      });
+    };
+    tracker.forEach(onPanel);
+    tracker.widgetAdded.connect((_sender, panel) => onPanel(panel));
+  }
+};
+
+export default [executorPlugin, statusPlugin, inputPlugin];
 
 namespace Private {
   /**

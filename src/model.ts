@@ -4,6 +4,11 @@ import * as Y from 'yjs';
 
 import {
   FINAL_STATUSES,
+  INPUT_STATUSES,
+  INPUT_VALUE,
+  INPUTS,
+  type IInputEntry,
+  type InputStatus,
   KERNEL,
   KERNEL_EXECUTION_STATES,
   type IKernelEntry,
@@ -128,6 +133,55 @@ export class CollabExecModel implements IDisposable {
   }
 
   /**
+   * One input entry, or null if it is absent or malformed.
+   */
+  input(inputId: string): IInputEntry | null {
+    const inputs = this._inputsMap();
+    return inputs ? parseInput(inputId, inputs.get(inputId)) : null;
+  }
+
+  /**
+   * Every well-formed input entry, whatever its status, in the order of the map.
+   */
+  inputs(): IInputEntry[] {
+    const inputs = this._inputsMap();
+    if (!inputs) {
+      return [];
+    }
+    const entries: IInputEntry[] = [];
+    inputs.forEach((value: unknown, inputId: string) => {
+      const entry = parseInput(inputId, value);
+      if (entry) {
+        entries.push(entry);
+      }
+    });
+    return entries;
+  }
+
+  /**
+   * The inputs that a cell's kernel waits for.
+   */
+  pendingInputsForCell(cellId: string): IInputEntry[] {
+    return this.inputs().filter(
+      entry => entry.cell_id === cellId && entry.status === 'pending'
+    );
+  }
+
+  /**
+   * The shared Text people type an input's answer into, or null when the entry is
+   * malformed or has none. Never bind it for a password input: its value stays local.
+   */
+  inputValue(inputId: string): Y.Text | null {
+    const inputs = this._inputsMap();
+    const entry = inputs?.get(inputId);
+    if (!(entry instanceof Y.Map) || !parseInput(inputId, entry)) {
+      return null;
+    }
+    const text = entry.get(INPUT_VALUE);
+    return text instanceof Y.Text ? text : null;
+  }
+
+  /**
    * Resolve with the final status of a request once the doc shows it, or null when the
    * model is disposed or the signal aborts first.
    */
@@ -173,6 +227,11 @@ export class CollabExecModel implements IDisposable {
     this._changed.emit();
   };
 
+  private _inputsMap(): Y.Map<unknown> | null {
+    const inputs = this._root.get(INPUTS);
+    return inputs instanceof Y.Map ? (inputs as Y.Map<unknown>) : null;
+  }
+
   private _hasRequest(requestId: string): boolean {
     const requests = this._root.get(REQUESTS);
     return requests instanceof Y.Map && requests.has(requestId);
@@ -191,6 +250,10 @@ export class CollabExecModel implements IDisposable {
 
 function isRequestStatus(value: unknown): value is RequestStatus {
   return REQUEST_STATUSES.includes(value as RequestStatus);
+}
+
+function isInputStatus(value: unknown): value is InputStatus {
+  return INPUT_STATUSES.includes(value as InputStatus);
 }
 
 function isKernelState(value: unknown): value is KernelExecutionState {
@@ -255,6 +318,49 @@ export function parseRequest(
   }
   if (executionCount !== undefined) {
     entry.execution_count = executionCount;
+  }
+  return entry;
+}
+
+/**
+ * Read one entry of `collab_exec.inputs`, or null if it is malformed.
+ */
+export function parseInput(
+  inputId: string,
+  value: unknown
+): IInputEntry | null {
+  if (!(value instanceof Y.Map)) {
+    return null;
+  }
+  const requestId = value.get('request_id');
+  const cellId = value.get('cell_id');
+  const prompt = value.get('prompt');
+  const password = value.get('password');
+  const status = value.get('status');
+  if (
+    typeof requestId !== 'string' ||
+    typeof cellId !== 'string' ||
+    typeof prompt !== 'string' ||
+    typeof password !== 'boolean' ||
+    !isInputStatus(status)
+  ) {
+    return null;
+  }
+  const entry: IInputEntry = {
+    input_id: inputId,
+    request_id: requestId,
+    cell_id: cellId,
+    prompt,
+    password,
+    status
+  };
+  const answeredBy: unknown = value.get('answered_by');
+  if (answeredBy !== undefined && answeredBy !== null) {
+    entry.answered_by = parsePerson(answeredBy);
+  }
+  const answeredAt = optionalNumber(value.get('answered_at'));
+  if (answeredAt !== undefined) {
+    entry.answered_at = answeredAt;
   }
   return entry;
 }

@@ -82,3 +82,32 @@ export interface IKernelEntry {
   kernel_id: string;
   execution_state: KernelExecutionState;
 }
+
+export type InputStatus = 'pending' | 'answered' | 'cancelled';
+
+export const INPUT_STATUSES: ReadonlyArray<InputStatus> = [
+  'pending',
+  'answered',
+  'cancelled'
+];
+
+/**
+ * The key of the shared `value` Y.Text of an input entry: what people type, shared as
+ * they type it. It stays empty for passwords.
+ */
+export const INPUT_VALUE = 'value';
+
+/**
+ * One entry of `collab_exec.inputs`: a kernel's `input()` or `getpass()` waiting for an
+ * answer. The shared `value` Text is read with `CollabExecModel.inputValue`.
+ */
+export interface IInputEntry {
+  input_id: string;
+  request_id: string;
+  cell_id: string;
+  prompt: string;
+  password: boolean;
+  status: InputStatus;
+  answered_by?: IPerson;
+  answered_at?: number;
+}

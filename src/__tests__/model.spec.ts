@@ -1,7 +1,14 @@
 import * as Y from 'yjs';
 
-import { CollabExecModel, parseRequest } from '../model';
-import { KERNEL, REQUESTS, ROOT, type RequestStatus } from '../schema';
+import { CollabExecModel, parseInput, parseRequest } from '../model';
+import {
+  INPUTS,
+  type InputStatus,
+  KERNEL,
+  REQUESTS,
+  ROOT,
+  type RequestStatus
+} from '../schema';
 
 /**
  * Fields of one request entry as the server writes them; `undefined` leaves a key out.
@@ -64,6 +71,51 @@ function writeKernel(doc: Y.Doc, fields: EntryFields) {
     doc.getMap<unknown>(ROOT).set(KERNEL, kernel);
     for (const [key, value] of Object.entries(fields)) {
       kernel.set(key, value);
+    }
+  });
+}
+
+function inputFields(overrides: EntryFields = {}): EntryFields {
+  return {
+    request_id: 'r1',
+    cell_id: 'cell-1',
+    prompt: 'Name?',
+    password: false,
+    status: 'pending',
+    ...overrides
+  };
+}
+
+function inputsMap(doc: Y.Doc): Y.Map<unknown> {
+  const root = doc.getMap<unknown>(ROOT);
+  let inputs = root.get(INPUTS);
+  if (!(inputs instanceof Y.Map)) {
+    inputs = new Y.Map<unknown>();
+    root.set(INPUTS, inputs);
+  }
+  return inputs as Y.Map<unknown>;
+}
+
+/**
+ * Write an input entry the way the server does, with a shared `value` Text, or the
+ * `value` given (`null` leaves it out).
+ */
+function writeInput(
+  doc: Y.Doc,
+  inputId: string,
+  fields: EntryFields,
+  value: unknown = new Y.Text()
+) {
+  doc.transact(() => {
+    const entry = new Y.Map<unknown>();
+    inputsMap(doc).set(inputId, entry);
+    for (const [key, field] of Object.entries(fields)) {
+      if (field !== undefined) {
+        entry.set(key, field);
+      }
+    }
+    if (value !== null) {
+      entry.set('value', value);
     }
   });
 }
@@ -402,6 +454,153 @@ describe('CollabExecModel', () => {
       model.dispose();
       writeRequest(doc, 'r1', wellFormed());
       expect(count).toBe(0);
+    });
+  });
+
+  describe('inputs', () => {
+    it('reads a pending entry', () => {
+      writeInput(doc, 'i1', inputFields());
+      expect(model.input('i1')).toEqual({
+        input_id: 'i1',
+        request_id: 'r1',
+        cell_id: 'cell-1',
+        prompt: 'Name?',
+        password: false,
+        status: 'pending'
+      });
+      expect(model.inputs()).toEqual([model.input('i1')]);
+    });
+
+    it('reads who answered and when', () => {
+      writeInput(
+        doc,
+        'i1',
+        inputFields({
+          status: 'answered',
+          answered_by: { username: 'bob', display_name: 'Bob B.' },
+          answered_at: 2000
+        })
+      );
+      expect(model.input('i1')).toMatchObject({
+        status: 'answered',
+        answered_by: { username: 'bob', display_name: 'Bob B.' },
+        answered_at: 2000
+      });
+    });
+
+    it.each<InputStatus>(['pending', 'answered', 'cancelled'])(
+      'accepts the status %s',
+      status => {
+        writeInput(doc, 'i1', inputFields({ status }));
+        expect(model.input('i1')?.status).toBe(status);
+      }
+    );
+
+    it('sanitizes a tampered answered_by and drops a bad answered_at', () => {
+      writeInput(
+        doc,
+        'i1',
+        inputFields({
+          status: 'answered',
+          answered_by: { username: 7, display_name: '<b>x</b>' },
+          answered_at: 'soon'
+        })
+      );
+      writeInput(doc, 'i2', inputFields({ answered_by: 'mallory' }));
+      expect(model.input('i1')?.answered_by).toEqual({
+        username: '',
+        display_name: '<b>x</b>'
+      });
+      expect(model.input('i1')?.answered_at).toBeUndefined();
+      expect(model.input('i2')?.answered_by).toEqual({
+        username: '',
+        display_name: ''
+      });
+    });
+
+    it.each<[string, EntryFields]>([
+      ['a missing request_id', { request_id: undefined }],
+      ['a numeric cell_id', { cell_id: 3 }],
+      ['a missing prompt', { prompt: undefined }],
+      ['a prompt that is an object', { prompt: { html: '<b>x</b>' } }],
+      ['a missing password flag', { password: undefined }],
+      ['a password flag that is a string', { password: 'false' }],
+      ['an unknown status', { status: 'waiting' }],
+      ['a missing status', { status: undefined }]
+    ])('rejects an entry with %s', (_label, overrides) => {
+      writeInput(doc, 'bad', inputFields(overrides));
+      writeInput(doc, 'good', inputFields());
+      expect(model.input('bad')).toBeNull();
+      expect(model.inputValue('bad')).toBeNull();
+      expect(model.inputs().map(entry => entry.input_id)).toEqual(['good']);
+    });
+
+    it('rejects entries that are not maps, and an inputs key that is not one', () => {
+      inputsMap(doc).set('plain', inputFields());
+      expect(model.input('plain')).toBeNull();
+      expect(model.inputs()).toEqual([]);
+      doc.getMap<unknown>(ROOT).set(INPUTS, 'tampered');
+      expect(model.inputs()).toEqual([]);
+      expect(model.input('plain')).toBeNull();
+      expect(model.inputValue('plain')).toBeNull();
+      expect(model.pendingInputsForCell('cell-1')).toEqual([]);
+    });
+
+    it('exposes the parser for single values', () => {
+      expect(parseInput('x', null)).toBeNull();
+      expect(parseInput('x', { ...inputFields() })).toBeNull();
+    });
+
+    it("lists a cell's pending inputs", () => {
+      writeInput(doc, 'i1', inputFields({ status: 'answered' }));
+      writeInput(doc, 'i2', inputFields());
+      writeInput(doc, 'i3', inputFields({ cell_id: 'cell-2' }));
+      writeInput(doc, 'i4', inputFields({ status: 'cancelled' }));
+      writeInput(doc, 'i5', inputFields({ status: 'bogus' }));
+      expect(
+        model.pendingInputsForCell('cell-1').map(entry => entry.input_id)
+      ).toEqual(['i2']);
+      expect(
+        model.pendingInputsForCell('cell-2').map(entry => entry.input_id)
+      ).toEqual(['i3']);
+      expect(model.pendingInputsForCell('cell-3')).toEqual([]);
+    });
+
+    it('gives the shared Text of an entry', () => {
+      writeInput(doc, 'i1', inputFields());
+      const text = model.inputValue('i1');
+      expect(text).toBeInstanceOf(Y.Text);
+      text?.insert(0, 'typed');
+      expect(model.inputValue('i1')?.toString()).toBe('typed');
+    });
+
+    it('has no Text for an entry without one, or with a value of another type', () => {
+      writeInput(doc, 'none', inputFields(), null);
+      writeInput(doc, 'string', inputFields(), 'not a Text');
+      writeInput(doc, 'map', inputFields(), new Y.Map());
+      expect(model.inputValue('none')).toBeNull();
+      expect(model.inputValue('string')).toBeNull();
+      expect(model.inputValue('map')).toBeNull();
+      expect(model.inputValue('unknown')).toBeNull();
+      // The entries themselves are still well formed.
+      expect(model.inputs()).toHaveLength(3);
+    });
+
+    it('emits changed for typing in a Text from a remote peer', () => {
+      const remote = new Y.Doc();
+      writeInput(remote, 'i1', inputFields());
+      syncInto(doc, remote);
+      let count = 0;
+      model.changed.connect(() => {
+        count++;
+      });
+      const inputs = remote.getMap<unknown>(ROOT).get(INPUTS) as Y.Map<unknown>;
+      const text = (inputs.get('i1') as Y.Map<unknown>).get('value') as Y.Text;
+      text.insert(0, 'A');
+      syncInto(doc, remote);
+      expect(count).toBe(1);
+      expect(model.inputValue('i1')?.toString()).toBe('A');
+      remote.destroy();
     });
   });
 

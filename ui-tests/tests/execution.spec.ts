@@ -5,6 +5,7 @@ import {
   openSecondUser,
   outputLocator,
   promptLocator,
+  reloadWithNotebook,
   runCell,
   serverRequestCount,
   uploadNotebook
@@ -97,10 +98,7 @@ test.describe('Server-side execution shared by two users', () => {
     await expect(outputLocator(page, 0)).toHaveText(/step 1/, {
       timeout: 30000
     });
-    // The restored workspace shows the notebook, not the launcher Galata waits for.
-    await page.reload({ waitForIsReady: false });
-    await page.waitForSelector('#jupyterlab-splash', { state: 'detached' });
-    await openNotebook(page, path);
+    await reloadWithNotebook(page, path);
 
     await expect(outputLocator(page, 0)).toHaveText(
       /step 0\s*step 1\s*step 2\s*step 3\s*step 4\s*step 5/,

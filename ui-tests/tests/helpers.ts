@@ -1,4 +1,5 @@
 import {
+  expect,
   galata,
   type IJupyterLabPageFixture,
   type TestFixtures,
@@ -97,6 +98,28 @@ export async function openNotebook(
       !['Connecting', 'Initializing', 'Starting'].some(s => text.includes(s))
     );
   });
+}
+
+/**
+ * Reload the page and show the notebook that the restored workspace reopens, without
+ * waiting for its kernel: a kernel blocked in `input()` answers no `kernel_info_request`,
+ * so a fresh page cannot learn its state until the input is answered.
+ */
+export async function reloadWithNotebook(
+  page: IJupyterLabPageFixture,
+  path: string
+): Promise<void> {
+  const name = path.split('/').pop()!;
+  // The restored workspace shows the notebook, not the launcher Galata waits for.
+  await page.reload({ waitForIsReady: false });
+  await page.waitForSelector('#jupyterlab-splash', { state: 'detached' });
+  await expect
+    .poll(() => page.notebook.isOpen(name), {
+      timeout: 30000,
+      message: `the restored workspace reopens ${name}`
+    })
+    .toBe(true);
+  await page.activity.activateTab(name);
 }
 
 /**
@@ -232,4 +255,43 @@ export async function setCollabExecSetting(
     },
     { key, value }
   );
+}
+
+/**
+ * The collaborative input widgets of a cell of the notebook in the visible panel.
+ */
+export function inputBoxLocator(
+  page: IJupyterLabPageFixture,
+  index: number
+): Locator {
+  return cellLocator(page, index).locator('.jp-CollabExec-input');
+}
+
+/**
+ * The shared text of the pending inputs of the current notebook, as this page's copy of
+ * the doc holds it: `{ prompt: value }`.
+ */
+export async function sharedInputValues(
+  page: IJupyterLabPageFixture
+): Promise<Record<string, string>> {
+  return page.evaluate(() => {
+    const panel = window.galata.app.shell.currentWidget as NotebookPanel;
+    const shared = panel.content.model?.sharedModel as unknown as {
+      ydoc: {
+        getMap: (name: string) => { get: (key: string) => unknown };
+      };
+    };
+    const inputs = shared.ydoc.getMap('collab_exec').get('inputs') as
+      | {
+          forEach: (
+            callback: (entry: { get: (key: string) => unknown }) => void
+          ) => void;
+        }
+      | undefined;
+    const values: Record<string, string> = {};
+    inputs?.forEach(entry => {
+      values[String(entry.get('prompt'))] = String(entry.get('value') ?? '');
+    });
+    return values;
+  });
 }
