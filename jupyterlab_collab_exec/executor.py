@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jupyter_ydoc import YNotebook
+from pycrdt import Map
 
 from . import cells, inputs, lifecycle
 from .cell_writer import ORIGIN, CellOutputWriter
@@ -54,6 +55,8 @@ class ExecutionService:
         self._sent: set[str] = set()
         self._clock = lifecycle.AcceptanceClock()
         self._inputs = InputRegistry()
+        self._watches: dict[str, tuple[YNotebook, Map[Any], Any]] = {}
+        self._repairs_due: set[str] = set()
         self._routers: dict[str, DisplayRouter] = {}
         # The latest accepted request of a cell owns its outputs, as in JupyterLab, where
         # scheduling a cell again replaces its output area's future.
@@ -115,18 +118,20 @@ class ExecutionService:
         self._kernel_of_document[document_id] = kernel_id
         with ydoc.transaction(origin=ORIGIN):
             for request, cell in zip(accepted, resolved, strict=True):
+                request.submitted_at = self._clock.stamp()
                 lifecycle.add_queued_request(
                     ydoc,
                     request_id=request.request_id,
                     cell_id=request.cell_id,
                     kernel_id=kernel_id,
                     submitted_by=submitted_by,
-                    submitted_at=self._clock.stamp(),
+                    submitted_at=request.submitted_at,
                 )
                 cells.clear_execution(cell.ycell, running=True)
                 self._take_cell(notebook, request)
                 self._active[request.request_id] = request
             self._mirror_kernel_state(ydoc, kernel_id)
+        self._watch(document_id, notebook)
         self._queues.setdefault(kernel_id, KernelQueue()).extend(accepted)
         worker = self._workers.get(kernel_id)
         if worker is None or worker.done():
@@ -305,7 +310,8 @@ class ExecutionService:
                     prompt=pending.prompt,
                     password=pending.password,
                 )
-                lifecycle.update_request(ydoc, request.request_id, status="awaiting_input")
+                request.status = "awaiting_input"
+                lifecycle.update_request(ydoc, request.request_id, status=request.status)
 
         def flush_all() -> None:
             # Everything this request produced is in the doc before it is marked done.
@@ -319,9 +325,10 @@ class ExecutionService:
                 return "cancelled"
             # Running means the kernel has the request.
             self._sent.add(request.request_id)
+            request.status = "running"
             with ydoc.transaction(origin=ORIGIN):
                 lifecycle.update_request(
-                    ydoc, request.request_id, status="running", started_at=lifecycle.now_ms()
+                    ydoc, request.request_id, status=request.status, started_at=lifecycle.now_ms()
                 )
             outcome = await conversation.execute(request.code, on_message, on_input_request)
         except (KernelGone, TimeoutError, RuntimeError) as gone:
@@ -374,6 +381,7 @@ class ExecutionService:
             # Nothing can update this cell's outputs any more: let the writer go.
             writer.close()
             del self._writers[key]
+        self._unwatch_when_idle(request.document_id)
         await self._rooms.release(request.document_id)
 
     def _router_holds(self, kernel_id: str, writer: CellOutputWriter) -> bool:
@@ -406,8 +414,10 @@ class ExecutionService:
                     answered_by=answered_by,
                     answered_at=lifecycle.now_ms(),
                 )
-                if not self._inputs.pending_for_request(pending.request_id):
-                    lifecycle.update_request(notebook.ydoc, pending.request_id, status="running")
+                request = self._active.get(pending.request_id)
+                if request is not None and not self._inputs.pending_for_request(request.request_id):
+                    request.status = "running"
+                    lifecycle.update_request(notebook.ydoc, request.request_id, status="running")
         writer = self._writers.get((document_id, pending.cell_id))
         if writer is not None and writer.request_id == pending.request_id:
             echo = inputs.echo_text(pending.prompt, value, pending.password)
@@ -482,11 +492,60 @@ class ExecutionService:
     # Rooms and shutdown
 
     def reconcile(self, notebook: YNotebook) -> list[str]:
-        """Settle the stale entries of a room that was just loaded."""
+        """Settle the stale entries and the stuck cells of a room that was just loaded."""
+        active_cells = {request.cell_id for request in self._active.values()}
         with notebook.ydoc.transaction(origin=ORIGIN):
             return lifecycle.reconcile(
-                notebook.ydoc, notebook.ycells, self.active_request_ids, lifecycle.now_ms()
+                notebook.ydoc,
+                active_request_ids=self.active_request_ids,
+                pending_input_ids=self._inputs.pending_ids(),
+                now=lifecycle.now_ms(),
+                ycells=notebook.ycells,
+                active_cell_ids=active_cells,
             )
+
+    # Repairing what clients change in collab_exec
+
+    def _watch(self, document_id: str, notebook: YNotebook) -> None:
+        """While a document has work, undo what clients write into collab_exec."""
+        watched = self._watches.get(document_id)
+        if watched is not None and watched[0] is notebook:
+            return
+        root = lifecycle.collab_exec_root(notebook.ydoc)
+        subscription = root.observe_deep(lambda events: self._schedule_repair(document_id))
+        self._watches[document_id] = (notebook, root, subscription)
+
+    def _unwatch_when_idle(self, document_id: str) -> None:
+        if any(request.document_id == document_id for request in self._active.values()):
+            return
+        watched = self._watches.pop(document_id, None)
+        if watched is not None:
+            watched[1].unobserve(watched[2])
+
+    def _schedule_repair(self, document_id: str) -> None:
+        # The doc cannot change inside its own observer: repair right after.
+        if document_id not in self._repairs_due:
+            self._repairs_due.add(document_id)
+            asyncio.get_running_loop().call_soon(self._repair, document_id)
+
+    def _repair(self, document_id: str) -> None:
+        self._repairs_due.discard(document_id)
+        watched = self._watches.get(document_id)
+        if watched is None:
+            return
+        ydoc = watched[0].ydoc
+        with ydoc.transaction(origin=ORIGIN):
+            lifecycle.reconcile(
+                ydoc,
+                active_request_ids=self.active_request_ids,
+                pending_input_ids=self._inputs.pending_ids(),
+                now=lifecycle.now_ms(),
+            )
+            for request in self._active.values():
+                if request.document_id == document_id:
+                    lifecycle.restore_request(ydoc, request)
+            for pending in self._inputs.of_document(document_id):
+                inputs.restore_input(ydoc, pending)
 
     async def close(self) -> None:
         """At server shutdown: what is in flight is interrupted, what is queued cancelled."""

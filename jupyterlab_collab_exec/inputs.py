@@ -85,6 +85,29 @@ def mark_answered(
     entry["answered_at"] = answered_at
 
 
+def restore_input(ydoc: Doc[Any], pending: PendingInput) -> None:
+    """Put back what a client changed in the entry of an input the server knows."""
+    entry = _entry(ydoc, pending.input_id)
+    expected: dict[str, Any] = {
+        "request_id": pending.request_id,
+        "cell_id": pending.cell_id,
+        "prompt": pending.prompt,
+        "password": pending.password,
+        "status": pending.status,
+    }
+    if pending.answered_by is not None:
+        expected["answered_by"] = pending.answered_by.to_json()
+    for key, value in expected.items():
+        if entry.get(key) != value:
+            entry[key] = value
+    text = entry.get("value")
+    if not isinstance(text, Text):
+        entry["value"] = Text()
+    elif pending.password and len(text):
+        # Nothing typed may stay in the doc for a password.
+        del text[:]
+
+
 def mark_cancelled(ydoc: Doc[Any], input_id: str) -> None:
     entry = _entry(ydoc, input_id)
     if entry.get("status") != "cancelled":
@@ -145,6 +168,12 @@ class InputRegistry:
                 pending.status = "cancelled"
                 cancelled.append(pending)
         return cancelled
+
+    def of_document(self, document_id: str) -> list[PendingInput]:
+        return [pending for pending in self._inputs.values() if pending.document_id == document_id]
+
+    def pending_ids(self) -> set[str]:
+        return {key for key, pending in self._inputs.items() if pending.status == "pending"}
 
     def pending_for_request(self, request_id: str) -> bool:
         return any(

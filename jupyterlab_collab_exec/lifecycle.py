@@ -114,14 +114,20 @@ def update_request(ydoc: Doc[Any], request_id: str, **fields: Any) -> None:
 
 
 def reconcile(
-    ydoc: Doc[Any], ycells: Iterable[Any], active_request_ids: set[str], now: float
+    ydoc: Doc[Any],
+    *,
+    active_request_ids: set[str],
+    pending_input_ids: set[str],
+    now: float,
+    ycells: Iterable[Any] | None = None,
+    active_cell_ids: set[str] | None = None,
 ) -> list[str]:
     """Settle what no live kernel conversation will ever finish.
 
     A request that is queued or running without a conversation behind it (the server
     restarted, or a client wrote it) becomes `cancelled` or `interrupted`; a pending input
-    whose request is gone becomes `cancelled`; a cell left `running` becomes `idle`.
-    Returns the ids of the requests it settled.
+    the server does not wait for becomes `cancelled`; with `ycells`, a cell left `running`
+    without an active request becomes `idle`. Returns the ids of the requests it settled.
     """
     settled = []
     requests = requests_map(ydoc)
@@ -142,21 +148,29 @@ def reconcile(
         if not isinstance(entry, Map):
             del inputs[input_id]
             continue
-        if entry.get("status") == "pending" and entry.get("request_id") not in active_request_ids:
+        if entry.get("status") == "pending" and input_id not in pending_input_ids:
             entry["status"] = "cancelled"
-    active_cells = {
-        entry.get(schema.CELL_ID)
-        for request_id, entry in requests.items()
-        if request_id in active_request_ids and isinstance(entry, Map)
-    }
-    for ycell in ycells:
+    for ycell in ycells or ():
         if (
             isinstance(ycell, Map)
             and ycell.get("execution_state") == "running"
-            and ycell.get("id") not in active_cells
+            and ycell.get("id") not in (active_cell_ids or set())
         ):
             ycell["execution_state"] = "idle"
     return settled
+
+
+def restore_request(ydoc: Doc[Any], request: QueuedRequest) -> None:
+    """Put back what a client changed in the entry of an active request."""
+    update_request(
+        ydoc,
+        request.request_id,
+        cell_id=request.cell_id,
+        kernel_id=request.kernel_id,
+        status=request.status,
+        submitted_by=request.submitted_by.to_json(),
+        submitted_at=request.submitted_at,
+    )
 
 
 def prune_finished(ydoc: Doc[Any], retain: int) -> list[str]:
@@ -198,6 +212,7 @@ class QueuedRequest:
     batch_id: str
     record_timing: bool
     submitted_by: Person
+    submitted_at: float = 0.0
     status: str = "queued"
 
 

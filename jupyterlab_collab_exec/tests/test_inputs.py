@@ -299,3 +299,48 @@ async def test_unknown_input_of_a_known_document_is_404(
     code, reply = await answer(post_json, document_id, "no-such-input", "v")
     assert code == 404
     assert "Unknown input" in reply["message"]
+
+
+async def test_tampering_with_inputs_and_requests_is_repaired(
+    notebook_factory: Any,
+    document_id_for: Any,
+    join_room: Any,
+    start_kernel: Any,
+    execute: Any,
+    post_json: Any,
+) -> None:
+    path = notebook_factory(
+        "tamper.ipynb", ["from getpass import getpass\nsecret = getpass('Password:')"]
+    )
+    document_id, session_id = await document_id_for(path)
+    kernel_id = await start_kernel()
+    async with join_room(document_id, session_id) as client:
+        [request_id] = await execute(document_id, kernel_id, "cell-0")
+        await client.wait_until(lambda: client.pending_input("Password:") is not None)
+        input_id = client.pending_input("Password:")
+        root = client.notebook.ydoc.get("collab_exec", type=Map)
+        with client.notebook.ydoc.transaction():
+            entry = root["inputs"][input_id]
+            entry["password"] = False
+            entry["status"] = "answered"
+            entry["value"].insert(0, "typed into the doc")
+            root["inputs"]["forged"] = Map({"request_id": request_id, "status": "pending"})
+            root["requests"][request_id]["status"] = "ok"
+            root["requests"]["fake"] = Map(
+                {"cell_id": "cell-0", "kernel_id": kernel_id, "status": "running"}
+            )
+
+        def repaired() -> bool:
+            real = client.inputs().get(input_id, {})
+            return (
+                real.get("password") is True
+                and real.get("status") == "pending"
+                and real.get("value") == ""
+                and client.inputs().get("forged", {}).get("status") == "cancelled"
+                and statuses(client, request_id, "fake") == ["awaiting_input", "interrupted"]
+            )
+
+        await client.wait_until(repaired, what="the server to repair collab_exec")
+        code, _ = await answer(post_json, document_id, input_id, SECRET)
+        assert code == 200
+        await client.wait_until(lambda: statuses(client, request_id) == ["ok"])
