@@ -126,8 +126,33 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    def __init__(self, root: Path) -> None:
+    """A `jupyter server` process on loopback.
+
+    By default it runs this environment's server with collaboration and this extension;
+    `python`, `arguments` and `ready_path` let the benchmarks start other servers.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        python: Path | str = sys.executable,
+        arguments: list[str] | None = None,
+        ready_path: str = "api/collab-exec",
+    ) -> None:
         self.root = root
+        self.python = str(python)
+        self.arguments = (
+            arguments
+            if arguments is not None
+            else [
+                f"--SQLiteYStore.db_path={root / '.ystore.db'}",
+                f"--BaseFileIdManager.db_path={root / '.fileid.db'}",
+                f"--BaseFileIdManager.root_dir={root}",
+                "--YDocExtension.document_save_delay=0.2",
+            ]
+        )
+        self.ready_path = ready_path
         self.token = uuid.uuid4().hex
         self.port = free_port()
         self.process: asyncio.subprocess.Process | None = None
@@ -144,14 +169,11 @@ class ServerProcess:
             "--ServerApp.allow_root=True",
             f"--ServerApp.root_dir={self.root}",
             f"--IdentityProvider.token={self.token}",
-            f"--SQLiteYStore.db_path={self.root / '.ystore.db'}",
-            f"--BaseFileIdManager.db_path={self.root / '.fileid.db'}",
-            f"--BaseFileIdManager.root_dir={self.root}",
-            "--YDocExtension.document_save_delay=0.2",
+            *self.arguments,
         ]
         with (self.root / "server.log").open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(
-                sys.executable,
+                self.python,
                 "-m",
                 "jupyter_server",
                 *arguments,
@@ -163,7 +185,7 @@ class ServerProcess:
         async with httpx.AsyncClient() as http:
             while True:
                 try:
-                    response = await http.get(f"{self.url}/api/collab-exec", headers=self.headers)
+                    response = await http.get(f"{self.url}/{self.ready_path}", headers=self.headers)
                     if response.status_code == 200:
                         return
                 except httpx.TransportError:

@@ -1,0 +1,65 @@
+"""An observing room client that counts what it receives."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from httpx_ws import aconnect_ws
+from pycrdt import Provider
+from pycrdt.websocket.websocket import HttpxWebsocket
+
+from jupyterlab_collab_exec.tests.clients import RoomClient
+
+SYNC_TIMEOUT = 120.0
+
+
+class CountingWebsocket(HttpxWebsocket):
+    """A pycrdt channel that counts the bytes it receives."""
+
+    bytes_received = 0
+
+    async def recv(self) -> bytes:
+        message = await super().recv()
+        self.bytes_received += len(message)
+        return message
+
+
+@dataclass
+class Observer:
+    client: RoomClient
+    channel: CountingWebsocket
+
+    @property
+    def updates(self) -> int:
+        """Transactions applied to the observer's doc."""
+        return self.client.update_count
+
+    @property
+    def bytes_received(self) -> int:
+        return self.channel.bytes_received
+
+    def outputs(self) -> list[list[dict[str, Any]]]:
+        notebook = self.client.notebook
+        return [
+            list(notebook.get_cell(index).get("outputs", []))
+            for index in range(notebook.cell_number)
+        ]
+
+    def doc_bytes(self) -> int:
+        return len(self.client.notebook.ydoc.get_update())
+
+
+@asynccontextmanager
+async def observe(url: str, room_id: str) -> AsyncIterator[Observer]:
+    """Join a room with a pycrdt client and wait until it is in sync."""
+    client = RoomClient()
+    async with aconnect_ws(url) as websocket:  # type: ignore[var-annotated]
+        channel = CountingWebsocket(websocket, room_id)
+        async with Provider(client.notebook.ydoc, channel) as provider:
+            await asyncio.wait_for(provider.synced.wait(), SYNC_TIMEOUT)
+            await client.wait_until(lambda: client.notebook.cell_number > 0, SYNC_TIMEOUT)
+            yield Observer(client=client, channel=channel)
