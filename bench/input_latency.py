@@ -21,7 +21,8 @@ from pathlib import Path
 
 import nbformat
 
-from jupyterlab_collab_exec.tests.clients import RoomClient, ServerProcess
+from bench.systems.collab_exec import pending_input
+from jupyterlab_collab_exec.tests.clients import ServerProcess
 
 
 def asking_code(answers: int) -> str:
@@ -33,14 +34,6 @@ def asking_code(answers: int) -> str:
         "    latencies.append(time.time() - sent)\n"
         "print(json.dumps(latencies))"
     )
-
-
-async def pending(client: RoomClient, prompt: str) -> str:
-    """The id of the input the kernel asks with this prompt, once it shows in the doc."""
-    await client.wait_until(lambda: client.pending_input(prompt) is not None)
-    input_id = client.pending_input(prompt)
-    assert input_id is not None
-    return input_id
 
 
 async def measure(answers: int) -> list[float]:
@@ -70,7 +63,7 @@ async def measure(answers: int) -> list[float]:
                 )
                 request_id = accepted["requests"][0]["request_id"]
                 for index in range(answers):
-                    input_id = await pending(client, f"q{index}")
+                    input_id = await pending_input(client, f"q{index}")
                     await server.request(
                         "POST",
                         "api/collab-exec/input",

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from jupyter_ydoc import YNotebook
+from pycrdt import Map
 
 from . import cells
 from .outputs import OutputReducer
@@ -32,6 +33,7 @@ class CellOutputWriter:
         flush_interval: float,
         max_output_bytes: int | None,
         may_write: Callable[[CellOutputWriter], bool],
+        index: int | None = None,
     ) -> None:
         self.request_id = request_id
         self._notebook = notebook
@@ -41,6 +43,7 @@ class CellOutputWriter:
         self._reducer = OutputReducer(max_output_bytes)
         self._timer: asyncio.TimerHandle | None = None
         self._last_flush = 0.0
+        self._index = index
         self.flush_count = 0
 
     def on_message(self, msg_type: str, content: dict[str, Any]) -> None:
@@ -63,13 +66,28 @@ class CellOutputWriter:
             self._timer = None
         if not self._reducer.has_pending or not self._may_write(self):
             return
-        ycell = cells.find_cell(self._notebook.ycells, self._cell_id)
+        ycell = self.cell()
         if ycell is None:
             return
         with self._notebook.ydoc.transaction(origin=ORIGIN):
             self._reducer.flush(cells.cell_outputs(ycell))
         self._last_flush = time.monotonic()
         self.flush_count += 1
+
+    def cell(self) -> Map[Any] | None:
+        """The cell in the shared notebook; found by id, with its last index tried first."""
+        ycells = self._notebook.ycells
+        index = self._index
+        if index is not None and index < len(ycells):
+            ycell = ycells[index]
+            if isinstance(ycell, Map) and ycell.get("id") == self._cell_id:
+                return ycell
+        for index, ycell in enumerate(ycells):
+            if isinstance(ycell, Map) and ycell.get("id") == self._cell_id:
+                self._index = index
+                return ycell
+        self._index = None
+        return None
 
     def close(self) -> None:
         if self._timer is not None:

@@ -75,19 +75,28 @@ class ResolvedCell:
     cell_id: str
     ycell: Map[Any]
     code: str
+    index: int
 
 
 def resolve_cells(
     notebook: YNotebook, document_id: str, specs: Sequence[CellSpec]
 ) -> list[ResolvedCell]:
     """Find every cell of a batch and the code to run, or raise before anything changes."""
+    # One pass over the notebook, not one per cell: a run-all names every cell.
+    by_id: dict[str, tuple[int, Map[Any]]] = {}
+    for index, ycell in enumerate(notebook.ycells):
+        if isinstance(ycell, Map):
+            cell_id = ycell.get("id")
+            if isinstance(cell_id, str) and cell_id not in by_id:
+                by_id[cell_id] = (index, ycell)
     resolved = []
     for spec in specs:
-        ycell = find_cell(notebook.ycells, spec.cell_id)
-        if ycell is None:
+        found = by_id.get(spec.cell_id)
+        if found is None:
             raise NotFound(f"Unknown cell {spec.cell_id!r} in document {document_id!r}.")
+        index, ycell = found
         if not is_code_cell(ycell):
             raise InvalidRequest(f"Cell {spec.cell_id!r} is not a code cell.")
         code = spec.source if spec.source is not None else cell_source(ycell)
-        resolved.append(ResolvedCell(cell_id=spec.cell_id, ycell=ycell, code=code))
+        resolved.append(ResolvedCell(cell_id=spec.cell_id, ycell=ycell, code=code, index=index))
     return resolved

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from jupyter_ydoc import YNotebook
@@ -23,6 +23,10 @@ from .outputs import DisplayRouter
 from .room_access import RoomAccess
 
 CONNECT_ATTEMPTS = 3
+# Pruning scans every entry, so it runs only once the map is a quarter over its size.
+PRUNE_SLACK_FRACTION = 0.25
+# The kernel's state flips for every cell: write it at most every few flush intervals.
+KERNEL_STATE_DELAY_FACTOR = 4
 CellKey = tuple[str, str]
 
 
@@ -31,6 +35,28 @@ class ExecutionSettings:
     flush_interval: float = 0.05
     retained_requests: int = 200
     max_output_bytes: int | None = 20 * 1024 * 1024
+
+
+@dataclass
+class _Launch:
+    """A request handed to its kernel."""
+
+    replied: asyncio.Future[str]
+    """The status of the kernel's reply, as soon as it arrives."""
+    riders: list[Callable[[], None]] = field(default_factory=list)
+    """Doc edits made in the same transaction as this request's final one."""
+    done: asyncio.Future[str] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+    """The final status, once the doc shows it."""
+
+    @staticmethod
+    def ended(status: str) -> _Launch:
+        loop = asyncio.get_running_loop()
+        launch = _Launch(replied=loop.create_future(), done=loop.create_future())
+        launch.replied.set_result(status)
+        launch.done.set_result(status)
+        return launch
 
 
 class ExecutionService:
@@ -57,6 +83,7 @@ class ExecutionService:
         self._inputs = InputRegistry()
         self._watches: dict[str, tuple[YNotebook, Map[Any], Any]] = {}
         self._repairs_due: set[str] = set()
+        self._kernel_states_due: dict[str, tuple[str, asyncio.TimerHandle | None]] = {}
         self._routers: dict[str, DisplayRouter] = {}
         # The latest accepted request of a cell owns its outputs, as in JupyterLab, where
         # scheduling a cell again replaces its output area's future.
@@ -128,7 +155,7 @@ class ExecutionService:
                     submitted_at=request.submitted_at,
                 )
                 cells.clear_execution(cell.ycell, running=True)
-                self._take_cell(notebook, request)
+                self._take_cell(notebook, request, cell.index)
                 self._active[request.request_id] = request
             self._mirror_kernel_state(ydoc, kernel_id)
         self._watch(document_id, notebook)
@@ -138,7 +165,7 @@ class ExecutionService:
             self._workers[kernel_id] = asyncio.create_task(self._drain(kernel_id))
         return accepted
 
-    def _take_cell(self, notebook: YNotebook, request: QueuedRequest) -> None:
+    def _take_cell(self, notebook: YNotebook, request: QueuedRequest, index: int) -> None:
         key = (request.document_id, request.cell_id)
         previous = self._writers.get(key)
         if previous is not None:
@@ -151,6 +178,7 @@ class ExecutionService:
             flush_interval=self._settings.flush_interval,
             max_output_bytes=self._settings.max_output_bytes,
             may_write=lambda writer: self._writers.get(key) is writer,
+            index=index,
         )
 
     async def cancel(self, document_id: str, request_ids: set[str] | None) -> list[str]:
@@ -178,20 +206,65 @@ class ExecutionService:
     # Running
 
     async def _drain(self, kernel_id: str) -> None:
+        """Run a kernel's queue in order, one request at a time.
+
+        The next request is sent as soon as the kernel replies to the current one, before
+        the current one is settled in the doc, so the kernel does not wait for the server
+        between two cells. A request that fails stops the rest of its batch.
+        """
         queue = self._queues[kernel_id]
-        while (request := queue.pop()) is not None:
-            self._running[kernel_id] = request
-            try:
-                status = await self._run(request)
-            except Exception:
-                self._log.exception("Running request %s failed", request.request_id)
-                status = "error"
-                await self._finish(request, "error", None)
-            finally:
-                self._running.pop(kernel_id, None)
-            if status == "error":
+        settling: set[asyncio.Future[str]] = set()
+        previous: tuple[QueuedRequest, _Launch] | None = None
+        while True:
+            request = queue.pop()
+            if request is None:
+                if settling:
+                    await asyncio.wait(settling)
+                    settling.clear()
+                    continue
+                return
+            launch = await self._launch(request)
+            if previous is not None and request.request_id in self._sent:
+                self._start_with(previous, request)
+            previous = (request, launch)
+            settling.add(launch.done)
+            launch.done.add_done_callback(self._log_failure(request))
+            launch.done.add_done_callback(settling.discard)
+            if await launch.replied == "error":
+                await asyncio.wait({launch.done})
                 for skipped in queue.remove_batch(request.batch_id):
                     await self._finish(skipped, "cancelled", None)
+
+    def _start_with(self, previous: tuple[QueuedRequest, _Launch], request: QueuedRequest) -> None:
+        """The kernel starts a request as soon as the previous one ends: show it running in
+        the previous one's final update rather than in one more."""
+        earlier, launch = previous
+        if launch.done.done() or earlier.document_id != request.document_id:
+            return
+        notebook = self._rooms.live_notebook(request.document_id)
+        if notebook is None:
+            return
+
+        def ride() -> None:
+            if request.request_id in self._active and request.status == "queued":
+                self._mark_running(notebook.ydoc, request)
+
+        launch.riders.append(ride)
+
+    def _mark_running(self, ydoc: Any, request: QueuedRequest) -> None:
+        request.status = "running"
+        lifecycle.update_request(
+            ydoc, request.request_id, status=request.status, started_at=lifecycle.now_ms()
+        )
+
+    def _log_failure(self, request: QueuedRequest) -> Callable[[asyncio.Future[str]], None]:
+        def log(done: asyncio.Future[str]) -> None:
+            if not done.cancelled() and done.exception() is not None:
+                self._log.error(
+                    "Running request %s failed", request.request_id, exc_info=done.exception()
+                )
+
+        return log
 
     def _router(self, kernel_id: str) -> DisplayRouter:
         return self._routers.setdefault(kernel_id, DisplayRouter())
@@ -266,13 +339,15 @@ class ExecutionService:
                 return conversation
         raise KernelGone("Could not connect to the kernel.")
 
-    async def _run(self, request: QueuedRequest) -> str:
+    async def _launch(self, request: QueuedRequest) -> _Launch:
+        """Hand a request to its kernel; the launch tells when the kernel replied to it
+        and when it is settled in the doc."""
         notebook = await self._rooms.open(request.document_id)
         ydoc = notebook.ydoc
         if not request.code.strip():
             # JupyterLab does not send blank cells to the kernel.
             await self._finish(request, "ok", None)
-            return "ok"
+            return _Launch.ended("ok")
         writer = self._writers.get((request.document_id, request.cell_id))
         router = self._router(request.kernel_id)
         updated_elsewhere: set[CellOutputWriter] = set()
@@ -286,6 +361,13 @@ class ExecutionService:
             )
             if not handled:
                 writer.on_message(msg_type, content)
+
+        def on_started() -> None:
+            # Running means the kernel works on it now.
+            self._running[request.kernel_id] = request
+            if request.request_id in self._active and request.status == "queued":
+                with ydoc.transaction(origin=ORIGIN):
+                    self._mark_running(ydoc, request)
 
         def on_input_request(kernel_request: InputRequest) -> None:
             # What the cell printed before asking comes first, as in JupyterLab.
@@ -313,43 +395,87 @@ class ExecutionService:
                 request.status = "awaiting_input"
                 lifecycle.update_request(ydoc, request.request_id, status=request.status)
 
-        def flush_all() -> None:
-            # Everything this request produced is in the doc before it is marked done.
-            for target in (writer, *updated_elsewhere):
-                if target is not None:
-                    target.flush()
+        riders: list[Callable[[], None]] = []
+
+        async def settle(status: str, outcome: ExecutionOutcome | None) -> str:
+            # The last outputs and the final status reach every client in one update,
+            # with what rides along (the next request starting).
+            with ydoc.transaction(origin=ORIGIN):
+                for target in (writer, *updated_elsewhere):
+                    if target is not None:
+                        target.flush()
+                settled = self._settle(request, status, outcome)
+                for ride in riders:
+                    ride()
+            if self._running.get(request.kernel_id) is request:
+                del self._running[request.kernel_id]
+            if settled:
+                await self._release(request)
+            return status
 
         try:
             conversation = await self._ready_conversation(request)
-            if conversation is None:
-                return "cancelled"
-            # Running means the kernel has the request.
-            self._sent.add(request.request_id)
-            request.status = "running"
-            with ydoc.transaction(origin=ORIGIN):
-                lifecycle.update_request(
-                    ydoc, request.request_id, status=request.status, started_at=lifecycle.now_ms()
-                )
-            outcome = await conversation.execute(request.code, on_message, on_input_request)
         except (KernelGone, TimeoutError, RuntimeError) as gone:
             self._log.warning("Request %s: %s", request.request_id, gone)
-            flush_all()
-            await self._finish(request, "interrupted", None)
-            return "interrupted"
-        flush_all()
-        if request.request_id in self._interrupted:
-            status = "interrupted"
-        else:
-            status = "ok" if outcome.status == "ok" else "error"
-        await self._finish(request, status, outcome)
-        return status
+            return _Launch.ended(await settle("interrupted", None))
+        if conversation is None:
+            return _Launch.ended("cancelled")
+        self._sent.add(request.request_id)
+        msg_id = conversation.send(request.code, on_message, on_input_request, on_started)
+        launch = _Launch(replied=asyncio.get_running_loop().create_future(), riders=riders)
+
+        def on_reply(reply: asyncio.Future[dict[str, Any]]) -> None:
+            if not launch.replied.done():
+                ok = not reply.cancelled() and reply.exception() is None
+                status = reply.result().get("content", {}).get("status") if ok else None
+                launch.replied.set_result(status if isinstance(status, str) else "interrupted")
+
+        conversation.reply_future(msg_id).add_done_callback(on_reply)
+
+        async def complete() -> str:
+            try:
+                outcome = await conversation.finish(msg_id)
+            except (KernelGone, TimeoutError, RuntimeError) as gone:
+                self._log.warning("Request %s: %s", request.request_id, gone)
+                return await settle("interrupted", None)
+            if request.request_id in self._interrupted:
+                status = "interrupted"
+            elif outcome.status == "ok":
+                status = "ok"
+            elif outcome.status == "aborted":
+                # The kernel dropped it after an earlier request of its batch failed.
+                status = "cancelled"
+            else:
+                status = "error"
+            return await settle(status, outcome if status != "cancelled" else None)
+
+        async def completed() -> str:
+            try:
+                return await complete()
+            finally:
+                if not launch.replied.done():
+                    launch.replied.set_result("interrupted")
+
+        launch.done = asyncio.ensure_future(completed())
+        return launch
 
     async def _finish(
         self, request: QueuedRequest, status: str, outcome: ExecutionOutcome | None
     ) -> None:
         """Record a final status, settle the cell, and release the room."""
+        if self._settle(request, status, outcome):
+            await self._release(request)
+
+    async def _release(self, request: QueuedRequest) -> None:
+        self._unwatch_when_idle(request.document_id)
+        await self._rooms.release(request.document_id)
+
+    def _settle(
+        self, request: QueuedRequest, status: str, outcome: ExecutionOutcome | None
+    ) -> bool:
+        """The doc side of finishing a request; False when it was already finished."""
         if self._active.pop(request.request_id, None) is None:
-            return
+            return False
         self._cancel_inputs(request)
         self._interrupted.discard(request.request_id)
         self._sent.discard(request.request_id)
@@ -368,7 +494,11 @@ class ExecutionService:
                 if count is not None:
                     fields["execution_count"] = count
                 lifecycle.update_request(ydoc, request.request_id, **fields)
-                ycell = cells.find_cell(notebook.ycells, request.cell_id)
+                ycell = (
+                    writer.cell()
+                    if writer is not None
+                    else cells.find_cell(notebook.ycells, request.cell_id)
+                )
                 if ycell is not None:
                     if outcome is not None and owns_cell:
                         cells.set_execution_count(ycell, count)
@@ -376,13 +506,15 @@ class ExecutionService:
                             cells.set_execution_metadata(ycell, outcome.timing)
                     if not cell_still_active:
                         cells.set_execution_state(ycell, "idle")
-                lifecycle.prune_finished(ydoc, self._settings.retained_requests)
+                retained = self._settings.retained_requests
+                slack = max(1, int(retained * PRUNE_SLACK_FRACTION))
+                if len(lifecycle.requests_map(ydoc)) > retained + slack:
+                    lifecycle.prune_finished(ydoc, retained)
         if owns_cell and writer is not None and not self._router_holds(request.kernel_id, writer):
             # Nothing can update this cell's outputs any more: let the writer go.
             writer.close()
             del self._writers[key]
-        self._unwatch_when_idle(request.document_id)
-        await self._rooms.release(request.document_id)
+        return True
 
     def _router_holds(self, kernel_id: str, writer: CellOutputWriter) -> bool:
         router = self._routers.get(kernel_id)
@@ -439,8 +571,24 @@ class ExecutionService:
     # Kernel events
 
     def _on_kernel_status(self, kernel_id: str, state: str) -> None:
-        if state in ("idle", "busy", "starting"):
-            self._set_kernel_state(kernel_id, state)
+        """A kernel flips between busy and idle for every cell: write its state at most
+        once per flush interval, the latest one."""
+        if state not in ("idle", "busy", "starting"):
+            return
+        pending = self._kernel_states_due.get(kernel_id)
+        self._kernel_states_due[kernel_id] = (state, pending[1] if pending else None)
+        if pending is None or pending[1] is None:
+            timer = asyncio.get_running_loop().call_later(
+                KERNEL_STATE_DELAY_FACTOR * self._settings.flush_interval,
+                self._write_kernel_state,
+                kernel_id,
+            )
+            self._kernel_states_due[kernel_id] = (state, timer)
+
+    def _write_kernel_state(self, kernel_id: str) -> None:
+        due = self._kernel_states_due.pop(kernel_id, None)
+        if due is not None:
+            self._set_kernel_state(kernel_id, due[0])
 
     def _set_kernel_state(self, kernel_id: str, state: str) -> None:
         for document_id, document_kernel in self._kernel_of_document.items():
@@ -512,7 +660,9 @@ class ExecutionService:
         if watched is not None and watched[0] is notebook:
             return
         root = lifecycle.collab_exec_root(notebook.ydoc)
-        subscription = root.observe_deep(lambda events: self._schedule_repair(document_id))
+        subscription = root.observe_deep(
+            lambda events: self._on_collab_exec_change(document_id, events)
+        )
         self._watches[document_id] = (notebook, root, subscription)
 
     def _unwatch_when_idle(self, document_id: str) -> None:
@@ -521,6 +671,11 @@ class ExecutionService:
         watched = self._watches.pop(document_id, None)
         if watched is not None:
             watched[1].unobserve(watched[2])
+
+    def _on_collab_exec_change(self, document_id: str, events: list[Any]) -> None:
+        if events and events[0].transaction.origin == ORIGIN:
+            return
+        self._schedule_repair(document_id)
 
     def _schedule_repair(self, document_id: str) -> None:
         # The doc cannot change inside its own observer: repair right after.

@@ -72,6 +72,7 @@ class _Execution:
     on_message: MessageHandler
     reply: asyncio.Future[dict[str, Any]]
     on_input_request: InputRequestHandler | None = None
+    on_started: Callable[[], None] | None = None
     idle: asyncio.Event = field(default_factory=asyncio.Event)
     timing: dict[str, str] = field(default_factory=dict)
 
@@ -121,18 +122,42 @@ class KernelConversation:
         on_message: MessageHandler,
         on_input_request: InputRequestHandler | None = None,
     ) -> ExecutionOutcome:
-        """Run code; returns once its reply and its idle status have both arrived.
+        """Run code; returns once its reply and its idle status have both arrived."""
+        return await self.finish(self.send(code, on_message, on_input_request))
 
-        With `on_input_request`, the kernel may ask for input on stdin.
+    def send(
+        self,
+        code: str,
+        on_message: MessageHandler,
+        on_input_request: InputRequestHandler | None = None,
+        on_started: Callable[[], None] | None = None,
+        stop_on_error: bool = False,
+    ) -> str:
+        """Send an execute_request now; `finish` waits for its end. Returns its msg_id.
+
+        With `on_input_request`, the kernel may ask for input on stdin; `on_started` is
+        called when the kernel starts it. `stop_on_error` asks the kernel to abort what
+        is queued behind it if it fails, as JupyterLab does for a run of several cells.
         """
         loop = asyncio.get_running_loop()
-        msg_id = self._client.execute(
-            code, allow_stdin=on_input_request is not None, stop_on_error=False
+        msg_id: str = self._client.execute(
+            code, allow_stdin=on_input_request is not None, stop_on_error=stop_on_error
         )
-        execution = _Execution(
-            on_message=on_message, reply=loop.create_future(), on_input_request=on_input_request
+        self._executions[msg_id] = _Execution(
+            on_message=on_message,
+            reply=loop.create_future(),
+            on_input_request=on_input_request,
+            on_started=on_started,
         )
-        self._executions[msg_id] = execution
+        return msg_id
+
+    def reply_future(self, msg_id: str) -> asyncio.Future[dict[str, Any]]:
+        """Done when the execute_reply of a sent execution arrives."""
+        return self._executions[msg_id].reply
+
+    async def finish(self, msg_id: str) -> ExecutionOutcome:
+        """Wait until an execution sent by `send` has its reply and its idle status."""
+        execution = self._executions[msg_id]
         try:
             reply = await execution.reply
             await execution.idle.wait()
@@ -187,6 +212,9 @@ class KernelConversation:
                 self._on_status(state)
             if execution is not None:
                 execution.timing[f"iopub.status.{state}"] = message_date(msg)
+                if state == "busy" and execution.on_started is not None:
+                    started, execution.on_started = execution.on_started, None
+                    started()
                 if state == "idle":
                     execution.idle.set()
             return
@@ -231,3 +259,6 @@ class KernelConversation:
             execution = self._executions.get(parent_id) if parent_id else None
             if execution is not None and not execution.reply.done():
                 execution.reply.set_result(msg)
+                if msg.get("content", {}).get("status") == "aborted":
+                    # An aborted request may never get its idle status.
+                    execution.idle.set()

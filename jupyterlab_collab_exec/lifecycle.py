@@ -225,6 +225,9 @@ class KernelQueue:
     def extend(self, requests: Iterable[QueuedRequest]) -> None:
         self.pending.extend(requests)
 
+    def peek(self) -> QueuedRequest | None:
+        return self.pending[0] if self.pending else None
+
     def pop(self) -> QueuedRequest | None:
         return self.pending.popleft() if self.pending else None
 

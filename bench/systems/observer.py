@@ -56,7 +56,7 @@ class Observer:
 @asynccontextmanager
 async def observe(url: str, room_id: str) -> AsyncIterator[Observer]:
     """Join a room with a pycrdt client and wait until it is in sync."""
-    client = RoomClient()
+    client = RoomClient(track_statuses=False)
     async with aconnect_ws(url) as websocket:  # type: ignore[var-annotated]
         channel = CountingWebsocket(websocket, room_id)
         async with Provider(client.notebook.ydoc, channel) as provider:

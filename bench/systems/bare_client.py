@@ -1,0 +1,82 @@
+"""The limit: a bare jupyter_client on the same kind of kernel. It sends what a notebook
+sends (all cells at once for a run-all), answers input() at once, and drains IOPub; the
+outputs it would show are reduced with this project's reducer only to check the
+expected outputs."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from jupyter_client.manager import AsyncKernelManager
+
+from bench.systems.base import Workload, WorkloadResult
+from bench.workloads import input_latencies_ms, outputs_match
+from jupyterlab_collab_exec.outputs import OutputReducer
+
+DEADLINE = 600.0
+
+
+class BareClientSystem:
+    name = "bare jupyter_client (limit)"
+
+    def available(self) -> str | None:
+        return None
+
+    async def run(self, workload: Workload, work_dir: Path) -> WorkloadResult:
+        result = WorkloadResult(system=self.name, workload=workload.key)
+        if workload.prefilled_outputs is not None:
+            result.error = "not applicable: the reconnect workload has no kernel side"
+            return result
+        manager = AsyncKernelManager(kernel_name="python3")
+        await manager.start_kernel()
+        client = manager.client()
+        client.start_channels()
+        try:
+            await client.wait_for_ready(timeout=60)
+            await client.execute_interactive("pass", timeout=60, output_hook=lambda msg: None)
+            started = time.perf_counter()
+            reducers: dict[str, OutputReducer] = {}
+            order = []
+            for source in workload.cells:
+                msg_id = client.execute(source, allow_stdin=workload.inputs > 0)
+                reducers[msg_id] = OutputReducer()
+                order.append(msg_id)
+            answering = asyncio.create_task(self._answer_inputs(client))
+            idle: set[str] = set()
+            while len(idle) < len(order):
+                msg = await client.get_iopub_msg(timeout=DEADLINE)
+                parent = msg["parent_header"].get("msg_id")
+                if parent not in reducers:
+                    continue
+                if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                    idle.add(parent)
+                else:
+                    reducers[parent].add_message(msg["msg_type"], msg["content"])
+            result.seconds = time.perf_counter() - started
+            answering.cancel()
+            outputs = [reducers[msg_id].to_json() for msg_id in order]
+            if workload.expected is not None:
+                result.correct = outputs_match(outputs, workload.expected)
+            else:
+                latencies = input_latencies_ms(outputs[0])
+                result.correct = len(latencies) == workload.inputs
+                if latencies:
+                    result.extra["input_latency_median_ms"] = statistics.median(latencies)
+        except Exception as error:
+            result.error = f"{type(error).__name__}: {error}"
+        finally:
+            client.stop_channels()
+            await manager.shutdown_kernel(now=True)
+        return result
+
+    @staticmethod
+    async def _answer_inputs(client: Any) -> None:
+        """Reply to every input_request as soon as it comes."""
+        while True:
+            msg = await client.get_stdin_msg()
+            if msg["msg_type"] == "input_request":
+                client.input(repr(time.time()))

@@ -1,0 +1,169 @@
+"""This project: a `jupyter server` with jupyter-collaboration and jupyterlab-collab-exec,
+driven over its REST API as the frontend drives it. With `extension=False` it is the same
+server without this extension: the reference of the reconnect workload."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.systems.base import Workload, WorkloadResult, cpu_seconds, peak_rss
+from bench.systems.observer import Observer, observe
+from bench.workloads import input_latencies_ms, outputs_match
+from jupyterlab_collab_exec.tests.clients import RoomClient, ServerProcess
+
+NOTEBOOK = "bench.ipynb"
+FINAL = ("ok", "error", "cancelled", "interrupted")
+DEADLINE = 600.0
+
+
+async def pending_input(client: RoomClient, prompt: str) -> str:
+    """The id of the input asked with this prompt, once the doc shows it."""
+    await client.wait_until(lambda: client.pending_input(prompt) is not None, DEADLINE)
+    input_id = client.pending_input(prompt)
+    assert input_id is not None
+    return input_id
+
+
+class CollabExecSystem:
+    def __init__(self, *, extension: bool = True) -> None:
+        self.extension = extension
+        self.name = "jupyterlab-collab-exec" if extension else "jupyter-collaboration alone"
+
+    def available(self) -> str | None:
+        return None
+
+    def server(self, work_dir: Path) -> ServerProcess:
+        arguments = [
+            f"--SQLiteYStore.db_path={work_dir / '.ystore.db'}",
+            f"--BaseFileIdManager.db_path={work_dir / '.fileid.db'}",
+            f"--BaseFileIdManager.root_dir={work_dir}",
+        ]
+        if not self.extension:
+            arguments.append('--ServerApp.jpserver_extensions={"jupyterlab_collab_exec": false}')
+        return ServerProcess(
+            work_dir,
+            python=sys.executable,
+            arguments=arguments,
+            ready_path="api/collab-exec" if self.extension else "api/status",
+        )
+
+    async def run(self, workload: Workload, work_dir: Path) -> WorkloadResult:
+        result = WorkloadResult(system=self.name, workload=workload.key)
+        workload.write(work_dir / NOTEBOOK)
+        server = self.server(work_dir)
+        await server.start()
+        try:
+            room_id, session_id = await server.session(NOTEBOOK)
+            url = f"{server.url}/api/collaboration/room/{room_id}?sessionId={session_id}"
+            url += f"&token={server.token}"
+            if workload.prefilled_outputs is not None:
+                await self._reconnect(workload, url, room_id, result)
+            else:
+                await self._execute(server, workload, url, room_id, result)
+            assert server.process is not None
+            result.peak_rss_bytes = peak_rss(server.process.pid)
+        except Exception as error:
+            result.error = f"{type(error).__name__}: {error}"
+        finally:
+            await server.stop_gracefully()
+        return result
+
+    async def _execute(
+        self,
+        server: ServerProcess,
+        workload: Workload,
+        url: str,
+        room_id: str,
+        result: WorkloadResult,
+    ) -> None:
+        kernel = await server.request("POST", "api/kernels", {})
+        async with observe(url, room_id) as observer:
+            # Connect and warm the kernel up before the clock starts, as the limit does.
+            await self._wait_done(
+                server, observer, room_id, kernel["id"], [{"cell_id": "cell-0", "source": "pass"}]
+            )
+            updates, received = observer.updates, observer.bytes_received
+            assert server.process is not None
+            cpu_before = cpu_seconds(server.process.pid)
+            started = time.perf_counter()
+            cells = [{"cell_id": f"cell-{index}"} for index in range(len(workload.cells))]
+            await self._wait_done(server, observer, room_id, kernel["id"], cells, workload.inputs)
+            result.seconds = time.perf_counter() - started
+            result.extra["server_cpu_seconds"] = cpu_seconds(server.process.pid) - cpu_before
+            result.observer_updates = observer.updates - updates
+            result.observer_bytes = observer.bytes_received - received
+            result.doc_bytes = observer.doc_bytes()
+            outputs = observer.outputs()
+            if workload.expected is not None:
+                result.correct = outputs_match(outputs, workload.expected)
+                if not result.correct:
+                    result.error = "the final outputs differ from the expected ones"
+            else:
+                latencies = input_latencies_ms(outputs[0])
+                result.correct = len(latencies) == workload.inputs
+                if latencies:
+                    result.extra["input_latency_median_ms"] = statistics.median(latencies)
+                    result.extra["input_latency_p95_ms"] = sorted(latencies)[
+                        max(0, int(len(latencies) * 0.95) - 1)
+                    ]
+
+    async def _wait_done(
+        self,
+        server: ServerProcess,
+        observer: Observer,
+        room_id: str,
+        kernel_id: str,
+        cells: list[dict[str, Any]],
+        inputs: int = 0,
+    ) -> None:
+        """Queue the cells in one batch and wait until the doc shows them all finished,
+        answering every input() as soon as it shows."""
+        accepted = await server.request(
+            "POST",
+            "api/collab-exec/execute",
+            {"document_id": room_id, "kernel_id": kernel_id, "cells": cells},
+        )
+        request_ids = [request["request_id"] for request in accepted["requests"]]
+        client = observer.client
+        for index in range(inputs):
+            input_id = await pending_input(client, f"q{index}")
+            await server.request(
+                "POST",
+                "api/collab-exec/input",
+                {"document_id": room_id, "input_id": input_id, "value": repr(time.time())},
+            )
+
+        unfinished = list(reversed(request_ids))
+
+        def finished() -> bool:
+            # Requests end in order: look at the oldest unfinished one only.
+            while unfinished and client.request_status(unfinished[-1]) in FINAL:
+                unfinished.pop()
+            return not unfinished
+
+        await client.wait_until(finished, DEADLINE, what="the workload to finish")
+
+    async def _reconnect(
+        self, workload: Workload, url: str, room_id: str, result: WorkloadResult
+    ) -> None:
+        """A second client joins a room that one client already loaded."""
+        async with observe(url, room_id):
+            started = time.perf_counter()
+            async with observe(url, room_id) as late:
+                cells = len(workload.cells)
+
+                def complete() -> bool:
+                    outputs = late.outputs()
+                    return len(outputs) == cells and all(outputs)
+
+                await late.client.wait_until(complete, DEADLINE, what="the late client to sync")
+                result.seconds = time.perf_counter() - started
+                result.observer_updates = late.updates
+                result.observer_bytes = late.bytes_received
+                result.doc_bytes = late.doc_bytes()
+                assert workload.prefilled_outputs is not None
+                result.correct = outputs_match(late.outputs(), workload.prefilled_outputs)
