@@ -15,11 +15,13 @@ LAB_PORT ?= 8888
 
 TS_SOURCES := $(shell find src style schema -type f 2>/dev/null) package.json tsconfig.json
 
-.PHONY: help setup lab test lint jest pytest ui-tests package-check clean
+.PHONY: help setup lab test lint jest pytest ui-tests package-check bench bench-quick clean
 
 help:
 	@echo "make lab     set up, build, and start JupyterLab with collaboration on examples/"
 	@echo "make test    set up, then run lint, jest, pytest, ui-tests and the packaging check"
+	@echo "make bench   benchmarks against the peers and the limit (installs the peers once)"
+	@echo "make bench-quick   a reduced benchmark of this project, in under 3 minutes"
 	@echo "make clean   remove what the build and the tests produced"
 
 $(STAMPS):
@@ -51,6 +53,10 @@ $(STAMPS)/installed: $(STAMPS)/build pyproject.toml
 	jupyter labextension develop --overwrite . >/dev/null
 	@touch $@
 
+$(STAMPS)/bench-deps: pyproject.toml $(STAMPS)/installed
+	$(VENV)/bin/python -m pip install --quiet -e ".[dev,test,lint,bench]"
+	@touch $@
+
 $(CHROMIUM):
 	@if [ "$$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
 	  $$SUDO apt-get update && $$SUDO apt-get install -y chromium
@@ -78,6 +84,12 @@ ui-tests: setup $(CHROMIUM)
 
 package-check: setup
 	./scripts/test-layers.sh package
+
+bench: $(STAMPS)/bench-deps
+	$(VENV)/bin/python -m bench.run
+
+bench-quick: $(STAMPS)/bench-deps
+	$(VENV)/bin/python -m bench.run --quick
 
 clean:
 	rm -rf $(STAMPS) lib tsconfig.tsbuildinfo jupyterlab_collab_exec/labextension \

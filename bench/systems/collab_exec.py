@@ -43,7 +43,7 @@ class CollabExecSystem:
             f"--BaseFileIdManager.root_dir={work_dir}",
         ]
         if not self.extension:
-            arguments.append('--ServerApp.jpserver_extensions={"jupyterlab_collab_exec": false}')
+            arguments.append("--ServerApp.jpserver_extensions=jupyterlab_collab_exec=False")
         return ServerProcess(
             work_dir,
             python=sys.executable,
@@ -89,11 +89,13 @@ class CollabExecSystem:
             updates, received = observer.updates, observer.bytes_received
             assert server.process is not None
             cpu_before = cpu_seconds(server.process.pid)
+            since = time.monotonic()
             started = time.perf_counter()
             cells = [{"cell_id": f"cell-{index}"} for index in range(len(workload.cells))]
             await self._wait_done(server, observer, room_id, kernel["id"], cells, workload.inputs)
             result.seconds = time.perf_counter() - started
             result.extra["server_cpu_seconds"] = cpu_seconds(server.process.pid) - cpu_before
+            result.extra["busiest_second_updates"] = observer.busiest_second(since)
             result.observer_updates = observer.updates - updates
             result.observer_bytes = observer.bytes_received - received
             result.doc_bytes = observer.doc_bytes()

@@ -42,6 +42,16 @@ class Observer:
     def bytes_received(self) -> int:
         return self.channel.bytes_received
 
+    def busiest_second(self, since: float) -> int:
+        """The most updates received within one second, after `since` (time.monotonic)."""
+        times = [moment for moment in self.client.update_times if moment >= since]
+        busiest, start = 0, 0
+        for end, moment in enumerate(times):
+            while moment - times[start] >= 1.0:
+                start += 1
+            busiest = max(busiest, end - start + 1)
+        return busiest
+
     def outputs(self) -> list[list[dict[str, Any]]]:
         notebook = self.client.notebook
         return [

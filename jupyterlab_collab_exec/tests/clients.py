@@ -9,6 +9,7 @@ import signal
 import socket
 import sqlite3
 import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -54,6 +55,7 @@ class RoomClient:
         self._changed = asyncio.Event()
         self.status_history: dict[str, list[str]] = {}
         self.update_count = 0
+        self.update_times: list[float] = []
         # Tests follow every status a request goes through; benchmarks only count updates.
         self._track_statuses = track_statuses
         self._replica: Doc[Any] = Doc()
@@ -61,6 +63,7 @@ class RoomClient:
 
     def _on_transaction(self, event: Any) -> None:
         self.update_count += 1
+        self.update_times.append(time.monotonic())
         self._changed.set()
         if not self._track_statuses:
             return

@@ -1,0 +1,330 @@
+"""The benchmark harness: every system on every workload, in one run.
+
+    python -m bench.run                  # full: 5 repetitions, every system; updates the docs
+    python -m bench.run --quick          # reduced workloads, this project and its references
+
+It prints the table of medians, writes bench/results/<when>.json and the chart, and exits
+non-zero when one of this project's targets is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.systems.bare_client import BareClientSystem
+from bench.systems.base import System, WorkloadResult
+from bench.systems.collab_exec import CollabExecSystem
+from bench.workloads import workloads
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+DOCS = ROOT / "docs" / "benchmarks.md"
+CHART = ROOT / "docs" / "benchmarks.png"
+MARK_START = "<!-- results:start -->"
+MARK_END = "<!-- results:end -->"
+
+OURS = "jupyterlab-collab-exec"
+LIMIT = "bare jupyter_client (limit)"
+ALONE = "jupyter-collaboration alone"
+
+RATIO_TARGETS = {"W1": 1.25, "W4": 1.25}
+RECONNECT_TARGET = 1.1
+UPDATES_PER_SECOND_TARGET = 25.0
+INPUT_MEDIAN_TARGET_MS = 15.0
+GROWTH_SLACK_BYTES = 64 * 1024
+
+
+def peer_systems() -> list[System]:
+    from bench.systems.documents import DocumentsSystem
+    from bench.systems.nbmodel import NbmodelSystem
+
+    return [NbmodelSystem(), DocumentsSystem()]
+
+
+@dataclass
+class Summary:
+    """The medians of one system on one workload."""
+
+    system: str
+    workload: str
+    runs: list[WorkloadResult]
+
+    @property
+    def ok_runs(self) -> list[WorkloadResult]:
+        return [run for run in self.runs if run.seconds is not None and run.correct]
+
+    @property
+    def completed(self) -> bool:
+        return bool(self.runs) and len(self.ok_runs) == len(self.runs)
+
+    def median(self, attribute: str) -> float | None:
+        values = [getattr(run, attribute) for run in self.ok_runs]
+        return statistics.median(values) if values else None
+
+    def median_extra(self, key: str) -> float | None:
+        values = [run.extra[key] for run in self.ok_runs if key in run.extra]
+        return statistics.median(values) if values else None
+
+    @property
+    def error(self) -> str | None:
+        errors = [run.error for run in self.runs if run.error]
+        return errors[0] if errors else (None if self.completed else "incorrect outputs")
+
+
+async def measure(
+    systems: list[System], scale: float, repeat: int, only: set[str]
+) -> dict[tuple[str, str], Summary]:
+    summaries: dict[tuple[str, str], Summary] = {}
+    cases = {key: case for key, case in workloads(scale).items() if not only or key in only}
+    for round_ in range(repeat):
+        for key, workload in cases.items():
+            for system in systems:
+                # The room without the extension is the reference of the reconnect only, and
+                # the bare client has nothing to reconnect to.
+                if (system.name == ALONE) != (workload.prefilled_outputs is not None) and (
+                    system.name in (ALONE, LIMIT)
+                ):
+                    continue
+                why_not = system.available()
+                summary = summaries.setdefault((system.name, key), Summary(system.name, key, []))
+                if why_not is not None:
+                    summary.runs.append(
+                        WorkloadResult(system=system.name, workload=key, error=why_not)
+                    )
+                    continue
+                with tempfile.TemporaryDirectory(prefix="bench-") as directory:
+                    started = time.perf_counter()
+                    result = await system.run(workload, Path(directory))
+                summary.runs.append(result)
+                seconds = f"{result.seconds:.3f}s" if result.seconds is not None else "-"
+                verdict = "ok" if result.correct else f"FAILED ({result.error})"
+                print(
+                    f"[{round_ + 1}/{repeat}] {key} {system.name}: {seconds} {verdict}"
+                    f" ({time.perf_counter() - started:.1f}s in all)",
+                    flush=True,
+                )
+    return summaries
+
+
+def check_targets(
+    summaries: dict[tuple[str, str], Summary], peers: list[str], quick: bool, scale: float
+) -> list[str]:
+    """The targets this project misses, in words."""
+    missed = []
+
+    def ours(key: str) -> Summary | None:
+        return summaries.get((OURS, key))
+
+    for (system, workload), summary in summaries.items():
+        if system == OURS and not summary.completed:
+            missed.append(f"{workload}: not completed correctly ({summary.error})")
+    for key, target in RATIO_TARGETS.items():
+        mine, limit = ours(key), summaries.get((LIMIT, key))
+        if mine and limit and mine.median("seconds") and limit.median("seconds"):
+            ratio = mine.median("seconds") / limit.median("seconds")  # type: ignore[operator]
+            if ratio > target and not quick:
+                missed.append(f"{key}: {ratio:.2f}x the limit, target {target}x")
+    for key in ("W1", "W2", "W3"):
+        mine = ours(key)
+        busiest = mine.median_extra("busiest_second_updates") if mine else None
+        if busiest is not None and busiest > UPDATES_PER_SECOND_TARGET:
+            missed.append(f"{key}: {busiest:.0f} observer updates in one second, target 25")
+    mine = ours("W2")
+    if mine and mine.median("doc_bytes") is not None:
+        expected = workloads(scale)["W2"].expected
+        visible = len(expected[0][0]["text"]) if expected else 0
+        bound = 2 * visible + GROWTH_SLACK_BYTES
+        if mine.median("doc_bytes") > bound:  # type: ignore[operator]
+            missed.append(f"W2: the doc grew to {mine.median('doc_bytes'):.0f} B, target {bound} B")
+    mine = ours("W5")
+    latency = mine.median_extra("input_latency_median_ms") if mine else None
+    if latency is not None and latency > INPUT_MEDIAN_TARGET_MS:
+        missed.append(f"W5: {latency:.1f} ms median, target {INPUT_MEDIAN_TARGET_MS} ms")
+    mine, alone = ours("W6"), summaries.get((ALONE, "W6"))
+    if mine and alone and mine.median("seconds") and alone.median("seconds"):
+        ratio = mine.median("seconds") / alone.median("seconds")  # type: ignore[operator]
+        if ratio > RECONNECT_TARGET and not quick:
+            missed.append(f"W6: {ratio:.2f}x a room without the extension, target 1.1x")
+    for peer in peers:
+        for (system, workload), summary in summaries.items():
+            if system != peer or not summary.completed:
+                continue
+            mine = ours(workload)
+            if mine is None or not mine.completed:
+                continue
+            if mine.median("seconds") >= summary.median("seconds"):  # type: ignore[operator]
+                missed.append(
+                    f"{workload}: {mine.median('seconds'):.3f}s, not ahead of {peer} "
+                    f"({summary.median('seconds'):.3f}s)"
+                )
+    return missed
+
+
+def table(summaries: dict[tuple[str, str], Summary], repeat: int) -> str:
+    lines = [
+        "| Workload | System | Median time | x reference | Updates | Bytes received | Doc size "
+        "| Peak RSS | Correct | Note |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+    ]
+    for (system, key), summary in sorted(summaries.items(), key=lambda item: item[0][1]):
+        seconds = summary.median("seconds")
+        reference = summaries.get((ALONE if key == "W6" else LIMIT, key))
+        base = reference.median("seconds") if reference else None
+        ratio = f"{seconds / base:.2f}" if seconds and base and system != LIMIT else ""
+        note = ""
+        busiest = summary.median_extra("busiest_second_updates")
+        if busiest is not None and key in ("W1", "W2", "W3"):
+            note = f"busiest second: {busiest:.0f} updates"
+        if key == "W5" and summary.median_extra("input_latency_median_ms") is not None:
+            note = f"median {summary.median_extra('input_latency_median_ms'):.1f} ms"
+            p95 = summary.median_extra("input_latency_p95_ms")
+            note += f", p95 {p95:.1f} ms" if p95 is not None else ""
+        if not summary.completed and summary.error:
+            note = summary.error.replace("|", "/")[:120]
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    key,
+                    system,
+                    f"{seconds:.3f} s" if seconds is not None else "—",
+                    ratio,
+                    _number(summary.median("observer_updates")),
+                    _bytes(summary.median("observer_bytes")),
+                    _bytes(summary.median("doc_bytes")),
+                    _bytes(summary.median("peak_rss_bytes")),
+                    "yes" if summary.completed else "no",
+                    note,
+                ]
+            )
+            + " |"
+        )
+    return "\n".join(lines)
+
+
+def _number(value: float | None) -> str:
+    return f"{value:,.0f}" if value else ""
+
+
+def _bytes(value: float | None) -> str:
+    if not value:
+        return ""
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:,.0f} {unit}" if unit == "B" else f"{value:,.1f} {unit}"
+        value /= 1024
+    return ""
+
+
+def chart(summaries: dict[tuple[str, str], Summary], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    keys = sorted({key for _, key in summaries})
+    systems = [s for s in dict.fromkeys(system for system, _ in summaries) if s != LIMIT]
+    figure, axes = plt.subplots(figsize=(10, 4.5))
+    width = 0.8 / max(1, len(systems))
+    for offset, system in enumerate(systems):
+        ratios = []
+        for key in keys:
+            summary = summaries.get((system, key))
+            reference = summaries.get((ALONE if key == "W6" else LIMIT, key))
+            mine = summary.median("seconds") if summary and summary.completed else None
+            base = reference.median("seconds") if reference else None
+            ratios.append(mine / base if mine and base and system != ALONE else 0.0)
+        positions = [index + offset * width for index in range(len(keys))]
+        axes.bar(positions, ratios, width, label=system)
+    axes.axhline(1.0, color="black", linewidth=0.8)
+    axes.set_xticks([index + width * (len(systems) - 1) / 2 for index in range(len(keys))], keys)
+    axes.set_yscale("log")
+    axes.set_ylabel("median time / reference (log)")
+    axes.set_title("Time until an observer holds the final state (lower is better; 0 = failed)")
+    axes.legend(fontsize="small")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+
+
+def machine() -> str:
+    cpus = len(os.sched_getaffinity(0))
+    python = platform.python_version()
+    return f"{platform.system()} {platform.machine()}, {cpus} CPUs, Python {python}"
+
+
+def update_docs(text: str) -> None:
+    page = DOCS.read_text()
+    if MARK_START in page and MARK_END in page:
+        before, rest = page.split(MARK_START, 1)
+        _, after = rest.split(MARK_END, 1)
+        DOCS.write_text(f"{before}{MARK_START}\n{text}\n{MARK_END}{after}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="reduced workloads, one run")
+    parser.add_argument("--repeat", type=int, default=None)
+    parser.add_argument("--only", default="", help="comma-separated workloads, e.g. W1,W4")
+    parser.add_argument("--no-peers", action="store_true")
+    arguments = parser.parse_args()
+    quick = arguments.quick
+    repeat = arguments.repeat or (1 if quick else 5)
+    scale = 0.1 if quick else 1.0
+    systems: list[System] = [
+        BareClientSystem(),
+        CollabExecSystem(),
+        CollabExecSystem(extension=False),
+    ]
+    peers: list[str] = []
+    if not quick and not arguments.no_peers:
+        extra = peer_systems()
+        systems.extend(extra)
+        peers = [system.name for system in extra]
+    only = {key for key in arguments.only.split(",") if key}
+    started = time.perf_counter()
+    summaries = asyncio.run(measure(systems, scale, repeat, only))
+    elapsed = time.perf_counter() - started
+    command = "make bench-quick" if quick else "make bench"
+    report = (
+        f"Command: `{command}` · machine: {machine()} · {repeat} repetition(s), medians · "
+        f"{time.strftime('%Y-%m-%d')} · {elapsed / 60:.1f} min\n\n{table(summaries, repeat)}"
+    )
+    print()
+    print(report)
+    missed = check_targets(summaries, peers, quick, scale)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    (RESULTS / f"{stamp}{'-quick' if quick else ''}.json").write_text(
+        json.dumps(
+            {
+                "command": command,
+                "machine": machine(),
+                "repeat": repeat,
+                "scale": scale,
+                "runs": [run.to_json() for s in summaries.values() for run in s.runs],
+                "missed": missed,
+            },
+            indent=1,
+        )
+    )
+    if not quick:
+        chart(summaries, CHART)
+        targets = "\n".join(f"- missed: {item}" for item in missed) or "- every target met"
+        update_docs(f"{report}\n\nTargets:\n\n{targets}\n\n![chart](benchmarks.png)")
+    print()
+    print("\n".join(f"missed: {item}" for item in missed) or "every target met")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
