@@ -45,6 +45,8 @@ class _Launch:
     """The status of the kernel's reply, as soon as it arrives."""
     riders: list[Callable[[], None]] = field(default_factory=list)
     """Doc edits made in the same transaction as this request's final one."""
+    on_reply: Callable[[Callable[[dict[str, Any]], None]], bool] = lambda hook: False
+    """Register a hook called the moment the kernel's reply is read."""
     done: asyncio.Future[str] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
@@ -77,6 +79,8 @@ class ExecutionService:
         self._conversation_locks: dict[str, asyncio.Lock] = {}
         self._active: dict[str, QueuedRequest] = {}
         self._running: dict[str, QueuedRequest] = {}
+        # Taken from a kernel's queue and armed to be sent when the running one ends.
+        self._armed: dict[str, QueuedRequest] = {}
         self._interrupted: set[str] = set()
         self._sent: set[str] = set()
         self._clock = lifecycle.AcceptanceClock()
@@ -196,8 +200,10 @@ class ExecutionService:
         # A request taken from its queue but not sent yet is still only queued.
         cancelled.extend(
             request
-            for request in self._running.values()
-            if matches(request) and request.request_id not in self._sent
+            for request in (*self._running.values(), *self._armed.values())
+            if matches(request)
+            and request.request_id not in self._sent
+            and request.request_id in self._active
         )
         for request in cancelled:
             await self._finish(request, "cancelled", None)
@@ -206,34 +212,86 @@ class ExecutionService:
     # Running
 
     async def _drain(self, kernel_id: str) -> None:
-        """Run a kernel's queue in order, one request at a time.
+        """Run a kernel's queue in order, one request at a time in the kernel.
 
-        The next request is sent as soon as the kernel replies to the current one, before
-        the current one is settled in the doc, so the kernel does not wait for the server
-        between two cells. A request that fails stops the rest of its batch.
+        While a request runs, the next one is prepared and armed: the kernel reader sends
+        it the moment the reply comes, so the kernel does not wait for the server between
+        two cells, and a request is never in the kernel before the previous one ended, so
+        cancelling and stop-on-error keep their meaning.
         """
         queue = self._queues[kernel_id]
         settling: set[asyncio.Future[str]] = set()
-        previous: tuple[QueuedRequest, _Launch] | None = None
+        current: tuple[QueuedRequest, _Launch] | None = None
         while True:
-            request = queue.pop()
-            if request is None:
-                if settling:
-                    await asyncio.wait(settling)
-                    settling.clear()
-                    continue
-                return
-            launch = await self._launch(request)
-            if previous is not None and request.request_id in self._sent:
-                self._start_with(previous, request)
-            previous = (request, launch)
-            settling.add(launch.done)
-            launch.done.add_done_callback(self._log_failure(request))
-            launch.done.add_done_callback(settling.discard)
-            if await launch.replied == "error":
+            following = queue.pop()
+            if current is None:
+                if following is None:
+                    if settling:
+                        await asyncio.wait(settling)
+                        settling.clear()
+                        continue
+                    return
+                prepared = await self._prepare(following)
+                launch = prepared if isinstance(prepared, _Launch) else prepared()
+                current = (following, self._track(following, launch, settling))
+                continue
+            request, launch = current
+            sent: list[_Launch] = []
+            prepared_next: _Launch | Callable[[], _Launch] | None = None
+            if following is not None:
+                self._armed[kernel_id] = following
+                prepared_next = await self._prepare(following)
+                if not isinstance(prepared_next, _Launch):
+                    launch.on_reply(self._arm(request, following, prepared_next, sent))
+                    self._start_with((request, launch), following)
+            status = await launch.replied
+            self._armed.pop(kernel_id, None)
+            if status == "error":
                 await asyncio.wait({launch.done})
                 for skipped in queue.remove_batch(request.batch_id):
                     await self._finish(skipped, "cancelled", None)
+            current = None
+            if following is None:
+                continue
+            if sent:
+                next_launch = sent[0]
+            elif isinstance(prepared_next, _Launch):
+                next_launch = prepared_next
+            elif following.request_id not in self._active:
+                continue
+            elif status == "error" and following.batch_id == request.batch_id:
+                await self._finish(following, "cancelled", None)
+                continue
+            else:
+                assert prepared_next is not None
+                next_launch = prepared_next()
+            current = (following, self._track(following, next_launch, settling))
+
+    def _arm(
+        self,
+        request: QueuedRequest,
+        following: QueuedRequest,
+        send: Callable[[], _Launch],
+        sent: list[_Launch],
+    ) -> Callable[[dict[str, Any]], None]:
+        """The reply hook that sends the following request, unless the reply stops it."""
+
+        def on_reply(reply: dict[str, Any]) -> None:
+            failed = reply.get("content", {}).get("status") == "error"
+            if failed and following.batch_id == request.batch_id:
+                return
+            if following.request_id in self._active:
+                sent.append(send())
+
+        return on_reply
+
+    def _track(
+        self, request: QueuedRequest, launch: _Launch, settling: set[asyncio.Future[str]]
+    ) -> _Launch:
+        settling.add(launch.done)
+        launch.done.add_done_callback(self._log_failure(request))
+        launch.done.add_done_callback(settling.discard)
+        return launch
 
     def _start_with(self, previous: tuple[QueuedRequest, _Launch], request: QueuedRequest) -> None:
         """The kernel starts a request as soon as the previous one ends: show it running in
@@ -246,7 +304,8 @@ class ExecutionService:
             return
 
         def ride() -> None:
-            if request.request_id in self._active and request.status == "queued":
+            sent = request.request_id in self._sent
+            if sent and request.request_id in self._active and request.status == "queued":
                 self._mark_running(notebook.ydoc, request)
 
         launch.riders.append(ride)
@@ -339,9 +398,9 @@ class ExecutionService:
                 return conversation
         raise KernelGone("Could not connect to the kernel.")
 
-    async def _launch(self, request: QueuedRequest) -> _Launch:
-        """Hand a request to its kernel; the launch tells when the kernel replied to it
-        and when it is settled in the doc."""
+    async def _prepare(self, request: QueuedRequest) -> _Launch | Callable[[], _Launch]:
+        """Get everything ready to hand a request to its kernel: returns the function that
+        sends it, or, when it ended before (blank code, no kernel), its ended launch."""
         notebook = await self._rooms.open(request.document_id)
         ydoc = notebook.ydoc
         if not request.code.strip():
@@ -396,6 +455,7 @@ class ExecutionService:
                 lifecycle.update_request(ydoc, request.request_id, status=request.status)
 
         riders: list[Callable[[], None]] = []
+        handlers = (on_message, on_input_request, on_started)
 
         async def settle(status: str, outcome: ExecutionOutcome | None) -> str:
             # The last outputs and the final status reach every client in one update,
@@ -420,9 +480,25 @@ class ExecutionService:
             return _Launch.ended(await settle("interrupted", None))
         if conversation is None:
             return _Launch.ended("cancelled")
+        return lambda: self._send(request, conversation, settle, riders, handlers)
+
+    def _send(
+        self,
+        request: QueuedRequest,
+        conversation: KernelConversation,
+        settle: Callable[[str, ExecutionOutcome | None], Coroutine[Any, Any, str]],
+        riders: list[Callable[[], None]],
+        handlers: tuple[Any, Any, Any],
+    ) -> _Launch:
+        """Send a prepared request now; synchronous, so the kernel reader can call it."""
+        on_message, on_input_request, on_started = handlers
         self._sent.add(request.request_id)
         msg_id = conversation.send(request.code, on_message, on_input_request, on_started)
-        launch = _Launch(replied=asyncio.get_running_loop().create_future(), riders=riders)
+        launch = _Launch(
+            replied=asyncio.get_running_loop().create_future(),
+            riders=riders,
+            on_reply=lambda hook: conversation.on_reply(msg_id, hook),
+        )
 
         def on_reply(reply: asyncio.Future[dict[str, Any]]) -> None:
             if not launch.replied.done():
@@ -631,6 +707,9 @@ class ExecutionService:
         self._set_kernel_state(kernel_id, state)
 
     async def _cancel_queue(self, kernel_id: str) -> None:
+        armed = self._armed.get(kernel_id)
+        if armed is not None and armed.request_id not in self._sent:
+            await self._finish(armed, "cancelled", None)
         queue = self._queues.get(kernel_id)
         if queue is None:
             return

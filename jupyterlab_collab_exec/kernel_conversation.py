@@ -73,6 +73,7 @@ class _Execution:
     reply: asyncio.Future[dict[str, Any]]
     on_input_request: InputRequestHandler | None = None
     on_started: Callable[[], None] | None = None
+    reply_hooks: list[Callable[[dict[str, Any]], None]] = field(default_factory=list)
     idle: asyncio.Event = field(default_factory=asyncio.Event)
     timing: dict[str, str] = field(default_factory=dict)
 
@@ -154,6 +155,15 @@ class KernelConversation:
     def reply_future(self, msg_id: str) -> asyncio.Future[dict[str, Any]]:
         """Done when the execute_reply of a sent execution arrives."""
         return self._executions[msg_id].reply
+
+    def on_reply(self, msg_id: str, hook: Callable[[dict[str, Any]], None]) -> bool:
+        """Call `hook` with the execute_reply the moment it is read, before anything else
+        runs; False when the reply has already come."""
+        execution = self._executions.get(msg_id)
+        if execution is None or execution.reply.done():
+            return False
+        execution.reply_hooks.append(hook)
+        return True
 
     async def finish(self, msg_id: str) -> ExecutionOutcome:
         """Wait until an execution sent by `send` has its reply and its idle status."""
@@ -259,6 +269,11 @@ class KernelConversation:
             execution = self._executions.get(parent_id) if parent_id else None
             if execution is not None and not execution.reply.done():
                 execution.reply.set_result(msg)
+                for hook in execution.reply_hooks:
+                    try:
+                        hook(msg)
+                    except Exception:
+                        self._log.exception("A reply hook of kernel %s failed", self.kernel_id)
                 if msg.get("content", {}).get("status") == "aborted":
                     # An aborted request may never get its idle status.
                     execution.idle.set()

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from httpx_ws import aconnect_ws
-from pycrdt import Provider
+from pycrdt import Provider, YMessageType, YSyncMessageType
 from pycrdt.websocket.websocket import HttpxWebsocket
 
 from jupyterlab_collab_exec.tests.clients import RoomClient
@@ -18,7 +18,11 @@ SYNC_TIMEOUT = 120.0
 
 
 class CountingWebsocket(HttpxWebsocket):
-    """A pycrdt channel that counts the bytes it receives."""
+    """A pycrdt channel that counts the bytes it receives, and sends no updates back.
+
+    pycrdt's Provider sends every update the doc applies, remote ones included; a browser
+    does not echo them, and the server would parse each a second time. An observer never
+    edits, so every update it would send is such an echo."""
 
     bytes_received = 0
 
@@ -26,6 +30,11 @@ class CountingWebsocket(HttpxWebsocket):
         message = await super().recv()
         self.bytes_received += len(message)
         return message
+
+    async def send(self, message: bytes) -> None:
+        if message[:2] == bytes([YMessageType.SYNC, YSyncMessageType.SYNC_UPDATE]):
+            return
+        await super().send(message)
 
 
 @dataclass
@@ -67,7 +76,9 @@ class Observer:
 async def observe(url: str, room_id: str) -> AsyncIterator[Observer]:
     """Join a room with a pycrdt client and wait until it is in sync."""
     client = RoomClient(track_statuses=False)
-    async with aconnect_ws(url) as websocket:  # type: ignore[var-annotated]
+    # No keepalive ping: its pong queues behind the updates not yet read, and an observer
+    # more than 20 s behind a flood would be disconnected.
+    async with aconnect_ws(url, keepalive_ping_interval_seconds=None) as websocket:  # type: ignore[var-annotated]
         channel = CountingWebsocket(websocket, room_id)
         async with Provider(client.notebook.ydoc, channel) as provider:
             await asyncio.wait_for(provider.synced.wait(), SYNC_TIMEOUT)
