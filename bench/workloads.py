@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from bench.systems.base import Workload
@@ -103,6 +104,13 @@ def outputs_match(actual: list[list[dict[str, Any]]], expected: list[list[dict[s
     strip = [[{k: v for k, v in o.items() if k != "execution_count"} for o in c] for c in actual]
     want = [[{k: v for k, v in o.items() if k != "execution_count"} for o in c] for c in expected]
     return bool(normalized(strip) == normalized(want))
+
+
+def percentile(values: list[float], percent: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    rank = max(1, math.ceil(percent / 100 * len(ordered)))
+    return ordered[rank - 1]
 
 
 def input_latencies_ms(outputs: list[dict[str, Any]]) -> list[float]:
