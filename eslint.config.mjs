@@ -15,6 +15,7 @@ export default defineConfig([
       '**/*.d.ts',
       '.venv',
       '.venv-*',
+      'bench/.venvs',
       'lib',
       'jupyterlab_collab_exec',
       'ui-tests/node_modules',
