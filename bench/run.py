@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.systems.bare_client import BareClientSystem
+from bench.systems.bare_client import LIMIT_NAME, ONE_AT_A_TIME_NAME, BareClientSystem
 from bench.systems.base import System, WorkloadResult
 from bench.systems.collab_exec import CollabExecSystem
 from bench.workloads import workloads
@@ -34,10 +34,11 @@ MARK_START = "<!-- results:start -->"
 MARK_END = "<!-- results:end -->"
 
 OURS = "jupyterlab-collab-exec"
-LIMIT = "bare jupyter_client (limit)"
+LIMIT = LIMIT_NAME
+ONE_AT_A_TIME = ONE_AT_A_TIME_NAME
 ALONE = "jupyter-collaboration alone"
 
-OWN = (OURS, LIMIT, ALONE)
+OWN = (OURS, LIMIT, ONE_AT_A_TIME, ALONE)
 # Over 20 times the slowest limit of a workload: a peer still running then has failed it.
 RUN_TIMEOUT = 180.0
 
@@ -96,8 +97,11 @@ async def measure(
                 # The room without the extension is the reference of the reconnect only, and
                 # the bare client has nothing to reconnect to.
                 if (system.name == ALONE) != (workload.prefilled_outputs is not None) and (
-                    system.name in (ALONE, LIMIT)
+                    system.name in (ALONE, LIMIT, ONE_AT_A_TIME)
                 ):
+                    continue
+                if system.name == ONE_AT_A_TIME and len(workload.cells) < 2:
+                    # With one cell it is the limit itself.
                     continue
                 why_not = system.available()
                 summary = summaries.setdefault((system.name, key), Summary(system.name, key, []))
@@ -205,6 +209,10 @@ def table(summaries: dict[tuple[str, str], Summary], repeat: int) -> str:
             note = f"median {summary.median_extra('input_latency_median_ms'):.1f} ms"
             p95 = summary.median_extra("input_latency_p95_ms")
             note += f", p95 {p95:.1f} ms" if p95 is not None else ""
+        one_at_a_time = summaries.get((ONE_AT_A_TIME, key))
+        floor = one_at_a_time.median("seconds") if one_at_a_time else None
+        if system == OURS and seconds and floor:
+            note = f"{seconds / floor:.2f}x one at a time"
         if not summary.completed and summary.error:
             note = summary.error.replace("|", "/")[:120]
         lines.append(
@@ -249,7 +257,9 @@ def chart(summaries: dict[tuple[str, str], Summary], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     keys = sorted({key for _, key in summaries})
-    systems = [s for s in dict.fromkeys(system for system, _ in summaries) if s != LIMIT]
+    systems = [
+        s for s in dict.fromkeys(system for system, _ in summaries) if s not in (LIMIT, ALONE)
+    ]
     figure, axes = plt.subplots(figsize=(10, 4.5))
     width = 0.8 / max(1, len(systems))
     for offset, system in enumerate(systems):
@@ -259,7 +269,7 @@ def chart(summaries: dict[tuple[str, str], Summary], path: Path) -> None:
             reference = summaries.get((ALONE if key == "W6" else LIMIT, key))
             mine = summary.median("seconds") if summary and summary.completed else None
             base = reference.median("seconds") if reference else None
-            ratios.append(mine / base if mine and base and system != ALONE else 0.0)
+            ratios.append(mine / base if mine and base else 0.0)
         positions = [index + offset * width for index in range(len(keys))]
         axes.bar(positions, ratios, width, label=system)
     axes.axhline(1.0, color="black", linewidth=0.8)
@@ -298,6 +308,7 @@ def main() -> int:
     scale = 0.1 if quick else 1.0
     systems: list[System] = [
         BareClientSystem(),
+        BareClientSystem(one_at_a_time=True),
         CollabExecSystem(),
         CollabExecSystem(extension=False),
     ]

@@ -46,6 +46,11 @@ class CellOutputWriter:
         self._index = index
         self.flush_count = 0
 
+    def begin(self) -> None:
+        """The kernel started the request: its first outputs wait one interval, so a quick
+        cell's outputs reach clients in the same update as its final status."""
+        self._last_flush = time.monotonic()
+
     def on_message(self, msg_type: str, content: dict[str, Any]) -> None:
         if self._reducer.add_message(msg_type, content):
             self._schedule()

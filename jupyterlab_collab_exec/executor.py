@@ -424,6 +424,8 @@ class ExecutionService:
         def on_started() -> None:
             # Running means the kernel works on it now.
             self._running[request.kernel_id] = request
+            if writer is not None and writer.request_id == request.request_id:
+                writer.begin()
             if request.request_id in self._active and request.status == "queued":
                 with ydoc.transaction(origin=ORIGIN):
                     self._mark_running(ydoc, request)

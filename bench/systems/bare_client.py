@@ -1,7 +1,11 @@
 """The limit: a bare jupyter_client on the same kind of kernel. It sends what a notebook
 sends (all cells at once for a run-all), answers input() at once, and drains IOPub; the
 outputs it would show are reduced with this project's reducer only to check the
-expected outputs."""
+expected outputs.
+
+Sent one at a time instead (each cell once the previous one's reply is in), it is the
+floor of any executor that keeps queued cells away from the kernel so they can be
+cancelled: the kernel protocol cannot take back a request it was sent."""
 
 from __future__ import annotations
 
@@ -20,8 +24,14 @@ from jupyterlab_collab_exec.outputs import OutputReducer
 DEADLINE = 600.0
 
 
+LIMIT_NAME = "bare jupyter_client (limit)"
+ONE_AT_A_TIME_NAME = "bare jupyter_client, one at a time"
+
+
 class BareClientSystem:
-    name = "bare jupyter_client (limit)"
+    def __init__(self, *, one_at_a_time: bool = False) -> None:
+        self.one_at_a_time = one_at_a_time
+        self.name = ONE_AT_A_TIME_NAME if one_at_a_time else LIMIT_NAME
 
     def available(self) -> str | None:
         return None
@@ -45,6 +55,8 @@ class BareClientSystem:
                 msg_id = client.execute(source, allow_stdin=workload.inputs > 0)
                 reducers[msg_id] = OutputReducer()
                 order.append(msg_id)
+                if self.one_at_a_time:
+                    await self._reply_to(client, msg_id)
             answering = asyncio.create_task(self._answer_inputs(client))
             idle: set[str] = set()
             while len(idle) < len(order):
@@ -72,6 +84,14 @@ class BareClientSystem:
             client.stop_channels()
             await manager.shutdown_kernel(now=True)
         return result
+
+    @staticmethod
+    async def _reply_to(client: Any, msg_id: str) -> None:
+        """Wait for one request's execute_reply; IOPub waits in its socket meanwhile."""
+        while True:
+            reply = await client.get_shell_msg(timeout=DEADLINE)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                return
 
     @staticmethod
     async def _answer_inputs(client: Any) -> None:
