@@ -15,13 +15,14 @@ LAB_PORT ?= 8888
 
 TS_SOURCES := $(shell find src style schema -type f 2>/dev/null) package.json tsconfig.json
 
-.PHONY: help setup lab test lint jest pytest ui-tests package-check bench bench-quick clean
+.PHONY: help setup lab test lint jest pytest ui-tests package-check bench bench-quick soak clean
 
 help:
 	@echo "make lab     set up, build, and start JupyterLab with collaboration on examples/"
 	@echo "make test    set up, then run lint, jest, pytest, ui-tests and the packaging check"
 	@echo "make bench   benchmarks against the peers and the limit (installs the peers once)"
 	@echo "make bench-quick   a reduced benchmark of this project, in under 3 minutes"
+	@echo "make soak    the reliability suite at full counts; updates docs/reliability.md"
 	@echo "make clean   remove what the build and the tests produced"
 
 $(STAMPS):
@@ -86,10 +87,24 @@ package-check: setup
 	./scripts/test-layers.sh package
 
 bench: $(STAMPS)/bench-deps
-	$(VENV)/bin/python -m bench.run
+	@status=0; $(VENV)/bin/python -m bench.run || status=$$?; \
+	  jlpm prettier --write docs/benchmarks.md >/dev/null; exit $$status
 
 bench-quick: $(STAMPS)/bench-deps
 	$(VENV)/bin/python -m bench.run --quick
+
+SOAK_TALLY := $(STAMPS)/soak-tally.json
+
+# The reliability suite at full counts. Its figures go into docs/reliability.md even when a
+# trial fails, so that the page shows what passed.
+soak: setup
+	@rm -f $(SOAK_TALLY)
+	@start=$$(date +%s); status=0; \
+	  COLLAB_EXEC_SOAK=1 COLLAB_EXEC_RELIABILITY_REPORT=$(CURDIR)/$(SOAK_TALLY) \
+	    $(VENV)/bin/python -m pytest -q -p no:cacheprovider --timeout 3600 \
+	    jupyterlab_collab_exec/tests/reliability || status=$$?; \
+	  $(VENV)/bin/python scripts/reliability_report.py $(SOAK_TALLY) $$(($$(date +%s) - start)) $$status; \
+	  report=$$?; jlpm prettier --write docs/reliability.md >/dev/null; exit $$report
 
 clean:
 	rm -rf $(STAMPS) lib tsconfig.tsbuildinfo jupyterlab_collab_exec/labextension \

@@ -42,6 +42,22 @@ class CollabExecApp(ExtensionApp):
         shows a notice that further output was dropped; a clear_output starts afresh.""",
     )
 
+    checkpoint_interval = Float(
+        5.0,
+        config=True,
+        help="""While work runs in a notebook, save it at least this often (seconds) if it
+        changed. jupyter_server_ydoc postpones its own save while changes keep coming, and
+        after a crash it reloads the cells from the file, so this bounds what a crash loses.
+        0 disables it.""",
+    )
+
+    @validate("checkpoint_interval")
+    def _valid_checkpoint_interval(self, proposal: Any) -> float:
+        value = float(proposal["value"])
+        if value < 0:
+            raise ValueError("checkpoint_interval must be >= 0")
+        return value
+
     @validate("max_output_bytes")
     def _valid_max_output_bytes(self, proposal: Any) -> int:
         value = int(proposal["value"])
@@ -71,7 +87,7 @@ class CollabExecApp(ExtensionApp):
                 "jupyterlab_collab_exec needs the jupyter_server_ydoc extension "
                 "(jupyter-collaboration) to be enabled."
             )
-        self.rooms = RoomAccess(point.app, self.log)
+        self.rooms = RoomAccess(point.app, self.log, checkpoint_interval=self.checkpoint_interval)
         self.service = ExecutionService(
             self.serverapp.kernel_manager,
             self.rooms,

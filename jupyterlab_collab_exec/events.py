@@ -11,6 +11,8 @@ from .room_access import RoomAccess
 
 KERNEL_ACTIONS_SCHEMA = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
 COLLABORATION_SCHEMA = "https://schema.jupyter.org/jupyter_collaboration/session/v1"
+# jupyter_server_ydoc's message when it loads a file that differs from its YStore.
+OUT_OF_SYNC_MESSAGE = "The file is out-of-sync with the ystore."
 
 
 class EventForwarder:
@@ -18,6 +20,8 @@ class EventForwarder:
         self._service = service
         self._rooms = rooms
         self._log = log
+        # Rooms whose cells are being loaded from the file over what the YStore held.
+        self._cells_from_file: set[str] = set()
 
     def subscribe(self, event_logger: Any) -> None:
         event_logger.add_listener(schema_id=KERNEL_ACTIONS_SCHEMA, listener=self.on_kernel_action)
@@ -38,11 +42,18 @@ class EventForwarder:
 
     async def on_room_event(self, logger: Any, schema_id: str, data: dict[str, Any]) -> None:
         room_id = data.get("room")
-        if data.get("action") != "initialize" or not isinstance(room_id, str):
+        action = data.get("action")
+        if not isinstance(room_id, str) or action not in ("initialize", "overwrite"):
+            return
+        if action == "initialize" and data.get("msg") == OUT_OF_SYNC_MESSAGE:
+            # Announced before the file's cells replace the store's; settled once loaded.
+            self._cells_from_file.add(room_id)
             return
         notebook = self._rooms.live_notebook(room_id)
         if notebook is None:
             return
-        settled = self._service.reconcile(notebook)
+        cells_replaced = action == "overwrite" or room_id in self._cells_from_file
+        self._cells_from_file.discard(room_id)
+        settled = self._service.reconcile(notebook, cells_replaced=cells_replaced)
         if settled:
             self._log.info("Settled %d stale requests in %s", len(settled), room_id)

@@ -720,8 +720,9 @@ class ExecutionService:
 
     # Rooms and shutdown
 
-    def reconcile(self, notebook: YNotebook) -> list[str]:
-        """Settle the stale entries and the stuck cells of a room that was just loaded."""
+    def reconcile(self, notebook: YNotebook, *, cells_replaced: bool = False) -> list[str]:
+        """Settle the stale entries and the stuck cells of a room that was just loaded;
+        `cells_replaced` when its cells came from the file and `collab_exec` did not."""
         active_cells = {request.cell_id for request in self._active.values()}
         with notebook.ydoc.transaction(origin=ORIGIN):
             return lifecycle.reconcile(
@@ -731,6 +732,7 @@ class ExecutionService:
                 now=lifecycle.now_ms(),
                 ycells=notebook.ycells,
                 active_cell_ids=active_cells,
+                cells_replaced=cells_replaced,
             )
 
     # Repairing what clients change in collab_exec

@@ -5,6 +5,10 @@ closes, and drops any edit that was not saved yet. While the server has queued o
 work for a document it holds a lease: a stand-in channel in the room's client set, so that
 eviction is never scheduled. Releasing the last lease saves the notebook and, when no
 browser is connected, schedules the eviction that jupyter_server_ydoc would have made.
+
+jupyter_server_ydoc's save waits for a pause in the changes, which a long run never makes,
+and after a crash it reloads the cells from the file rather than from its store. So while
+a lease is held, the notebook is also saved every `checkpoint_interval` if it changed.
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ class _Held:
     notebook: YNotebook
     channel: _LeaseChannel
     count: int = 0
+    checkpoints: asyncio.Task[None] | None = None
 
 
 def parse_notebook_room_id(document_id: str) -> str:
@@ -60,13 +65,25 @@ def parse_notebook_room_id(document_id: str) -> str:
     parts = document_id.split(":", 2)
     if len(parts) != 3 or parts[0] != "json" or parts[1] != "notebook" or not parts[2]:
         raise DocumentNotFound(f"Unknown document {document_id!r}: not a notebook room id.")
+    try:
+        # The file id database takes UTF-8 only; a lone surrogate names no file.
+        parts[2].encode("utf-8")
+    except UnicodeEncodeError:
+        raise DocumentNotFound(f"Unknown document {document_id!r}: no such file.") from None
     return parts[2]
 
 
 class RoomAccess:
-    def __init__(self, ydoc_extension: YDocExtension, log: logging.Logger) -> None:
+    def __init__(
+        self,
+        ydoc_extension: YDocExtension,
+        log: logging.Logger,
+        *,
+        checkpoint_interval: float = 0.0,
+    ) -> None:
         self._ydoc = ydoc_extension
         self._log = log
+        self._checkpoint_interval = checkpoint_interval
         self._held: dict[str, _Held] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
@@ -114,8 +131,12 @@ class RoomAccess:
             room = self._live_room(document_id)
             held = self._held.get(document_id)
             if held is None or held.room is not room:
+                if held is not None and held.checkpoints is not None:
+                    held.checkpoints.cancel()
                 held = _Held(room=room, notebook=notebook, channel=_LeaseChannel(document_id))
                 self._held[document_id] = held
+                if self._checkpoint_interval > 0:
+                    held.checkpoints = asyncio.ensure_future(self._checkpoint(held))
             held.count += count
             if held.channel not in room.clients:
                 room.clients.add(held.channel)
@@ -124,7 +145,9 @@ class RoomAccess:
                 cleaner.cancel()
             return notebook
 
-    async def release(self, document_id: str, count: int = 1) -> None:
+    async def release(self, document_id: str, count: int = 1, *, save: bool = True) -> None:
+        """Give back leases; the last one saves the notebook, unless `save` is False (for
+        work that was turned away before it changed anything)."""
         async with self._lock(document_id):
             held = self._held.get(document_id)
             if held is None:
@@ -133,9 +156,12 @@ class RoomAccess:
             if held.count > 0:
                 return
             del self._held[document_id]
+            if held.checkpoints is not None:
+                held.checkpoints.cancel()
             room = held.room
             room.clients.discard(held.channel)
-            await self._save(room)
+            if save:
+                await self._save(room)
             if not room.clients and self._live_room(document_id) is room:
                 room.cleaner = asyncio.create_task(self._evict_later(document_id, room))
 
@@ -147,6 +173,16 @@ class RoomAccess:
                 await saving
         except Exception:
             self._log.exception("Saving %s failed", room.room_id)
+
+    async def _checkpoint(self, held: _Held) -> None:
+        """Save the held notebook every interval in which it changed."""
+        saved_state = held.notebook.ydoc.get_state()
+        while True:
+            await asyncio.sleep(self._checkpoint_interval)
+            state = held.notebook.ydoc.get_state()
+            if state != saved_state:
+                saved_state = state
+                await self._save(held.room)
 
     async def _evict_later(self, document_id: str, room: DocumentRoom) -> None:
         delay = self._ydoc.document_cleanup_delay
@@ -170,5 +206,7 @@ class RoomAccess:
     async def close(self) -> None:
         """Save every held room; used at server shutdown."""
         for held in list(self._held.values()):
+            if held.checkpoints is not None:
+                held.checkpoints.cancel()
             with contextlib.suppress(Exception):
                 await self._save(held.room)

@@ -143,3 +143,33 @@ async def test_flood_is_complete_and_coalesced(
             )
         )
         assert busiest <= 22
+
+
+@pytest.mark.parametrize("extra_server_config", [{"CollabExecApp": {"checkpoint_interval": 0.5}}])
+async def test_a_long_run_is_saved_while_it_runs(
+    extra_server_config: Any,
+    jp_root_dir: Path,
+    notebook_factory: Any,
+    document_id_for: Any,
+    join_room: Any,
+    start_kernel: Any,
+    execute: Any,
+) -> None:
+    """Output every 0.1 s keeps postponing jupyter_server_ydoc's debounced save; the
+    checkpoints still put what the cell printed so far into the .ipynb, so a crash of the
+    server loses at most one interval."""
+    printing = "import time\nfor i in range(60):\n    print(i, flush=True)\n    time.sleep(0.1)"
+    path = notebook_factory("long.ipynb", [printing])
+    document_id, session_id = await document_id_for(path)
+    kernel_id = await start_kernel()
+    async with join_room(document_id, session_id) as client:
+        [request_id] = await execute(document_id, kernel_id, "cell-0")
+
+        def saved_part_of_the_run() -> bool:
+            outputs = saved_cell(jp_root_dir / path).get("outputs") or []
+            return bool(outputs) and "5\n" in outputs[0].get("text", "")
+
+        await wait_for(saved_part_of_the_run, timeout=30, what="a checkpoint with outputs")
+        # Saved while the cell still runs.
+        assert client.request_status(request_id) == "running"
+        await client.wait_until(lambda: statuses(client, request_id) == ["ok"], timeout=60)

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from jupyter_server.auth import Authorizer
+from pycrdt import Array, Doc, Map
 
 from .conftest import all_cells_idle, statuses
 
@@ -186,3 +187,47 @@ async def test_execute_needs_kernels_execute(
     response = await jp_fetch("api", "collab-exec")
     assert response.code == 200
     assert ("read", "kernels") in DenyExecute.asked
+
+
+@pytest.mark.parametrize("flush_interval", [2.0])
+async def test_quick_cells_show_outputs_with_their_final_status(
+    flush_interval: float,
+    notebook_factory: Any,
+    document_id_for: Any,
+    join_room: Any,
+    start_kernel: Any,
+    execute: Any,
+) -> None:
+    """A cell that ends within a flush interval of its start reaches clients in one update:
+    no client ever sees its outputs while it still runs."""
+    path = notebook_factory("quick.ipynb", [f"print({index})" for index in range(5)])
+    document_id, session_id = await document_id_for(path)
+    kernel_id = await start_kernel()
+    async with join_room(document_id, session_id) as client:
+        replica: Doc[Any] = Doc()
+        replica.apply_update(client.notebook.ydoc.get_update())
+        seen: list[tuple[str, str | None]] = []
+
+        def on_transaction(event: Any) -> None:
+            # The doc cannot be read inside its observer; a replica can. Each cell of this
+            # fresh notebook has one request.
+            replica.apply_update(event.update)
+            requests = replica.get("collab_exec", type=Map).get("requests")
+            status_of_cell = {
+                entry.get("cell_id"): entry.get("status")
+                for entry in (requests.values() if isinstance(requests, Map) else [])
+                if isinstance(entry, Map)
+            }
+            for ycell in replica.get("cells", type=Array):
+                if len(ycell["outputs"]):
+                    seen.append((ycell["id"], status_of_cell.get(ycell["id"])))
+
+        subscription = client.notebook.ydoc.observe(on_transaction)
+        request_ids = await execute(document_id, kernel_id, *(f"cell-{i}" for i in range(5)))
+        await client.wait_until(lambda: statuses(client, *request_ids) == ["ok"] * 5)
+        client.notebook.ydoc.unobserve(subscription)
+        assert seen
+        assert {status for _, status in seen} == {"ok"}, seen
+        assert [client.cell(f"cell-{i}")["outputs"][0]["text"] for i in range(5)] == [
+            f"{i}\n" for i in range(5)
+        ]

@@ -8,8 +8,14 @@ from typing import Any
 
 import pytest
 from jupyter_server.auth.identity import IdentityProvider, User
+from pycrdt import Array, Doc, Map
 
-from jupyterlab_collab_exec.lifecycle import AcceptanceClock, requests_map
+from jupyterlab_collab_exec.lifecycle import (
+    AcceptanceClock,
+    reconcile,
+    requests_map,
+    update_request,
+)
 
 from .conftest import all_cells_idle, statuses
 
@@ -330,3 +336,56 @@ def test_acceptance_stamps_strictly_increase() -> None:
     stamps = [clock.stamp() for _ in range(1000)]
     assert stamps == sorted(stamps)
     assert len(set(stamps)) == len(stamps)
+
+
+def test_results_lost_with_reloaded_cells_are_not_claimed() -> None:
+    """After a crash jupyter_server_ydoc reloads the cells from an older file while
+    `collab_exec` comes from the YStore: a finished request whose count its cell does not
+    show becomes `interrupted`; older requests and matching ones stay as they are."""
+    ydoc: Doc[Any] = Doc()
+    ycells = ydoc.get("cells", type=Array)
+    for cell_id, count in (("kept", 3), ("lost", None), ("stale", 7)):
+        ycells.append(Map({"id": cell_id, "execution_count": count, "outputs": Array()}))
+    records = [
+        ("old-kept", "kept", 1, "ok", 1),
+        ("kept-run", "kept", 2, "ok", 3),
+        ("old-lost", "lost", 3, "ok", 2),
+        ("lost-run", "lost", 4, "ok", 4),
+        ("stale-run", "stale", 5, "error", 5),
+    ]
+    for request_id, cell_id, stamp, status, count in records:
+        update_request(
+            ydoc,
+            request_id,
+            cell_id=cell_id,
+            submitted_at=stamp,
+            status=status,
+            execution_count=count,
+        )
+
+    def statuses_now() -> dict[str, str]:
+        return {rid: entry["status"] for rid, entry in requests_map(ydoc).items()}
+
+    untouched = statuses_now()
+    assert (
+        reconcile(ydoc, active_request_ids=set(), pending_input_ids=set(), now=9, ycells=ycells)
+        == []
+    )
+    assert statuses_now() == untouched
+
+    settled = reconcile(
+        ydoc,
+        active_request_ids=set(),
+        pending_input_ids=set(),
+        now=9,
+        ycells=ycells,
+        cells_replaced=True,
+    )
+    assert sorted(settled) == ["lost-run", "stale-run"]
+    assert statuses_now() == {
+        "old-kept": "ok",
+        "kept-run": "ok",
+        "old-lost": "ok",
+        "lost-run": "interrupted",
+        "stale-run": "interrupted",
+    }
