@@ -51,6 +51,11 @@ class CellOutputWriter:
         cell's outputs reach clients in the same update as its final status."""
         self._last_flush = time.monotonic()
 
+    @property
+    def drops_streams(self) -> bool:
+        """Whether stream output would be dropped now: the cap is reached."""
+        return self._reducer.drops_streams
+
     def on_message(self, msg_type: str, content: dict[str, Any]) -> None:
         if self._reducer.add_message(msg_type, content):
             self._schedule()

@@ -21,4 +21,15 @@ class Conflict(RuntimeError):
         self.details = details
 
 
-__all__ = ["Conflict", "DocumentNotFound", "InvalidRequest", "NotFound"]
+MESSAGE_LIMIT = 500
+
+
+def shortened(message: str, limit: int = MESSAGE_LIMIT) -> str:
+    """An error message fit to answer and to log: messages quote the ids they were sent,
+    which a client may make megabytes long."""
+    if len(message) <= limit:
+        return message
+    return f"{message[:limit]}… ({len(message) - limit} more characters)"
+
+
+__all__ = ["Conflict", "DocumentNotFound", "InvalidRequest", "NotFound", "shortened"]

@@ -127,7 +127,8 @@ class ExecutionService:
             if self._closing:
                 raise KernelGone("The server is shutting down.")
         except Exception:
-            await self._rooms.release(document_id, count=len(specs))
+            # Nothing changed: saving now would write `state.dirty` and `state.hash`.
+            await self._rooms.release(document_id, count=len(specs), save=False)
             raise
 
         # From here on nothing awaits, so the cells cannot change before they are queued.
@@ -456,8 +457,12 @@ class ExecutionService:
                 request.status = "awaiting_input"
                 lifecycle.update_request(ydoc, request.request_id, status=request.status)
 
+        def drops_streams() -> bool:
+            # What on_message would ignore: the kernel conversation need not read it.
+            return writer is None or writer.request_id != request.request_id or writer.drops_streams
+
         riders: list[Callable[[], None]] = []
-        handlers = (on_message, on_input_request, on_started)
+        handlers = (on_message, on_input_request, on_started, drops_streams)
 
         async def settle(status: str, outcome: ExecutionOutcome | None) -> str:
             # The last outputs and the final status reach every client in one update,
@@ -490,12 +495,18 @@ class ExecutionService:
         conversation: KernelConversation,
         settle: Callable[[str, ExecutionOutcome | None], Coroutine[Any, Any, str]],
         riders: list[Callable[[], None]],
-        handlers: tuple[Any, Any, Any],
+        handlers: tuple[Any, Any, Any, Any],
     ) -> _Launch:
         """Send a prepared request now; synchronous, so the kernel reader can call it."""
-        on_message, on_input_request, on_started = handlers
+        on_message, on_input_request, on_started, drops_streams = handlers
         self._sent.add(request.request_id)
-        msg_id = conversation.send(request.code, on_message, on_input_request, on_started)
+        msg_id = conversation.send(
+            request.code,
+            on_message,
+            on_input_request,
+            on_started,
+            drops_streams=drops_streams,
+        )
         launch = _Launch(
             replied=asyncio.get_running_loop().create_future(),
             riders=riders,
@@ -747,6 +758,8 @@ class ExecutionService:
             lambda events: self._on_collab_exec_change(document_id, events)
         )
         self._watches[document_id] = (notebook, root, subscription)
+        # What clients wrote while nobody watched is settled now that the server works here.
+        self._schedule_repair(document_id)
 
     def _unwatch_when_idle(self, document_id: str) -> None:
         if any(request.document_id == document_id for request in self._active.values()):
@@ -784,6 +797,9 @@ class ExecutionService:
                     lifecycle.restore_request(ydoc, request)
             for pending in self._inputs.of_document(document_id):
                 inputs.restore_input(ydoc, pending)
+            kernel_id = self._kernel_of_document.get(document_id)
+            if kernel_id is not None and self.has_kernel(kernel_id):
+                self._mirror_kernel_state(ydoc, kernel_id)
 
     async def close(self) -> None:
         """At server shutdown: what is in flight is interrupted, what is queued cancelled."""

@@ -13,7 +13,7 @@ from tornado import web
 
 from ._version import __version__
 from .cells import CellSpec
-from .errors import Conflict, DocumentNotFound, InvalidRequest, NotFound
+from .errors import Conflict, DocumentNotFound, InvalidRequest, NotFound, shortened
 from .executor import ExecutionService
 from .lifecycle import Person
 
@@ -30,12 +30,13 @@ def answer_errors(method: HandlerMethod) -> HandlerMethod:
         try:
             await method(self, *args, **kwargs)
         except InvalidRequest as error:
-            raise web.HTTPError(400, str(error)) from error
+            raise web.HTTPError(400, shortened(str(error))) from error
         except (NotFound, DocumentNotFound) as error:
-            raise web.HTTPError(404, str(error.args[0] if error.args else error)) from error
+            message = str(error.args[0] if error.args else error)
+            raise web.HTTPError(404, shortened(message)) from error
         except Conflict as error:
             self.set_status(409)
-            self.finish(json.dumps({"message": str(error), **error.details}))
+            self.finish(json.dumps({"message": shortened(str(error)), **error.details}))
 
     return wrapper  # type: ignore[return-value]
 
@@ -51,7 +52,9 @@ class CollabExecHandler(APIHandler):
     def json_body(self) -> dict[str, Any]:
         try:
             body = json.loads(self.request.body or b"")
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        except (ValueError, RecursionError) as error:
+            # ValueError: malformed JSON, invalid UTF-8, an integer too long to convert;
+            # RecursionError: arrays or objects nested too deep.
             raise InvalidRequest(f"The body is not valid JSON: {error}") from error
         if not isinstance(body, dict):
             raise InvalidRequest("The body must be a JSON object.")

@@ -21,6 +21,7 @@ READY_TIMEOUT = 60.0
 MessageHandler = Callable[[str, dict[str, Any], dict[str, Any]], None]
 StatusHandler = Callable[[str], None]
 InputRequestHandler = Callable[["InputRequest"], None]
+StreamFilter = Callable[[], bool]
 
 
 class KernelGone(RuntimeError):
@@ -73,6 +74,7 @@ class _Execution:
     reply: asyncio.Future[dict[str, Any]]
     on_input_request: InputRequestHandler | None = None
     on_started: Callable[[], None] | None = None
+    drops_streams: StreamFilter | None = None
     reply_hooks: list[Callable[[dict[str, Any]], None]] = field(default_factory=list)
     idle: asyncio.Event = field(default_factory=asyncio.Event)
     timing: dict[str, str] = field(default_factory=dict)
@@ -133,12 +135,15 @@ class KernelConversation:
         on_input_request: InputRequestHandler | None = None,
         on_started: Callable[[], None] | None = None,
         stop_on_error: bool = False,
+        drops_streams: StreamFilter | None = None,
     ) -> str:
         """Send an execute_request now; `finish` waits for its end. Returns its msg_id.
 
         With `on_input_request`, the kernel may ask for input on stdin; `on_started` is
         called when the kernel starts it. `stop_on_error` asks the kernel to abort what
         is queued behind it if it fails, as JupyterLab does for a run of several cells.
+        While `drops_streams` says so (the cell's output reached its cap), the execution's
+        stream messages are discarded unread, before they are verified and decoded.
         """
         loop = asyncio.get_running_loop()
         msg_id: str = self._client.execute(
@@ -149,6 +154,7 @@ class KernelConversation:
             reply=loop.create_future(),
             on_input_request=on_input_request,
             on_started=on_started,
+            drops_streams=drops_streams,
         )
         return msg_id
 
@@ -205,12 +211,50 @@ class KernelConversation:
         self._client.stop_channels()
 
     async def _read_iopub(self) -> None:
+        """Read IOPub as the client's channel does, except that a message that will be
+        discarded is neither verified nor decoded.
+
+        A cell that floods its output past the cap would otherwise keep the server busy
+        decoding what it drops; when the kernel prints faster than that, its messages
+        pile up in this socket's queue, in the server's memory.
+        """
+        socket = self._client.iopub_channel.socket
+        session = self._client.session
         while True:
-            msg = await self._client.get_iopub_msg()
+            frames = await socket.recv_multipart()
             try:
+                _, parts = session.feed_identities(frames)
+                if self._discardable(session, parts):
+                    continue
+                msg = session.deserialize(parts)
                 self._dispatch_iopub(msg)
             except Exception:
                 self._log.exception("Handling an IOPub message of kernel %s failed", self.kernel_id)
+
+    def _discardable(self, session: Any, parts: list[bytes]) -> bool:
+        """Whether a raw message is a stream message of an execution that drops them.
+
+        Only its header and parent header are read, unverified: a message that is
+        dropped needs no signature, and one that is kept is verified as usual.
+        """
+        dropping = [
+            msg_id
+            for msg_id, execution in self._executions.items()
+            if execution.drops_streams is not None and execution.drops_streams()
+        ]
+        if not dropping or len(parts) < 5:
+            return False
+        try:
+            parent = session.unpack(parts[2])
+            header = session.unpack(parts[1])
+        except Exception:
+            return False
+        return (
+            isinstance(parent, dict)
+            and isinstance(header, dict)
+            and parent.get("msg_id") in dropping
+            and header.get("msg_type") == "stream"
+        )
 
     def _dispatch_iopub(self, msg: dict[str, Any]) -> None:
         msg_type = msg.get("msg_type") or msg.get("header", {}).get("msg_type", "")

@@ -207,6 +207,12 @@ class OutputReducer:
         self.truncated = False
 
     @property
+    def drops_streams(self) -> bool:
+        """Whether `add_stream` would drop its text unseen: past the cap, with no deferred
+        clear to start afresh."""
+        return self.truncated and not self._clear_next
+
+    @property
     def has_pending(self) -> bool:
         return self._needs_reset or any(output.dirty for output in self._outputs)
 

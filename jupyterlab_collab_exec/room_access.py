@@ -179,10 +179,11 @@ class RoomAccess:
         saved_state = held.notebook.ydoc.get_state()
         while True:
             await asyncio.sleep(self._checkpoint_interval)
-            state = held.notebook.ydoc.get_state()
-            if state != saved_state:
-                saved_state = state
+            if held.notebook.ydoc.get_state() != saved_state:
                 await self._save(held.room)
+                # A save writes `state.dirty` and `state.hash` into the document: count
+                # them as saved, or every interval would save (and change the doc) again.
+                saved_state = held.notebook.ydoc.get_state()
 
     async def _evict_later(self, document_id: str, room: DocumentRoom) -> None:
         delay = self._ydoc.document_cleanup_delay
