@@ -49,12 +49,18 @@ $(STAMPS)/build: $(TS_SOURCES) $(STAMPS)/js-deps
 	jlpm build
 	@touch $@
 
+# An editable build leaves a copy of install.json in the labextension directory, which the
+# next build would add to the wheel a second time; it is regenerated anyway.
+STRAY_INSTALL_JSON := jupyterlab_collab_exec/labextension/install.json
+
 $(STAMPS)/installed: $(STAMPS)/build pyproject.toml
+	rm -f $(STRAY_INSTALL_JSON)
 	$(VENV)/bin/python -m pip install --quiet -e ".[dev,test,lint]"
 	jupyter labextension develop --overwrite . >/dev/null
 	@touch $@
 
 $(STAMPS)/bench-deps: pyproject.toml $(STAMPS)/installed
+	rm -f $(STRAY_INSTALL_JSON)
 	$(VENV)/bin/python -m pip install --quiet -e ".[dev,test,lint,bench]"
 	@touch $@
 

@@ -9,6 +9,8 @@ DIST=dist
 
 rm -rf "$DIST" "$CHECK_VENV"
 jlpm build:prod
+# A copy that an editable build may leave; the wheel maps the project's own install.json.
+rm -f jupyterlab_collab_exec/labextension/install.json
 python -m build --wheel --no-isolation --outdir "$DIST" . >/dev/null
 wheel=$(ls "$DIST"/jupyterlab_collab_exec-*.whl)
 echo "built $wheel"
