@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.systems.base import Workload, WorkloadResult, cpu_seconds, peak_rss
-from bench.systems.observer import Observer, observe
+from bench.systems.observer import Observer, measure_reconnect, observe
 from bench.workloads import input_latencies_ms, outputs_match, percentile
 from jupyterlab_collab_exec.tests.clients import RoomClient, ServerProcess
 
@@ -61,7 +61,7 @@ class CollabExecSystem:
             url = f"{server.url}/api/collaboration/room/{room_id}?sessionId={session_id}"
             url += f"&token={server.token}"
             if workload.prefilled_outputs is not None:
-                await self._reconnect(workload, url, room_id, result)
+                await measure_reconnect(workload, url, room_id, result, DEADLINE)
             else:
                 await self._execute(server, workload, url, room_id, result)
             assert server.process is not None
@@ -150,24 +150,3 @@ class CollabExecSystem:
             return not unfinished
 
         await client.wait_until(finished, DEADLINE, what="the workload to finish")
-
-    async def _reconnect(
-        self, workload: Workload, url: str, room_id: str, result: WorkloadResult
-    ) -> None:
-        """A second client joins a room that one client already loaded."""
-        async with observe(url, room_id):
-            started = time.perf_counter()
-            async with observe(url, room_id) as late:
-                cells = len(workload.cells)
-
-                def complete() -> bool:
-                    outputs = late.outputs()
-                    return len(outputs) == cells and all(outputs)
-
-                await late.client.wait_until(complete, DEADLINE, what="the late client to sync")
-                result.seconds = time.perf_counter() - started
-                result.observer_updates = late.updates
-                result.observer_bytes = late.bytes_received
-                result.doc_bytes = late.doc_bytes()
-                assert workload.prefilled_outputs is not None
-                result.correct = outputs_match(late.outputs(), workload.prefilled_outputs)

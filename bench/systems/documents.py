@@ -54,7 +54,7 @@ from typing import Any
 from httpx_ws import aconnect_ws
 
 from bench.systems.base import Workload, WorkloadResult, ensure_venv, peak_rss
-from bench.systems.observer import Observer, observe
+from bench.systems.observer import Observer, measure_reconnect, observe
 from bench.workloads import outputs_match
 from jupyterlab_collab_exec.outputs import OutputReducer
 from jupyterlab_collab_exec.tests.clients import ServerProcess
@@ -159,7 +159,9 @@ class DocumentsSystem:
             room_id = f"json:notebook:{indexed['id']}"
             url = f"{server.url}/api/collaboration/room/{room_id}?token={server.token}"
             if workload.prefilled_outputs is not None:
-                await self._reconnect(workload, url, room_id, result)
+                await measure_reconnect(workload, url, room_id, result, DEADLINE)
+                if not result.correct:
+                    result.error = "the synced outputs differ from the saved ones"
             else:
                 await self._execute(server, workload, url, room_id, result)
             assert server.process is not None
@@ -259,29 +261,6 @@ class DocumentsSystem:
                     and json.loads(received[3]).get("execution_state") == "idle"
                 ):
                     return
-
-    async def _reconnect(
-        self, workload: Workload, url: str, room_id: str, result: WorkloadResult
-    ) -> None:
-        """A second client joins a room that one client already loaded."""
-        assert workload.prefilled_outputs is not None
-        async with observe(url, room_id):
-            started = time.perf_counter()
-            async with observe(url, room_id) as late:
-                cells = len(workload.cells)
-
-                def complete() -> bool:
-                    outputs = late.outputs()
-                    return len(outputs) == cells and all(outputs)
-
-                await late.client.wait_until(complete, DEADLINE, what="the late client to sync")
-                result.seconds = time.perf_counter() - started
-                result.observer_updates = late.updates
-                result.observer_bytes = late.bytes_received
-                result.doc_bytes = late.doc_bytes()
-                result.correct = outputs_match(late.outputs(), workload.prefilled_outputs)
-                if not result.correct:
-                    result.error = "the synced outputs differ from the saved ones"
 
 
 def _all_finished(observer: Observer) -> bool:

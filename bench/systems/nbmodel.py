@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from bench.systems.base import Workload, WorkloadResult, cpu_seconds, ensure_venv, peak_rss
-from bench.systems.observer import Observer, observe
+from bench.systems.observer import Observer, measure_reconnect, observe
 from bench.workloads import input_latencies_ms, normalized, outputs_match, percentile, workloads
 from jupyterlab_collab_exec.tests.clients import ServerProcess
 
@@ -373,24 +373,6 @@ class NbmodelSystem:
     async def _reconnect(
         self, workload: Workload, url: str, room_id: str, result: WorkloadResult, deadline: float
     ) -> None:
-        """A second client joins a room that one client already loaded."""
-        assert workload.prefilled_outputs is not None
-        cells = len(workload.cells)
-        async with observe(url, room_id):
-            started = time.perf_counter()
-            async with observe(url, room_id) as late:
-
-                def complete() -> bool:
-                    outputs = late.outputs()
-                    return len(outputs) == cells and all(outputs)
-
-                await late.client.wait_until(complete, deadline, what="the late client to sync")
-                result.seconds = time.perf_counter() - started
-                result.observer_updates = late.updates
-                result.observer_bytes = late.bytes_received
-                result.doc_bytes = late.doc_bytes()
-                result.correct = outputs_match(late.outputs(), workload.prefilled_outputs)
-                if not result.correct:
-                    result.error = describe_difference(
-                        workload.key, late.outputs(), workload.prefilled_outputs
-                    )
+        outputs = await measure_reconnect(workload, url, room_id, result, deadline)
+        if not result.correct and workload.prefilled_outputs is not None:
+            result.error = describe_difference(workload.key, outputs, workload.prefilled_outputs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -12,6 +13,8 @@ from httpx_ws import aconnect_ws
 from pycrdt import Provider, YMessageType, YSyncMessageType
 from pycrdt.websocket.websocket import HttpxWebsocket
 
+from bench.systems.base import Workload, WorkloadResult
+from bench.workloads import outputs_match
 from jupyterlab_collab_exec.tests.clients import RoomClient
 
 SYNC_TIMEOUT = 120.0
@@ -84,3 +87,28 @@ async def observe(url: str, room_id: str) -> AsyncIterator[Observer]:
             await asyncio.wait_for(provider.synced.wait(), SYNC_TIMEOUT)
             await client.wait_until(lambda: client.notebook.cell_number > 0, SYNC_TIMEOUT)
             yield Observer(client=client, channel=channel)
+
+
+async def measure_reconnect(
+    workload: Workload, url: str, room_id: str, result: WorkloadResult, deadline: float
+) -> list[list[dict[str, Any]]]:
+    """W6: a second client joins a room that one client already loaded; fills `result`
+    and returns the outputs the late client synced."""
+    assert workload.prefilled_outputs is not None
+    cells = len(workload.cells)
+    async with observe(url, room_id):
+        started = time.perf_counter()
+        async with observe(url, room_id) as late:
+
+            def complete() -> bool:
+                outputs = late.outputs()
+                return len(outputs) == cells and all(outputs)
+
+            await late.client.wait_until(complete, deadline, what="the late client to sync")
+            result.seconds = time.perf_counter() - started
+            result.observer_updates = late.updates
+            result.observer_bytes = late.bytes_received
+            result.doc_bytes = late.doc_bytes()
+            outputs = late.outputs()
+            result.correct = outputs_match(outputs, workload.prefilled_outputs)
+            return outputs
