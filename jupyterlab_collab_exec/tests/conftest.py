@@ -179,6 +179,15 @@ def execute(post_json: Any) -> Callable[..., Awaitable[list[str]]]:
     return run
 
 
+async def answer(
+    post_json: Any, document_id: str, input_id: str, value: str
+) -> tuple[int, dict[str, Any]]:
+    """Answer a pending input over REST; returns the status code and the decoded answer."""
+    body = {"document_id": document_id, "input_id": input_id, "value": value}
+    code, reply = await post_json("api", "collab-exec", "input", body=body)
+    return int(code), reply
+
+
 def statuses(client: RoomClient, *request_ids: str) -> list[str | None]:
     requests = client.requests()
     return [requests.get(request_id, {}).get("status") for request_id in request_ids]

@@ -11,7 +11,7 @@ import pytest
 from pycrdt import Map, Text
 
 from .clients import saved_cell, wait_for
-from .conftest import all_cells_idle, statuses
+from .conftest import all_cells_idle, answer, statuses
 
 ASK_NAME = 'name = input("Name?")\nprint(f"Hello {name}")'
 SECRET = "s3cr3t-TOKEN-4711"
@@ -26,15 +26,6 @@ def stored_files(root: Path, notebook: str) -> dict[str, bytes]:
     """The bytes of the .ipynb and of the YStore database files."""
     paths = [root / notebook, *root.glob(".jupyter_ystore.db*")]
     return {path.name: path.read_bytes() for path in paths}
-
-
-async def answer(post_json: Any, document_id: str, input_id: str, value: str) -> Any:
-    return await post_json(
-        "api",
-        "collab-exec",
-        "input",
-        body={"document_id": document_id, "input_id": input_id, "value": value},
-    )
 
 
 async def test_an_answer_reaches_the_kernel_and_is_echoed(

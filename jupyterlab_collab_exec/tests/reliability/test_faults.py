@@ -28,7 +28,7 @@ from pycrdt import Provider
 from pycrdt.websocket.websocket import HttpxWebsocket
 
 from ..clients import RoomClient, ServerProcess, wait_for
-from ..conftest import all_cells_idle
+from ..conftest import all_cells_idle, answer
 from .proxy import LoopbackProxy
 from .tally import Tally, count
 
@@ -277,7 +277,9 @@ async def test_killing_every_client_loses_nothing(
                     if scenario.answer is not None:
                         watcher = crowd.clients[0]
                         await watcher.wait_until(input_pending(watcher))
-                        input_id = watcher.pending_input()
+                        pending = watcher.pending_input()
+                        assert pending is not None
+                        input_id = pending
                     # The fault lands at a random point of the run.
                     await asyncio.sleep(randomness.uniform(0, scenario.window))
                     assert proxy.cut_all(mid_frame=True) == CLIENTS
@@ -285,16 +287,7 @@ async def test_killing_every_client_loses_nothing(
                     # Nobody is left to answer but REST callers; two of them race.
                     results = await asyncio.gather(
                         *(
-                            post_json(
-                                "api",
-                                "collab-exec",
-                                "input",
-                                body={
-                                    "document_id": document_id,
-                                    "input_id": input_id,
-                                    "value": scenario.answer,
-                                },
-                            )
+                            answer(post_json, document_id, input_id, scenario.answer)
                             for _ in range(2)
                         )
                     )

@@ -30,7 +30,7 @@ from jupyter_server.utils import url_path_join
 from pycrdt import Map
 
 from ..clients import RoomClient, wait_for
-from ..conftest import all_cells_idle, statuses
+from ..conftest import all_cells_idle, answer, statuses
 from .tally import Tally, count
 
 MB = 1024 * 1024
@@ -972,14 +972,6 @@ def forgeries_settled(client: RoomClient, mallory: Mallory) -> bool:
     ) and all(
         inputs.get(forged, {}).get("status") == "cancelled" for forged in mallory.forged_inputs
     )
-
-
-async def answer(
-    post_json: Any, document_id: str, input_id: str, value: str
-) -> tuple[int, dict[str, Any]]:
-    body = {"document_id": document_id, "input_id": input_id, "value": value}
-    code, reply = await post_json("api", "collab-exec", "input", body=body)
-    return int(code), reply
 
 
 async def tampering_while_running(
