@@ -7,10 +7,10 @@ from typing import Any
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Float, Int, validate
 
-from .events import EventForwarder
-from .executor import ExecutionService, ExecutionSettings
 from .handlers import route_handlers
 from .room_access import RoomAccess
+from .server_events import EventForwarder
+from .service import ExecutionService, ExecutionSettings
 
 YDOC_EXTENSION = "jupyter_server_ydoc"
 
@@ -50,6 +50,22 @@ class CollabExecApp(ExtensionApp):
         after a crash it reloads the cells from the file, so this bounds what a crash loses.
         0 disables it.""",
     )
+
+    kernel_response_timeout = Float(
+        60.0,
+        config=True,
+        help="""Seconds the server waits for a kernel that answers nothing: for its first
+        answer when it connects, and for a request it was sent to start while the kernel
+        answers no probe on its control channel either (a gateway that stopped, say). Past
+        it, the request ends `interrupted` with the reason.""",
+    )
+
+    @validate("kernel_response_timeout")
+    def _valid_kernel_response_timeout(self, proposal: Any) -> float:
+        value = float(proposal["value"])
+        if value <= 0:
+            raise ValueError("kernel_response_timeout must be > 0")
+        return value
 
     @validate("checkpoint_interval")
     def _valid_checkpoint_interval(self, proposal: Any) -> float:
@@ -95,6 +111,7 @@ class CollabExecApp(ExtensionApp):
                 flush_interval=self.flush_interval,
                 retained_requests=self.retained_requests,
                 max_output_bytes=self.max_output_bytes,
+                response_timeout=self.kernel_response_timeout,
             ),
             self.log,
         )

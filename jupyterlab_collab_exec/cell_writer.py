@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from typing import Any
 
 from jupyter_ydoc import YNotebook
@@ -21,7 +20,8 @@ class CellOutputWriter:
     the cell, at most once per flush interval.
 
     It outlives its request while its cell shows a display that later executions may
-    update, as JupyterLab keeps an output area's future until the cell runs again.
+    update, as JupyterLab keeps an output area's future until the cell runs again. Once
+    closed (the cell ran again), it writes nothing more.
     """
 
     def __init__(
@@ -32,19 +32,17 @@ class CellOutputWriter:
         *,
         flush_interval: float,
         max_output_bytes: int | None,
-        may_write: Callable[[CellOutputWriter], bool],
         index: int | None = None,
     ) -> None:
         self.request_id = request_id
         self._notebook = notebook
         self._cell_id = cell_id
         self._interval = flush_interval
-        self._may_write = may_write
         self._reducer = OutputReducer(max_output_bytes)
         self._timer: asyncio.TimerHandle | None = None
         self._last_flush = 0.0
         self._index = index
-        self.flush_count = 0
+        self._closed = False
 
     def begin(self) -> None:
         """The kernel started the request: its first outputs wait one interval, so a quick
@@ -65,7 +63,7 @@ class CellOutputWriter:
             self._schedule()
 
     def _schedule(self) -> None:
-        if self._timer is not None:
+        if self._timer is not None or self._closed:
             return
         delay = max(0.0, self._last_flush + self._interval - time.monotonic())
         self._timer = asyncio.get_running_loop().call_later(delay, self.flush)
@@ -74,7 +72,7 @@ class CellOutputWriter:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if not self._reducer.has_pending or not self._may_write(self):
+        if self._closed or not self._reducer.has_pending:
             return
         ycell = self.cell()
         if ycell is None:
@@ -82,24 +80,18 @@ class CellOutputWriter:
         with self._notebook.ydoc.transaction(origin=ORIGIN):
             self._reducer.flush(cells.cell_outputs(ycell))
         self._last_flush = time.monotonic()
-        self.flush_count += 1
 
     def cell(self) -> Map[Any] | None:
-        """The cell in the shared notebook; found by id, with its last index tried first."""
-        ycells = self._notebook.ycells
-        index = self._index
-        if index is not None and index < len(ycells):
-            ycell = ycells[index]
-            if isinstance(ycell, Map) and ycell.get("id") == self._cell_id:
-                return ycell
-        for index, ycell in enumerate(ycells):
-            if isinstance(ycell, Map) and ycell.get("id") == self._cell_id:
-                self._index = index
-                return ycell
-        self._index = None
-        return None
+        """The cell in the shared notebook, where it is now."""
+        found = cells.find_cell(self._notebook.ycells, self._cell_id, self._index)
+        if found is None:
+            self._index = None
+            return None
+        self._index, ycell = found
+        return ycell
 
     def close(self) -> None:
+        self._closed = True
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None

@@ -12,10 +12,19 @@ from pycrdt import Array, Map
 from .errors import InvalidRequest, NotFound
 
 
-def find_cell(ycells: Array[Any], cell_id: str) -> Map[Any] | None:
-    for ycell in ycells:
+def find_cell(
+    ycells: Array[Any], cell_id: str, hint: int | None = None
+) -> tuple[int, Map[Any]] | None:
+    """A cell and its index, found by id; the index `hint` (where it was last) is tried
+    first, so that following a cell, or the cells of a run in order, costs one read."""
+    count = len(ycells)
+    if hint is not None and 0 <= hint < count:
+        ycell = ycells[hint]
         if isinstance(ycell, Map) and ycell.get("id") == cell_id:
-            return ycell
+            return hint, ycell
+    for index, ycell in enumerate(ycells):
+        if isinstance(ycell, Map) and ycell.get("id") == cell_id:
+            return index, ycell
     return None
 
 
@@ -82,16 +91,10 @@ def resolve_cells(
     notebook: YNotebook, document_id: str, specs: Sequence[CellSpec]
 ) -> list[ResolvedCell]:
     """Find every cell of a batch and the code to run, or raise before anything changes."""
-    # One pass over the notebook, not one per cell: a run-all names every cell.
-    by_id: dict[str, tuple[int, Map[Any]]] = {}
-    for index, ycell in enumerate(notebook.ycells):
-        if isinstance(ycell, Map):
-            cell_id = ycell.get("id")
-            if isinstance(cell_id, str) and cell_id not in by_id:
-                by_id[cell_id] = (index, ycell)
     resolved = []
+    hint = 0
     for spec in specs:
-        found = by_id.get(spec.cell_id)
+        found = find_cell(notebook.ycells, spec.cell_id, hint)
         if found is None:
             raise NotFound(f"Unknown cell {spec.cell_id!r} in document {document_id!r}.")
         index, ycell = found
@@ -99,4 +102,5 @@ def resolve_cells(
             raise InvalidRequest(f"Cell {spec.cell_id!r} is not a code cell.")
         code = spec.source if spec.source is not None else cell_source(ycell)
         resolved.append(ResolvedCell(cell_id=spec.cell_id, ycell=ycell, code=code, index=index))
+        hint = index + 1
     return resolved

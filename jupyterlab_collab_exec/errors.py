@@ -1,6 +1,8 @@
-"""Errors that the REST handlers turn into 4xx answers."""
+"""Errors that the REST handlers answer with, and the one place that maps them to HTTP."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from .room_access import DocumentNotFound
 
@@ -21,6 +23,10 @@ class Conflict(RuntimeError):
         self.details = details
 
 
+class KernelUnavailable(RuntimeError):
+    """The kernel, or the server's connection to it, cannot take work now (503)."""
+
+
 MESSAGE_LIMIT = 500
 
 
@@ -32,4 +38,28 @@ def shortened(message: str, limit: int = MESSAGE_LIMIT) -> str:
     return f"{message[:limit]}… ({len(message) - limit} more characters)"
 
 
-__all__ = ["Conflict", "DocumentNotFound", "InvalidRequest", "NotFound", "shortened"]
+def http_answer(error: Exception) -> tuple[int, dict[str, Any]] | None:
+    """The status and JSON body that answer a service error; None for anything else."""
+    if isinstance(error, InvalidRequest):
+        status = 400
+    elif isinstance(error, (NotFound, DocumentNotFound)):
+        status = 404
+    elif isinstance(error, Conflict):
+        return 409, {"message": shortened(str(error)), **error.details}
+    elif isinstance(error, KernelUnavailable):
+        status = 503
+    else:
+        return None
+    message = str(error.args[0]) if error.args else str(error)
+    return status, {"message": shortened(message)}
+
+
+__all__ = [
+    "Conflict",
+    "DocumentNotFound",
+    "InvalidRequest",
+    "KernelUnavailable",
+    "NotFound",
+    "http_answer",
+    "shortened",
+]

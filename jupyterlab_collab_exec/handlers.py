@@ -13,9 +13,9 @@ from tornado import web
 
 from ._version import __version__
 from .cells import CellSpec
-from .errors import Conflict, DocumentNotFound, InvalidRequest, NotFound, shortened
-from .executor import ExecutionService
-from .lifecycle import Person
+from .collab_doc import Person
+from .errors import InvalidRequest, http_answer
+from .service import ExecutionService
 
 FEATURES = ["execute", "cancel", "input", "status"]
 
@@ -23,20 +23,19 @@ HandlerMethod = TypeVar("HandlerMethod", bound=Callable[..., Awaitable[None]])
 
 
 def answer_errors(method: HandlerMethod) -> HandlerMethod:
-    """Turn the service's errors into the contract's 4xx answers."""
+    """Answer the service's errors as the contract says (errors.http_answer)."""
 
     @functools.wraps(method)
     async def wrapper(self: CollabExecHandler, *args: Any, **kwargs: Any) -> None:
         try:
             await method(self, *args, **kwargs)
-        except InvalidRequest as error:
-            raise web.HTTPError(400, shortened(str(error))) from error
-        except (NotFound, DocumentNotFound) as error:
-            message = str(error.args[0] if error.args else error)
-            raise web.HTTPError(404, shortened(message)) from error
-        except Conflict as error:
-            self.set_status(409)
-            self.finish(json.dumps({"message": shortened(str(error)), **error.details}))
+        except Exception as error:
+            answer = http_answer(error)
+            if answer is None:
+                raise
+            status, body = answer
+            self.set_status(status)
+            self.finish(json.dumps(body))
 
     return wrapper  # type: ignore[return-value]
 

@@ -7,14 +7,13 @@ here, in the server's memory, decides which answer reaches the kernel.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pycrdt import Doc, Map, Text
 
+from .collab_doc import Person, inputs_map
 from .errors import Conflict, NotFound
-from .lifecycle import Person, inputs_map
 
 PASSWORD_MASK = "········"
 RETAINED_SETTLED_INPUTS = 1000
@@ -124,7 +123,9 @@ class PendingInput:
     cell_id: str
     prompt: str
     password: bool
-    reply: Callable[[str], None]
+    kernel_id: str
+    message: dict[str, Any] = field(repr=False)
+    """The kernel's input_request, which the reply names as its parent."""
     status: str = "pending"
     answered_by: Person | None = None
 

@@ -9,41 +9,14 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from pycrdt import Array, Map, Text
 
+from .stream_text import StreamSync, StreamText
+
 DISPLAY_MESSAGE_TYPES = frozenset({"display_data", "update_display_data", "execute_result"})
-_CONTROL = re.compile("[\n\r\b]")
-_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def to_utf16_units(text: str) -> str:
-    """JupyterLab edits stream text in UTF-16 code units: split astral characters into
-    their surrogate pairs so that overwriting and backspacing count the same way."""
-    if not _ASTRAL.search(text):
-        return text
-    return _ASTRAL.sub(lambda match: _surrogate_pair(match.group()), text)
-
-
-def _surrogate_pair(char: str) -> str:
-    code = ord(char) - 0x10000
-    return chr(0xD800 + (code >> 10)) + chr(0xDC00 + (code & 0x3FF))
-
-
-def from_utf16_units(units: str) -> str:
-    """Join surrogate pairs back; a lone one becomes U+FFFD, as Yjs encodes it."""
-    if not _SURROGATE.search(units):
-        return units
-    return units.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-
-
-def utf8_len(text: str) -> int:
-    """pycrdt indexes Text by UTF-8 byte offsets."""
-    return len(text.encode("utf-8"))
 
 
 def display_id_of(content: dict[str, Any]) -> str | None:
@@ -55,104 +28,11 @@ def display_id_of(content: dict[str, Any]) -> str | None:
     return None
 
 
-class StreamText:
-    """A stream's text with JupyterLab's handling of `\\r`, `\\b` and `\\n`.
-
-    JupyterLab keeps a cursor: characters overwrite at the cursor, `\\r` moves it to the
-    start of its line, `\\b` deletes before it (and, as JupyterLab does, the character
-    under it), and `\\n` appends a newline at the very end. The cursor therefore never
-    leaves the last line, so finished lines are kept as immutable chunks and only the
-    last line is edited: the cost is linear in the text written. Like JupyterLab, it
-    counts in UTF-16 code units; `text` gives ordinary characters.
-    """
-
-    def __init__(self) -> None:
-        self.done: list[str] = []
-        self.done_length = 0
-        self.line: list[str] = []
-        self.cursor = 0
-
-    def __len__(self) -> int:
-        return self.done_length + len(self.line)
-
-    def write(self, text: str) -> None:
-        text = to_utf16_units(text)
-        if "\r" not in text and "\b" not in text and self.cursor == len(self.line):
-            self._append(text)
-            return
-        start = 0
-        for match in _CONTROL.finditer(text):
-            end = match.start()
-            if end > start:
-                self._overwrite(text[start:end])
-            control = match.group()
-            if control == "\n":
-                self._end_line()
-            elif control == "\r":
-                self.cursor = 0
-            elif self.cursor > 0:
-                del self.line[self.cursor - 1 : self.cursor + 1]
-                self.cursor -= 1
-            start = end + 1
-        if start < len(text):
-            self._overwrite(text[start:])
-
-    def _append(self, text: str) -> None:
-        """The common case: no overwriting, the cursor at the end."""
-        lines = text.split("\n")
-        if len(lines) == 1:
-            self.line.extend(text)
-            self.cursor = len(self.line)
-            return
-        first = "".join(self.line) + lines[0] + "\n"
-        self.done.append(first)
-        self.done_length += len(first)
-        for middle in lines[1:-1]:
-            self.done.append(middle + "\n")
-            self.done_length += len(middle) + 1
-        self.line = list(lines[-1])
-        self.cursor = len(self.line)
-
-    def _end_line(self) -> None:
-        self.line.append("\n")
-        chunk = "".join(self.line)
-        self.done.append(chunk)
-        self.done_length += len(chunk)
-        self.line = []
-        self.cursor = 0
-
-    def _overwrite(self, chunk: str) -> None:
-        cursor = self.cursor
-        if cursor == len(self.line):
-            self.line.extend(chunk)
-        else:
-            self.line[cursor : cursor + len(chunk)] = chunk
-        self.cursor = cursor + len(chunk)
-
-    @property
-    def text(self) -> str:
-        return from_utf16_units("".join(self.done) + "".join(self.line))
-
-    @property
-    def tail(self) -> str:
-        """The text of the last, still editable, line."""
-        return from_utf16_units("".join(self.line))
-
-
-@dataclass
-class _StreamSync:
-    """What of a StreamText is already in the shared Text."""
-
-    done_count: int = 0
-    prefix_bytes: int = 0
-    tail: str = ""
-
-
 @dataclass
 class _Output:
     value: dict[str, Any]
     stream: StreamText | None = None
-    sync: _StreamSync = field(default_factory=_StreamSync)
+    sync: StreamSync = field(default_factory=StreamSync)
     dirty: bool = True
     size: int = 0
 
@@ -339,7 +219,7 @@ class OutputReducer:
             self._flushed_count = 0
             for output in self._outputs:
                 output.dirty = True
-                output.sync = _StreamSync()
+                output.sync = StreamSync()
             self._needs_reset = False
         for index, output in enumerate(self._outputs):
             if not output.dirty:
@@ -348,7 +228,7 @@ class OutputReducer:
                 youtputs.append(self._new_youtput(output))
                 self._flushed_count += 1
             elif output.stream is not None:
-                _sync_stream_text(youtputs[index]["text"], output)
+                output.sync.update(youtputs[index]["text"], output.stream)
             else:
                 youtputs[index] = to_youtput(output.value)
             output.dirty = False
@@ -368,65 +248,8 @@ class OutputReducer:
     def _new_youtput(output: _Output) -> Map[Any]:
         if output.stream is None:
             return to_youtput(output.value)
-        stream = output.stream
-        done = from_utf16_units("".join(stream.done))
-        tail = stream.tail
-        output.sync = _StreamSync(
-            done_count=len(stream.done), prefix_bytes=utf8_len(done), tail=tail
-        )
-        return Map({**output.value, "text": Text(done + tail)})
-
-
-class DisplayTarget(Protocol):
-    """Something whose outputs a display update can replace."""
-
-    def update_display(self, display_id: str, output: dict[str, Any]) -> None: ...
-
-
-class DisplayRouter:
-    """Routes messages with a display id between the executions of one kernel.
-
-    JupyterLab's kernel connection delivers a message with a display id, as an update, to
-    every earlier execution that showed that id and is still alive; an update goes
-    nowhere else, and a new display is also shown by its own execution.
-    """
-
-    def __init__(self) -> None:
-        self._shown_by: dict[str, list[DisplayTarget]] = {}
-
-    def route(
-        self, writer: DisplayTarget, msg_type: str, content: dict[str, Any]
-    ) -> tuple[bool, list[DisplayTarget]]:
-        """Deliver display updates to earlier executions.
-
-        Returns whether the message needs nothing more, and the targets it updated.
-        """
-        display_id = display_id_of(content) if msg_type in DISPLAY_MESSAGE_TYPES else None
-        if display_id is None:
-            return False, []
-        update = output_from_message("update_display_data", content)
-        updated = list(self._shown_by.get(display_id, []))
-        for earlier in updated:
-            earlier.update_display(display_id, update)
-        if msg_type == "update_display_data":
-            return True, updated
-        shown_by = self._shown_by.setdefault(display_id, [])
-        if writer not in shown_by:
-            shown_by.append(writer)
-        return False, updated
-
-    def forget(self, writer: DisplayTarget) -> None:
-        for display_id, writers in list(self._shown_by.items()):
-            if writer in writers:
-                writers.remove(writer)
-                if not writers:
-                    del self._shown_by[display_id]
-
-    def holds(self, writer: DisplayTarget) -> bool:
-        return any(writer in writers for writers in self._shown_by.values())
-
-    def clear(self) -> None:
-        self._shown_by.clear()
+        output.sync, text = StreamSync.initial_text(output.stream)
+        return Map({**output.value, "text": Text(text)})
 
 
 def _stream_text(content: dict[str, Any]) -> str:
@@ -438,31 +261,3 @@ def _output_json(output: _Output) -> dict[str, Any]:
     if output.stream is None:
         return copy.deepcopy(output.value)
     return {**output.value, "text": output.stream.text}
-
-
-def _common_prefix_length(left: str, right: str) -> int:
-    limit = min(len(left), len(right))
-    index = 0
-    while index < limit and left[index] == right[index]:
-        index += 1
-    return index
-
-
-def _sync_stream_text(ytext: Text, output: _Output) -> None:
-    """Edit the shared Text minimally: only what follows the already-synced lines changes."""
-    stream = output.stream
-    assert stream is not None
-    sync = output.sync
-    new_done = from_utf16_units("".join(stream.done[sync.done_count :]))
-    tail = stream.tail
-    new_tail = new_done + tail
-    same = _common_prefix_length(sync.tail, new_tail)
-    position = sync.prefix_bytes + utf8_len(sync.tail[:same])
-    old_end = sync.prefix_bytes + utf8_len(sync.tail)
-    if old_end > position:
-        del ytext[position:old_end]
-    if same < len(new_tail):
-        ytext.insert(position, new_tail[same:])
-    sync.prefix_bytes += utf8_len(new_done)
-    sync.done_count = len(stream.done)
-    sync.tail = tail

@@ -5,22 +5,17 @@ docs/ydoc-schema.md describes it; src/schema.ts mirrors it for the frontend.
 
 from __future__ import annotations
 
-from typing import Final, Literal
+from typing import Final
 
 ROOT: Final = "collab_exec"
 KERNEL: Final = "kernel"
 REQUESTS: Final = "requests"
 INPUTS: Final = "inputs"
 
-RequestStatus = Literal[
-    "queued", "running", "awaiting_input", "ok", "error", "cancelled", "interrupted"
-]
-ACTIVE_STATUSES: Final[frozenset[str]] = frozenset({"queued", "running", "awaiting_input"})
 FINAL_STATUSES: Final[frozenset[str]] = frozenset({"ok", "error", "cancelled", "interrupted"})
-
-KernelExecutionState = Literal["idle", "busy", "starting", "restarting", "dead"]
-
-InputStatus = Literal["pending", "answered", "cancelled"]
+KERNEL_EXECUTION_STATES: Final[frozenset[str]] = frozenset(
+    {"idle", "busy", "starting", "restarting", "dead"}
+)
 
 # Keys of one entry of `requests`.
 CELL_ID: Final = "cell_id"
@@ -31,6 +26,15 @@ SUBMITTED_AT: Final = "submitted_at"
 STARTED_AT: Final = "started_at"
 FINISHED_AT: Final = "finished_at"
 EXECUTION_COUNT: Final = "execution_count"
+REASON: Final = "reason"
+
+# Keys of one entry of `inputs`.
+REQUEST_ID: Final = "request_id"
+PROMPT: Final = "prompt"
+PASSWORD: Final = "password"
+VALUE: Final = "value"
+ANSWERED_BY: Final = "answered_by"
+ANSWERED_AT: Final = "answered_at"
 
 # Keys of `kernel`.
 EXECUTION_STATE: Final = "execution_state"

@@ -10,12 +10,10 @@ import pytest
 from jupyter_server.auth.identity import IdentityProvider, User
 from pycrdt import Array, Doc, Map
 
-from jupyterlab_collab_exec.lifecycle import (
-    AcceptanceClock,
-    reconcile,
-    requests_map,
-    update_request,
-)
+from jupyterlab_collab_exec.collab_doc import requests_map
+from jupyterlab_collab_exec.ledger import AcceptanceClock
+from jupyterlab_collab_exec.reconcile import reconcile
+from jupyterlab_collab_exec.request_records import update_request
 
 from .conftest import all_cells_idle, statuses
 

@@ -17,7 +17,8 @@ import pytest
 from jupyter_ydoc import YNotebook
 
 from jupyterlab_collab_exec import cells
-from jupyterlab_collab_exec.outputs import DisplayRouter, OutputReducer
+from jupyterlab_collab_exec.display_router import DisplayRouter
+from jupyterlab_collab_exec.outputs import OutputReducer
 
 from .conftest import statuses
 
@@ -72,9 +73,9 @@ def test_reducer_stores_what_jupyterlab_holds(path: Path, flushes: str) -> None:
     def flush_all() -> None:
         with notebook.ydoc.transaction():
             for cell_id, target in reducers.items():
-                ycell = cells.find_cell(notebook.ycells, cell_id)
-                assert ycell is not None
-                target.reducer.flush(cells.cell_outputs(ycell))
+                found = cells.find_cell(notebook.ycells, cell_id)
+                assert found is not None
+                target.reducer.flush(cells.cell_outputs(found[1]))
 
     for cell in recording["cells"]:
         target = reducers[cell["cell_id"]] = CellReducer()

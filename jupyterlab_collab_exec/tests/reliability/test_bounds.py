@@ -32,7 +32,7 @@ from pycrdt import Doc, Map, Provider
 from pycrdt.websocket.websocket import HttpxWebsocket
 
 from jupyterlab_collab_exec.app import CollabExecApp
-from jupyterlab_collab_exec.executor import PRUNE_SLACK_FRACTION
+from jupyterlab_collab_exec.ledger import PRUNE_SLACK_FRACTION
 from jupyterlab_collab_exec.schema import FINAL_STATUSES
 
 from ..clients import RoomClient, ServerProcess, wait_for

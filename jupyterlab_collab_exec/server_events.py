@@ -1,13 +1,13 @@
 """Subscriptions: jupyter_server's kernel actions and jupyter_server_ydoc's room events,
-forwarded to the execution service."""
+passed on to the execution service."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from .executor import ExecutionService
 from .room_access import RoomAccess
+from .service import ExecutionService
 
 KERNEL_ACTIONS_SCHEMA = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
 COLLABORATION_SCHEMA = "https://schema.jupyter.org/jupyter_collaboration/session/v1"
@@ -32,13 +32,8 @@ class EventForwarder:
         if data.get("status") != "success" or not isinstance(kernel_id, str):
             return
         action = data.get("action")
-        if action == "interrupt":
-            await self._service.on_kernel_interrupted(kernel_id)
-        elif action == "restart":
-            await self._service.on_kernel_lost(kernel_id, "restarting")
-            self._service.spawn(self._service.reconnect(kernel_id))
-        elif action == "shutdown":
-            await self._service.on_kernel_lost(kernel_id, "dead")
+        if isinstance(action, str):
+            self._service.on_kernel_action(kernel_id, action)
 
     async def on_room_event(self, logger: Any, schema_id: str, data: dict[str, Any]) -> None:
         room_id = data.get("room")

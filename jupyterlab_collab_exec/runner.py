@@ -1,0 +1,471 @@
+"""The runner of one kernel: its FIFO queue, and its events routed to requests.
+
+One task per kernel takes the events of its inbox one at a time: what the conversation
+reads, what the connections detect, and the kernel actions of jupyter_server. Requests go
+to the kernel one at a time, in order. The next one is sent the moment the previous reply
+arrives, before anything is written into the doc, so the kernel does not wait for the
+server between two cells; and a request is never in the kernel before the previous one
+replied, so cancelling and stop-on-error keep their meaning.
+
+Whatever goes wrong while handling an event is logged with its traceback and ends the
+requests it touched as `interrupted`, with the reason in their record; the runner goes on
+with the next event, and the next request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from . import inputs
+from .inputs import InputRegistry, PendingInput
+from .kernel_connections import KernelConnector
+from .kernel_conversation import KernelConversation, KernelGone, message_date
+from .kernel_events import (
+    CommMessage,
+    Connected,
+    ConnectFailed,
+    ConnectionLost,
+    InputRequested,
+    Interrupted,
+    KernelEvent,
+    KernelLost,
+    KernelRestarted,
+    KernelStatus,
+    Output,
+    Replied,
+    Stalled,
+    Wake,
+)
+from .kernel_state import KernelStateMirror
+from .ledger import KernelReply, Request, RequestLedger
+from .output_desk import OutputDesk
+from .room_access import RoomAccess
+from .tasks import BackgroundTasks
+
+
+@dataclass(eq=False)
+class _Execution:
+    """A request in the kernel: sent, and not yet both replied to and idle."""
+
+    request: Request
+    msg_id: str
+    started: bool = False
+    reply: dict[str, Any] | None = None
+    idle: bool = False
+    interrupted: bool = False
+    timing: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        if self.interrupted:
+            return "interrupted"
+        status = (self.reply or {}).get("content", {}).get("status")
+        if status == "ok":
+            return "ok"
+        # The kernel dropped it after an earlier request of its batch failed.
+        return "cancelled" if status == "aborted" else "error"
+
+
+@dataclass(frozen=True)
+class RunnerParts:
+    """What every runner of the service shares."""
+
+    connector: KernelConnector
+    ledger: RequestLedger
+    outputs: OutputDesk
+    inputs: InputRegistry
+    kernel_state: KernelStateMirror
+    rooms: RoomAccess
+    tasks: BackgroundTasks
+    log: logging.Logger
+    response_timeout: float
+
+
+class KernelRunner:
+    def __init__(self, kernel_id: str, parts: RunnerParts) -> None:
+        self.kernel_id = kernel_id
+        self._parts = parts
+        self._ledger = parts.ledger
+        self._outputs = parts.outputs
+        self._log = parts.log
+        self.inbox: asyncio.Queue[KernelEvent] = asyncio.Queue()
+        self._waiting: deque[Request] = deque()
+        self._executions: dict[str, _Execution] = {}
+        self._conversation: KernelConversation | None = None
+        self._connecting: asyncio.Task[Any] | None = None
+        # Each loss of the kernel starts a new attempt; older connections are stale.
+        self._attempt = 0
+        self._probe: tuple[str, float] | None = None
+        # A death noticed as it happened, whose restart jupyter_server has not reported.
+        self._restart_pending = False
+        self._task: asyncio.Task[None] | None = None
+        self._closed = False
+        self._handlers: dict[type, Callable[[Any], None]] = {
+            Wake: lambda event: None,
+            Connected: self._on_connected,
+            ConnectFailed: self._on_connect_failed,
+            KernelStatus: self._on_status,
+            Output: self._on_output,
+            CommMessage: lambda event: None,
+            InputRequested: self._on_input_requested,
+            Replied: self._on_replied,
+            ConnectionLost: self._on_connection_lost,
+            Interrupted: self._on_interrupted,
+            KernelLost: self._lose_kernel,
+            KernelRestarted: self._on_kernel_restarted,
+            Stalled: self._on_stalled,
+        }
+
+    # Commands
+
+    def enqueue(self, requests: Sequence[Request]) -> None:
+        self._waiting.extend(requests)
+        self.post(Wake())
+
+    def post(self, event: KernelEvent) -> None:
+        if self._closed:
+            return
+        self.inbox.put_nowait(event)
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run(), name=f"collab-exec-{self.kernel_id}")
+
+    def reply_input(self, pending: PendingInput, value: str) -> None:
+        """Send an answer to the kernel that asked, on the connection that asked."""
+        conversation = self._conversation
+        asking = any(
+            execution.request.request_id == pending.request_id
+            for execution in self._executions.values()
+        )
+        if not asking or conversation is None or not conversation.alive:
+            raise KernelGone("The kernel can no longer take this input.")
+        conversation.reply_input(value, pending.message)
+
+    async def close(self) -> None:
+        self._closed = True
+        for task in (self._task, self._connecting):
+            if task is not None:
+                task.cancel()
+        conversation, self._conversation = self._conversation, None
+        if conversation is not None:
+            await conversation.stop()
+
+    # The loop
+
+    async def _run(self) -> None:
+        while not self._closed:
+            event = await self.inbox.get()
+            try:
+                self._handlers[type(event)](event)
+                self._advance()
+            except Exception as error:
+                self._recover(event, error)
+
+    def _recover(self, event: KernelEvent, error: Exception) -> None:
+        self._log.error(
+            "Handling %s of kernel %s failed", type(event).__name__, self.kernel_id, exc_info=error
+        )
+        parent_id = getattr(event, "parent_id", None) or getattr(event, "msg_id", None)
+        execution = self._executions.get(parent_id) if parent_id else None
+        affected = [execution] if execution is not None else list(self._executions.values())
+        for touched in affected:
+            self._end_execution(touched, "interrupted", reason=f"Server error: {error}")
+        self._advance()
+
+    def _advance(self) -> None:
+        """Send the next request, unless one of ours still runs without its reply."""
+        if self._closed or any(e.reply is None for e in self._executions.values()):
+            return
+        while self._waiting:
+            request = self._waiting[0]
+            if request.ended:
+                self._waiting.popleft()
+                continue
+            try:
+                if not request.code.strip():
+                    # JupyterLab does not send blank cells to the kernel.
+                    self._waiting.popleft()
+                    self._ledger.end(request, "ok")
+                    continue
+                conversation = self._conversation
+                if conversation is None or not conversation.alive:
+                    self._connect()
+                    return
+                self._waiting.popleft()
+                self._send(conversation, request)
+                return
+            except Exception as error:
+                self._log.error("Starting request %s failed", request.request_id, exc_info=True)
+                if self._waiting and self._waiting[0] is request:
+                    self._waiting.popleft()
+                self._end(request, "interrupted", f"Server error: {error}")
+
+    def _send(self, conversation: KernelConversation, request: Request) -> None:
+        try:
+            msg_id = conversation.execute(request.code)
+        except Exception as error:
+            self._log.error(
+                "Sending request %s to kernel %s failed",
+                request.request_id,
+                self.kernel_id,
+                exc_info=True,
+            )
+            self._end(request, "interrupted", f"Could not send it to the kernel: {error}")
+            return
+        self._ledger.sent(request)
+        self._executions[msg_id] = _Execution(request, msg_id)
+        self._check_later(msg_id)
+
+    # Connections
+
+    def _connect(self) -> None:
+        if self._connecting is None or self._connecting.done():
+            self._connecting = self._parts.tasks.spawn(
+                self._connect_and_report(self._attempt), f"Connecting to kernel {self.kernel_id}"
+            )
+
+    async def _connect_and_report(self, attempt: int) -> None:
+        try:
+            conversation = await self._parts.connector.connect(self.kernel_id, self.inbox)
+        except Exception as error:
+            self.post(ConnectFailed(str(error), attempt))
+            return
+        self.post(Connected(conversation, attempt))
+
+    def _on_connected(self, event: Connected) -> None:
+        conversation: KernelConversation = event.conversation
+        if event.attempt != self._attempt or self._conversation is not None:
+            self._parts.tasks.spawn(conversation.stop(), "Closing a stale kernel connection")
+            return
+        self._conversation = conversation
+        # It has just answered a kernel_info_request.
+        self._parts.kernel_state.set_now(self.kernel_id, "idle")
+
+    def _on_connect_failed(self, event: ConnectFailed) -> None:
+        if event.attempt != self._attempt:
+            return
+        self._log.warning("Kernel %s: %s", self.kernel_id, event.reason)
+        head = next((request for request in self._waiting if not request.ended), None)
+        if head is None:
+            return
+        self._end(head, "interrupted", event.reason)
+        self._cancel_waiting(lambda request: request.batch_id == head.batch_id, event.reason)
+
+    def _on_connection_lost(self, event: ConnectionLost) -> None:
+        if event.conversation is self._conversation:
+            self._lose_connection(event.reason)
+
+    def _lose_connection(self, reason: str) -> None:
+        self._log.warning("Kernel %s: %s", self.kernel_id, reason)
+        conversation, self._conversation = self._conversation, None
+        self._probe = None
+        if conversation is not None:
+            self._parts.tasks.spawn(conversation.stop(), "Closing a lost kernel connection")
+        for execution in list(self._executions.values()):
+            self._end_execution(execution, "interrupted", reason=reason)
+
+    # Kernel traffic
+
+    def _on_status(self, event: KernelStatus) -> None:
+        self._parts.kernel_state.on_status(self.kernel_id, event)
+        if event.parent_id is None and event.state in ("restarting", "dead"):
+            # A gateway forwards a kernel's death so.
+            restarting = event.state == "restarting"
+            reason = "The kernel restarted." if restarting else "The kernel died."
+            self._lose_kernel(KernelLost(event.state, reason, reconnect=restarting))
+            return
+        execution = self._executions.get(event.parent_id or "")
+        if execution is None:
+            return
+        if event.state == "busy":
+            execution.timing.setdefault("iopub.status.busy", event.date)
+            execution.started = True
+            self._ledger.start(execution.request)
+            self._outputs.begin(execution.request.run)
+        elif event.state == "idle":
+            execution.timing["iopub.status.idle"] = event.date
+            execution.idle = True
+            self._end_when_done(execution)
+
+    def _on_output(self, event: Output) -> None:
+        execution = self._executions.get(event.parent_id)
+        if execution is None:
+            return
+        if event.msg_type == "execute_input":
+            execution.timing["iopub.execute_input"] = event.date
+            return
+        run = execution.request.run
+        self._outputs.add(run, event.msg_type, event.content)
+        if self._conversation is not None and self._outputs.drops_streams(run):
+            self._conversation.mute_streams(execution.msg_id)
+
+    def _on_input_requested(self, event: InputRequested) -> None:
+        execution = self._executions.get(event.parent_id)
+        conversation = self._conversation
+        if execution is None or execution.request.ended:
+            # Nobody can answer: a reply keeps the kernel from waiting forever.
+            self._log.warning("Unexpected input_request on kernel %s", self.kernel_id)
+            if conversation is not None:
+                conversation.reply_input("", event.message)
+            return
+        request = execution.request
+        # What the cell printed before asking comes first, as in JupyterLab.
+        self._outputs.flush(request.run)
+        pending = PendingInput(
+            input_id=inputs.new_input_id(),
+            document_id=request.document_id,
+            request_id=request.request_id,
+            cell_id=request.cell_id,
+            prompt=event.prompt,
+            password=event.password,
+            kernel_id=self.kernel_id,
+            message=event.message,
+        )
+        self._parts.inputs.add(pending)
+        notebook = self._parts.rooms.live_notebook(request.document_id)
+        with self._ledger.transaction(request.document_id):
+            if notebook is not None:
+                inputs.add_pending_input(
+                    notebook.ydoc,
+                    input_id=pending.input_id,
+                    request_id=request.request_id,
+                    cell_id=request.cell_id,
+                    prompt=pending.prompt,
+                    password=pending.password,
+                )
+            self._ledger.await_input(request)
+
+    def _on_replied(self, event: Replied) -> None:
+        if self._probe is not None and event.parent_id == self._probe[0]:
+            self._probe = None
+            return
+        execution = self._executions.get(event.parent_id)
+        if execution is None or execution.reply is not None:
+            return
+        reply = event.reply
+        execution.reply = reply
+        started = reply.get("metadata", {}).get("started")
+        if started:
+            execution.timing["shell.execute_reply.started"] = (
+                started.isoformat().replace("+00:00", "Z")
+                if isinstance(started, datetime)
+                else str(started)
+            )
+        execution.timing["shell.execute_reply"] = message_date(reply)
+        status = reply.get("content", {}).get("status")
+        if status == "aborted":
+            # An aborted request may never get its idle status.
+            execution.idle = True
+        if status == "error":
+            batch_id = execution.request.batch_id
+            self._cancel_waiting(lambda request: request.batch_id == batch_id)
+        self._advance()
+        self._end_when_done(execution)
+
+    def _end_when_done(self, execution: _Execution) -> None:
+        if execution.reply is None or not execution.idle:
+            return
+        status = execution.status
+        count = execution.reply.get("content", {}).get("execution_count")
+        reply = KernelReply(
+            execution_count=int(count) if isinstance(count, (int, float)) else None,
+            timing=execution.timing,
+        )
+        self._end_execution(execution, status, reply=reply if status != "cancelled" else None)
+
+    def _end_execution(
+        self,
+        execution: _Execution,
+        status: str,
+        *,
+        reply: KernelReply | None = None,
+        reason: str | None = None,
+    ) -> None:
+        self._executions.pop(execution.msg_id, None)
+        if self._conversation is not None:
+            self._conversation.forget(execution.msg_id)
+        self._parts.kernel_state.settled(self.kernel_id, execution.msg_id)
+        request = execution.request
+        with self._ledger.transaction(request.document_id):
+            self._end(request, status, reason, reply)
+            # The kernel starts the next request as soon as this one ends: show it
+            # running in the same update rather than in one more.
+            for following in self._executions.values():
+                if following.request.document_id == request.document_id:
+                    self._ledger.start(following.request)
+
+    def _end(
+        self, request: Request, status: str, reason: str | None, reply: KernelReply | None = None
+    ) -> None:
+        if reason and status == "interrupted":
+            self._log.warning("Request %s is interrupted: %s", request.request_id, reason)
+        self._ledger.end(request, status, reply=reply, reason=reason)
+
+    def _cancel_waiting(
+        self, matches: Callable[[Request], bool], reason: str | None = None
+    ) -> None:
+        for request in list(self._waiting):
+            if not request.ended and matches(request):
+                self._end(request, "cancelled", reason)
+
+    # Kernel events
+
+    def _on_interrupted(self, event: Interrupted) -> None:
+        """The running request fails as the kernel reports it; the queue is cancelled."""
+        for execution in self._executions.values():
+            execution.interrupted = True
+            self._ledger.cancel_inputs(execution.request)
+        self._cancel_waiting(lambda request: True)
+
+    def _on_kernel_restarted(self, event: KernelRestarted) -> None:
+        """jupyter_server restarted the kernel. A restart after a death noticed when it
+        happened ends what was lost then: what was queued since goes to the new kernel."""
+        if not self._restart_pending:
+            self._lose_kernel(KernelLost("restarting", "The kernel was restarted.", reconnect=True))
+        self._restart_pending = False
+        if self._conversation is None:
+            self._connect()
+
+    def _lose_kernel(self, event: KernelLost) -> None:
+        """A restart, a death or a shutdown: nothing queued or running will finish."""
+        self._attempt += 1
+        self._restart_pending = event.state == "restarting"
+        if self._connecting is not None:
+            self._connecting.cancel()
+            self._connecting = None
+        self._cancel_waiting(lambda request: True, event.reason)
+        self._lose_connection(event.reason)
+        self._outputs.forget_kernel(self.kernel_id)
+        self._parts.kernel_state.set_now(self.kernel_id, event.state)
+        if event.retire:
+            self._closed = True
+        elif event.reconnect:
+            self._connect()
+
+    def _check_later(self, msg_id: str) -> None:
+        asyncio.get_running_loop().call_later(
+            self._parts.response_timeout, self.post, Stalled(msg_id)
+        )
+
+    def _on_stalled(self, event: Stalled) -> None:
+        """A request sent a while ago has not started: the kernel may be busy with someone
+        else's work, or gone. The control channel answers even while the kernel runs code."""
+        execution = self._executions.get(event.msg_id)
+        conversation = self._conversation
+        if execution is None or execution.started or conversation is None:
+            return
+        now = asyncio.get_running_loop().time()
+        if self._probe is not None and now - self._probe[1] >= self._parts.response_timeout:
+            timeout = self._parts.response_timeout
+            self._lose_connection(
+                f"The kernel answered nothing for {timeout:g} s, not even on its control channel."
+            )
+            return
+        if self._probe is None:
+            self._probe = (conversation.probe(), now)
+        self._check_later(event.msg_id)
