@@ -1,11 +1,15 @@
 """Fixtures: a real jupyter_server with jupyter-collaboration and this extension, real
-ipykernels, and pycrdt clients joined to notebook rooms."""
+ipykernels (local, or behind a real Kernel Gateway), and pycrdt clients joined to notebook
+rooms.
+
+A test module marked `both_kernels` runs each of its tests that starts a kernel twice: with
+a local kernel and with a kernel behind the gateway."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -13,14 +17,57 @@ from typing import Any
 import nbformat
 import pytest
 from httpx_ws import aconnect_ws
+from jupyter_server.gateway.gateway_client import GatewayClient
 from jupyter_server.utils import url_path_join
 from pycrdt import Provider
 from pycrdt.websocket.websocket import HttpxWebsocket
 from tornado.httpclient import HTTPClientError
 
 from .clients import DEFAULT_TIMEOUT, RoomClient
+from .gateway import KernelGatewayProcess
 
 pytest_plugins = ("pytest_jupyter.jupyter_server",)
+KERNEL_KINDS = ("local", "gateway")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "both_kernels: run the tests that start a kernel with local and gateway kernels"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    marked = metafunc.definition.get_closest_marker("both_kernels") is not None
+    if marked and "start_kernel" in metafunc.fixturenames:
+        metafunc.parametrize("kernel_kind", KERNEL_KINDS, indirect=True)
+
+
+@pytest.fixture
+def kernel_kind(request: pytest.FixtureRequest) -> str:
+    """Where the server runs its kernels: `local`, or `gateway`."""
+    return str(getattr(request, "param", "local"))
+
+
+@pytest.fixture(scope="session")
+def kernel_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KernelGatewayProcess]:
+    """One real Kernel Gateway for the session, on a free loopback port."""
+    gateway = KernelGatewayProcess(tmp_path_factory.mktemp("kernel-gateway"))
+    gateway.start()
+    yield gateway
+    gateway.stop()
+
+
+@pytest.fixture
+def gateway_config(request: pytest.FixtureRequest, kernel_kind: str) -> dict[str, Any]:
+    """The `GatewayClient` section of the server's config; empty for local kernels.
+
+    GatewayClient is a singleton that outlives a server, and the server's teardown still
+    uses it: each test starts with a fresh one."""
+    GatewayClient.clear_instance()
+    if kernel_kind != "gateway":
+        return {}
+    gateway: KernelGatewayProcess = request.getfixturevalue("kernel_gateway")
+    return gateway.server_config()
 
 
 @pytest.fixture
@@ -44,6 +91,7 @@ def jp_server_config(
     document_cleanup_delay: float,
     flush_interval: float,
     extra_server_config: dict[str, Any],
+    gateway_config: dict[str, Any],
 ) -> dict[str, Any]:
     config: dict[str, Any] = {
         "ServerApp": {
@@ -66,6 +114,8 @@ def jp_server_config(
         },
         "CollabExecApp": {"flush_interval": flush_interval},
     }
+    if gateway_config:
+        config["GatewayClient"] = dict(gateway_config)
     for section, values in extra_server_config.items():
         config.setdefault(section, {}).update(values)
     return config

@@ -11,6 +11,8 @@ from pycrdt import Array, Doc, Map
 
 from .conftest import all_cells_idle, statuses
 
+pytestmark = pytest.mark.both_kernels
+
 
 async def test_info(jp_fetch: Any) -> None:
     response = await jp_fetch("api", "collab-exec")

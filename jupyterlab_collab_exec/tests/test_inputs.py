@@ -13,6 +13,8 @@ from pycrdt import Map, Text
 from .clients import saved_cell, wait_for
 from .conftest import all_cells_idle, answer, statuses
 
+pytestmark = pytest.mark.both_kernels
+
 ASK_NAME = 'name = input("Name?")\nprint(f"Hello {name}")'
 SECRET = "s3cr3t-TOKEN-4711"
 ROUNDS = 100

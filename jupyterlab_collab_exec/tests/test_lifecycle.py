@@ -17,6 +17,8 @@ from jupyterlab_collab_exec.request_records import update_request
 
 from .conftest import all_cells_idle, statuses
 
+pytestmark = pytest.mark.both_kernels
+
 SLOW = "import time\nprint('started', flush=True)\ntime.sleep({seconds})\nprint('slow done')"
 
 

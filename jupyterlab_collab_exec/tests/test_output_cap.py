@@ -11,6 +11,8 @@ from jupyterlab_collab_exec.outputs import OutputReducer
 
 from .conftest import statuses
 
+pytestmark = pytest.mark.both_kernels
+
 CAP = 4096
 
 

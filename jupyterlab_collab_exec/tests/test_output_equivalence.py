@@ -22,6 +22,8 @@ from jupyterlab_collab_exec.outputs import OutputReducer
 
 from .conftest import statuses
 
+pytestmark = pytest.mark.both_kernels
+
 FIXTURES = Path(__file__).parent / "fixtures" / "iopub"
 RECORDINGS = sorted(
     path for path in FIXTURES.glob("*.json") if not path.name.endswith(".expected.json")
