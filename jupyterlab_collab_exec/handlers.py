@@ -1,4 +1,4 @@
-"""REST handlers: parse, authorize, call the execution service, answer. Nothing more."""
+"""REST handlers: authorize, parse, call the execution service, answer. Nothing more."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
+from . import bodies
 from ._version import __version__
-from .cells import CellSpec
 from .collab_doc import Person
-from .errors import InvalidRequest, http_answer
+from .errors import http_answer
 from .service import ExecutionService
 
 FEATURES = ["execute", "cancel", "input", "status"]
@@ -48,46 +48,12 @@ class CollabExecHandler(APIHandler):
         service: ExecutionService = self.settings["collab_exec_service"]
         return service
 
-    def json_body(self) -> dict[str, Any]:
-        try:
-            body = json.loads(self.request.body or b"")
-        except (ValueError, RecursionError) as error:
-            # ValueError: malformed JSON, invalid UTF-8, an integer too long to convert;
-            # RecursionError: arrays or objects nested too deep.
-            raise InvalidRequest(f"The body is not valid JSON: {error}") from error
-        if not isinstance(body, dict):
-            raise InvalidRequest("The body must be a JSON object.")
-        return body
-
     def person(self) -> Person:
+        """Who calls: under JupyterHub, the person visiting, not the server's owner."""
         user = self.current_user
         username = str(getattr(user, "username", "") or "")
         display_name = str(getattr(user, "display_name", "") or getattr(user, "name", "") or "")
         return Person(username=username, display_name=display_name or username)
-
-
-def required_string(body: dict[str, Any], key: str) -> str:
-    value = body.get(key)
-    if not isinstance(value, str) or not value:
-        raise InvalidRequest(f"'{key}' must be a non-empty string.")
-    return value
-
-
-def parse_cells(value: Any) -> list[CellSpec]:
-    if not isinstance(value, list) or not value:
-        raise InvalidRequest("'cells' must be a non-empty list.")
-    specs = []
-    for index, item in enumerate(value):
-        if not isinstance(item, dict):
-            raise InvalidRequest(f"'cells[{index}]' must be an object.")
-        cell_id = item.get("cell_id")
-        if not isinstance(cell_id, str) or not cell_id:
-            raise InvalidRequest(f"'cells[{index}].cell_id' must be a non-empty string.")
-        source = item.get("source")
-        if source is not None and not isinstance(source, str):
-            raise InvalidRequest(f"'cells[{index}].source' must be a string.")
-        specs.append(CellSpec(cell_id=cell_id, source=source))
-    return specs
 
 
 class InfoHandler(CollabExecHandler):
@@ -102,31 +68,17 @@ class ExecuteHandler(CollabExecHandler):
     @authorized(action="execute")
     @answer_errors
     async def post(self) -> None:
-        body = self.json_body()
-        document_id = required_string(body, "document_id")
-        kernel_id = required_string(body, "kernel_id")
-        specs = parse_cells(body.get("cells"))
-        record_timing = body.get("record_timing", False)
-        if not isinstance(record_timing, bool):
-            raise InvalidRequest("'record_timing' must be a boolean.")
+        body = bodies.execute_body(self.request.body)
         accepted = await self.service.submit(
-            document_id,
-            kernel_id,
-            specs,
-            record_timing=record_timing,
+            body.document_id,
+            body.kernel_id,
+            body.cells,
+            record_timing=body.record_timing,
             submitted_by=self.person(),
         )
+        requests = [{"request_id": r.request_id, "cell_id": r.cell_id} for r in accepted]
         self.set_status(202)
-        self.finish(
-            json.dumps(
-                {
-                    "requests": [
-                        {"request_id": request.request_id, "cell_id": request.cell_id}
-                        for request in accepted
-                    ]
-                }
-            )
-        )
+        self.finish(json.dumps({"requests": requests}))
 
 
 class CancelHandler(CollabExecHandler):
@@ -134,17 +86,8 @@ class CancelHandler(CollabExecHandler):
     @authorized(action="execute")
     @answer_errors
     async def post(self) -> None:
-        body = self.json_body()
-        document_id = required_string(body, "document_id")
-        request_ids = body.get("request_ids")
-        if request_ids is not None and (
-            not isinstance(request_ids, list)
-            or not all(isinstance(request_id, str) for request_id in request_ids)
-        ):
-            raise InvalidRequest("'request_ids' must be a list of strings.")
-        cancelled = await self.service.cancel(
-            document_id, set(request_ids) if request_ids is not None else None
-        )
+        body = bodies.cancel_body(self.request.body)
+        cancelled = await self.service.cancel(body.document_id, body.request_ids)
         self.finish(json.dumps({"cancelled": cancelled}))
 
 
@@ -153,13 +96,8 @@ class InputHandler(CollabExecHandler):
     @authorized(action="execute")
     @answer_errors
     async def post(self) -> None:
-        body = self.json_body()
-        document_id = required_string(body, "document_id")
-        input_id = required_string(body, "input_id")
-        value = body.get("value")
-        if not isinstance(value, str):
-            raise InvalidRequest("'value' must be a string.")
-        await self.service.answer_input(document_id, input_id, value, self.person())
+        body = bodies.input_body(self.request.body)
+        await self.service.answer_input(body.document_id, body.input_id, body.value, self.person())
         self.finish(json.dumps({"status": "answered"}))
 
 

@@ -27,6 +27,7 @@ from .kernel_events import (
     KernelStatus,
     Output,
     Replied,
+    ShuttingDown,
 )
 
 COMM_MESSAGE_TYPES = frozenset({"comm_open", "comm_msg", "comm_close"})
@@ -167,6 +168,8 @@ class KernelConversation:
                 )
         elif msg_type in COMM_MESSAGE_TYPES:
             self._sink.put_nowait(CommMessage(msg))
+        elif msg_type == "shutdown_reply":
+            self._sink.put_nowait(ShuttingDown(bool(msg.get("content", {}).get("restart"))))
         elif isinstance(parent_id, str) and parent_id:
             content = msg.get("content")
             self._sink.put_nowait(

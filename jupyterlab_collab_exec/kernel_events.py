@@ -30,6 +30,14 @@ class Output:
 
 
 @dataclass(frozen=True)
+class ShuttingDown:
+    """The kernel broadcast its shutdown_reply: it stops, or restarts, whoever asked (a
+    gateway that culls or deletes it, say)."""
+
+    restart: bool
+
+
+@dataclass(frozen=True)
 class CommMessage:
     """A `comm_open`, `comm_msg` or `comm_close` on IOPub, whoever caused it."""
 
@@ -115,6 +123,7 @@ class Wake:
 KernelEvent = (
     KernelStatus
     | Output
+    | ShuttingDown
     | CommMessage
     | InputRequested
     | Replied

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from .cell_writer import ORIGIN
 from .collab_doc import set_kernel_state
 from .kernel_events import KernelStatus
-from .room_access import RoomAccess
+from .room_access import NotebookRooms
 
 LIFECYCLE_STATES = frozenset({"starting", "restarting", "dead"})
 # The kernel's state flips for every cell: write it at most every few flush intervals.
@@ -70,7 +70,9 @@ class KernelStateTracker:
 class KernelStateMirror:
     """Writes each kernel's state into the documents that run on it, throttled."""
 
-    def __init__(self, rooms: RoomAccess, flush_interval: float, untracked: Iterable[str]) -> None:
+    def __init__(
+        self, rooms: NotebookRooms, flush_interval: float, untracked: Iterable[str]
+    ) -> None:
         self._rooms = rooms
         self._untracked = frozenset(untracked)
         self._delay = KERNEL_STATE_DELAY_FACTOR * flush_interval

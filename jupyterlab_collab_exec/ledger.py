@@ -24,7 +24,7 @@ from .cells import ResolvedCell
 from .collab_doc import Person, now_ms, requests_map
 from .inputs import InputRegistry
 from .output_desk import CellRun, OutputDesk
-from .room_access import RoomAccess
+from .room_access import NotebookRooms
 from .tasks import BackgroundTasks
 
 IN_KERNEL = frozenset({"sent", "running", "awaiting_input"})
@@ -93,7 +93,7 @@ class KernelReply:
 class RequestLedger:
     def __init__(
         self,
-        rooms: RoomAccess,
+        rooms: NotebookRooms,
         inputs_registry: InputRegistry,
         outputs: OutputDesk,
         tasks: BackgroundTasks,

@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from jupyter_ydoc import YNotebook
 
@@ -26,6 +26,15 @@ if TYPE_CHECKING:
     from jupyter_server_ydoc.rooms import DocumentRoom
 
 ROOM_READY_TIMEOUT = 30.0
+
+
+class NotebookRooms(Protocol):
+    """What the execution core needs of the rooms: the live notebooks, and giving back
+    the lease taken for each request."""
+
+    def live_notebook(self, document_id: str) -> YNotebook | None: ...
+
+    async def release(self, document_id: str, count: int = 1, *, save: bool = True) -> None: ...
 
 
 class DocumentNotFound(LookupError):

@@ -18,14 +18,14 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from . import inputs
+from .executions import Execution
 from .inputs import InputRegistry, PendingInput
 from .kernel_connections import KernelConnector
-from .kernel_conversation import KernelConversation, KernelGone, message_date
+from .kernel_conversation import KernelConversation, KernelGone
 from .kernel_events import (
     CommMessage,
     Connected,
@@ -39,37 +39,16 @@ from .kernel_events import (
     KernelStatus,
     Output,
     Replied,
+    ShuttingDown,
     Stalled,
     Wake,
 )
+from .kernel_link import KernelLink
 from .kernel_state import KernelStateMirror
 from .ledger import KernelReply, Request, RequestLedger
 from .output_desk import OutputDesk
-from .room_access import RoomAccess
+from .room_access import NotebookRooms
 from .tasks import BackgroundTasks
-
-
-@dataclass(eq=False)
-class _Execution:
-    """A request in the kernel: sent, and not yet both replied to and idle."""
-
-    request: Request
-    msg_id: str
-    started: bool = False
-    reply: dict[str, Any] | None = None
-    idle: bool = False
-    interrupted: bool = False
-    timing: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def status(self) -> str:
-        if self.interrupted:
-            return "interrupted"
-        status = (self.reply or {}).get("content", {}).get("status")
-        if status == "ok":
-            return "ok"
-        # The kernel dropped it after an earlier request of its batch failed.
-        return "cancelled" if status == "aborted" else "error"
 
 
 @dataclass(frozen=True)
@@ -81,7 +60,7 @@ class RunnerParts:
     outputs: OutputDesk
     inputs: InputRegistry
     kernel_state: KernelStateMirror
-    rooms: RoomAccess
+    rooms: NotebookRooms
     tasks: BackgroundTasks
     log: logging.Logger
     response_timeout: float
@@ -96,12 +75,10 @@ class KernelRunner:
         self._log = parts.log
         self.inbox: asyncio.Queue[KernelEvent] = asyncio.Queue()
         self._waiting: deque[Request] = deque()
-        self._executions: dict[str, _Execution] = {}
-        self._conversation: KernelConversation | None = None
-        self._connecting: asyncio.Task[Any] | None = None
-        # Each loss of the kernel starts a new attempt; older connections are stale.
-        self._attempt = 0
-        self._probe: tuple[str, float] | None = None
+        self._executions: dict[str, Execution] = {}
+        self._link = KernelLink(
+            kernel_id, parts.connector, parts.tasks, self.inbox, parts.response_timeout
+        )
         # A death noticed as it happened, whose restart jupyter_server has not reported.
         self._restart_pending = False
         self._task: asyncio.Task[None] | None = None
@@ -120,6 +97,7 @@ class KernelRunner:
             KernelLost: self._lose_kernel,
             KernelRestarted: self._on_kernel_restarted,
             Stalled: self._on_stalled,
+            ShuttingDown: self._on_shutting_down,
         }
 
     # Commands
@@ -137,23 +115,20 @@ class KernelRunner:
 
     def reply_input(self, pending: PendingInput, value: str) -> None:
         """Send an answer to the kernel that asked, on the connection that asked."""
-        conversation = self._conversation
+        conversation = self._link.conversation
         asking = any(
             execution.request.request_id == pending.request_id
             for execution in self._executions.values()
         )
-        if not asking or conversation is None or not conversation.alive:
+        if not asking or conversation is None:
             raise KernelGone("The kernel can no longer take this input.")
         conversation.reply_input(value, pending.message)
 
     async def close(self) -> None:
         self._closed = True
-        for task in (self._task, self._connecting):
-            if task is not None:
-                task.cancel()
-        conversation, self._conversation = self._conversation, None
-        if conversation is not None:
-            await conversation.stop()
+        if self._task is not None:
+            self._task.cancel()
+        await self._link.close()
 
     # The loop
 
@@ -192,9 +167,9 @@ class KernelRunner:
                     self._waiting.popleft()
                     self._ledger.end(request, "ok")
                     continue
-                conversation = self._conversation
-                if conversation is None or not conversation.alive:
-                    self._connect()
+                conversation = self._link.conversation
+                if conversation is None:
+                    self._link.connect()
                     return
                 self._waiting.popleft()
                 self._send(conversation, request)
@@ -218,36 +193,18 @@ class KernelRunner:
             self._end(request, "interrupted", f"Could not send it to the kernel: {error}")
             return
         self._ledger.sent(request)
-        self._executions[msg_id] = _Execution(request, msg_id)
-        self._check_later(msg_id)
+        self._executions[msg_id] = Execution(request, msg_id)
+        self._link.watch(msg_id)
 
     # Connections
 
-    def _connect(self) -> None:
-        if self._connecting is None or self._connecting.done():
-            self._connecting = self._parts.tasks.spawn(
-                self._connect_and_report(self._attempt), f"Connecting to kernel {self.kernel_id}"
-            )
-
-    async def _connect_and_report(self, attempt: int) -> None:
-        try:
-            conversation = await self._parts.connector.connect(self.kernel_id, self.inbox)
-        except Exception as error:
-            self.post(ConnectFailed(str(error), attempt))
-            return
-        self.post(Connected(conversation, attempt))
-
     def _on_connected(self, event: Connected) -> None:
-        conversation: KernelConversation = event.conversation
-        if event.attempt != self._attempt or self._conversation is not None:
-            self._parts.tasks.spawn(conversation.stop(), "Closing a stale kernel connection")
-            return
-        self._conversation = conversation
-        # It has just answered a kernel_info_request.
-        self._parts.kernel_state.set_now(self.kernel_id, "idle")
+        if self._link.accept(event):
+            # It has just answered a kernel_info_request.
+            self._parts.kernel_state.set_now(self.kernel_id, "idle")
 
     def _on_connect_failed(self, event: ConnectFailed) -> None:
-        if event.attempt != self._attempt:
+        if self._link.is_stale(event):
             return
         self._log.warning("Kernel %s: %s", self.kernel_id, event.reason)
         head = next((request for request in self._waiting if not request.ended), None)
@@ -257,15 +214,12 @@ class KernelRunner:
         self._cancel_waiting(lambda request: request.batch_id == head.batch_id, event.reason)
 
     def _on_connection_lost(self, event: ConnectionLost) -> None:
-        if event.conversation is self._conversation:
+        if self._link.is_current(event.conversation):
             self._lose_connection(event.reason)
 
     def _lose_connection(self, reason: str) -> None:
         self._log.warning("Kernel %s: %s", self.kernel_id, reason)
-        conversation, self._conversation = self._conversation, None
-        self._probe = None
-        if conversation is not None:
-            self._parts.tasks.spawn(conversation.stop(), "Closing a lost kernel connection")
+        self._link.drop()
         for execution in list(self._executions.values()):
             self._end_execution(execution, "interrupted", reason=reason)
 
@@ -301,12 +255,13 @@ class KernelRunner:
             return
         run = execution.request.run
         self._outputs.add(run, event.msg_type, event.content)
-        if self._conversation is not None and self._outputs.drops_streams(run):
-            self._conversation.mute_streams(execution.msg_id)
+        conversation = self._link.conversation
+        if conversation is not None and self._outputs.drops_streams(run):
+            conversation.mute_streams(execution.msg_id)
 
     def _on_input_requested(self, event: InputRequested) -> None:
         execution = self._executions.get(event.parent_id)
-        conversation = self._conversation
+        conversation = self._link.conversation
         if execution is None or execution.request.ended:
             # Nobody can answer: a reply keeps the kernel from waiting forever.
             self._log.warning("Unexpected input_request on kernel %s", self.kernel_id)
@@ -341,54 +296,34 @@ class KernelRunner:
             self._ledger.await_input(request)
 
     def _on_replied(self, event: Replied) -> None:
-        if self._probe is not None and event.parent_id == self._probe[0]:
-            self._probe = None
+        if self._link.probe_answered(event.parent_id):
             return
         execution = self._executions.get(event.parent_id)
         if execution is None or execution.reply is not None:
             return
-        reply = event.reply
-        execution.reply = reply
-        started = reply.get("metadata", {}).get("started")
-        if started:
-            execution.timing["shell.execute_reply.started"] = (
-                started.isoformat().replace("+00:00", "Z")
-                if isinstance(started, datetime)
-                else str(started)
-            )
-        execution.timing["shell.execute_reply"] = message_date(reply)
-        status = reply.get("content", {}).get("status")
-        if status == "aborted":
-            # An aborted request may never get its idle status.
-            execution.idle = True
+        status = execution.replied(event.reply)
         if status == "error":
             batch_id = execution.request.batch_id
             self._cancel_waiting(lambda request: request.batch_id == batch_id)
         self._advance()
         self._end_when_done(execution)
 
-    def _end_when_done(self, execution: _Execution) -> None:
-        if execution.reply is None or not execution.idle:
-            return
-        status = execution.status
-        count = execution.reply.get("content", {}).get("execution_count")
-        reply = KernelReply(
-            execution_count=int(count) if isinstance(count, (int, float)) else None,
-            timing=execution.timing,
-        )
-        self._end_execution(execution, status, reply=reply if status != "cancelled" else None)
+    def _end_when_done(self, execution: Execution) -> None:
+        if execution.done:
+            self._end_execution(execution, execution.status, reply=execution.kernel_reply())
 
     def _end_execution(
         self,
-        execution: _Execution,
+        execution: Execution,
         status: str,
         *,
         reply: KernelReply | None = None,
         reason: str | None = None,
     ) -> None:
         self._executions.pop(execution.msg_id, None)
-        if self._conversation is not None:
-            self._conversation.forget(execution.msg_id)
+        conversation = self._link.conversation
+        if conversation is not None:
+            conversation.forget(execution.msg_id)
         self._parts.kernel_state.settled(self.kernel_id, execution.msg_id)
         request = execution.request
         with self._ledger.transaction(request.document_id):
@@ -428,44 +363,32 @@ class KernelRunner:
         if not self._restart_pending:
             self._lose_kernel(KernelLost("restarting", "The kernel was restarted.", reconnect=True))
         self._restart_pending = False
-        if self._conversation is None:
-            self._connect()
+        if self._link.conversation is None:
+            self._link.connect()
+
+    def _on_shutting_down(self, event: ShuttingDown) -> None:
+        if event.restart:
+            self._lose_kernel(KernelLost("restarting", "The kernel restarted.", reconnect=True))
+        else:
+            self._lose_kernel(KernelLost("dead", "The kernel was shut down."))
 
     def _lose_kernel(self, event: KernelLost) -> None:
         """A restart, a death or a shutdown: nothing queued or running will finish."""
-        self._attempt += 1
         self._restart_pending = event.state == "restarting"
-        if self._connecting is not None:
-            self._connecting.cancel()
-            self._connecting = None
         self._cancel_waiting(lambda request: True, event.reason)
         self._lose_connection(event.reason)
+        self._link.restart()
         self._outputs.forget_kernel(self.kernel_id)
         self._parts.kernel_state.set_now(self.kernel_id, event.state)
         if event.retire:
             self._closed = True
         elif event.reconnect:
-            self._connect()
-
-    def _check_later(self, msg_id: str) -> None:
-        asyncio.get_running_loop().call_later(
-            self._parts.response_timeout, self.post, Stalled(msg_id)
-        )
+            self._link.connect()
 
     def _on_stalled(self, event: Stalled) -> None:
-        """A request sent a while ago has not started: the kernel may be busy with someone
-        else's work, or gone. The control channel answers even while the kernel runs code."""
         execution = self._executions.get(event.msg_id)
-        conversation = self._conversation
-        if execution is None or execution.started or conversation is None:
+        if execution is None or execution.started:
             return
-        now = asyncio.get_running_loop().time()
-        if self._probe is not None and now - self._probe[1] >= self._parts.response_timeout:
-            timeout = self._parts.response_timeout
-            self._lose_connection(
-                f"The kernel answered nothing for {timeout:g} s, not even on its control channel."
-            )
-            return
-        if self._probe is None:
-            self._probe = (conversation.probe(), now)
-        self._check_later(event.msg_id)
+        lost = self._link.check(event.msg_id)
+        if lost is not None:
+            self._lose_connection(lost)

@@ -2,8 +2,9 @@
 ipykernels (local, or behind a real Kernel Gateway), and pycrdt clients joined to notebook
 rooms.
 
-A test module marked `both_kernels` runs each of its tests that starts a kernel twice: with
-a local kernel and with a kernel behind the gateway."""
+A test marked `both_kernels` (most modules are) runs twice if it starts a kernel: with a
+local kernel and with a kernel behind the gateway; one marked `gateway_kernel` runs with
+the gateway only."""
 
 from __future__ import annotations
 
@@ -34,11 +35,15 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "both_kernels: run the tests that start a kernel with local and gateway kernels"
     )
+    config.addinivalue_line("markers", "gateway_kernel: run the test with a gateway kernel only")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    marked = metafunc.definition.get_closest_marker("both_kernels") is not None
-    if marked and "start_kernel" in metafunc.fixturenames:
+    if "start_kernel" not in metafunc.fixturenames:
+        return
+    if metafunc.definition.get_closest_marker("gateway_kernel") is not None:
+        metafunc.parametrize("kernel_kind", ["gateway"], indirect=True)
+    elif metafunc.definition.get_closest_marker("both_kernels") is not None:
         metafunc.parametrize("kernel_kind", KERNEL_KINDS, indirect=True)
 
 
@@ -58,6 +63,26 @@ def kernel_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KernelG
 
 
 @pytest.fixture
+def gateway_arguments() -> list[str] | None:
+    """Command-line arguments for a gateway of the test's own; None shares the session's."""
+    return None
+
+
+@pytest.fixture
+def gateway_process(
+    request: pytest.FixtureRequest, gateway_arguments: list[str] | None, tmp_path: Path
+) -> Iterator[KernelGatewayProcess]:
+    """The gateway the server of a `gateway` test uses."""
+    if gateway_arguments is None:
+        yield request.getfixturevalue("kernel_gateway")
+        return
+    gateway = KernelGatewayProcess(tmp_path / "kernel-gateway", *gateway_arguments)
+    gateway.start()
+    yield gateway
+    gateway.stop()
+
+
+@pytest.fixture
 def gateway_config(request: pytest.FixtureRequest, kernel_kind: str) -> dict[str, Any]:
     """The `GatewayClient` section of the server's config; empty for local kernels.
 
@@ -66,7 +91,7 @@ def gateway_config(request: pytest.FixtureRequest, kernel_kind: str) -> dict[str
     GatewayClient.clear_instance()
     if kernel_kind != "gateway":
         return {}
-    gateway: KernelGatewayProcess = request.getfixturevalue("kernel_gateway")
+    gateway: KernelGatewayProcess = request.getfixturevalue("gateway_process")
     return gateway.server_config()
 
 

@@ -1,0 +1,65 @@
+"""A request while it is in the kernel: what the kernel has said about it so far."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .kernel_conversation import message_date
+from .ledger import KernelReply, Request
+
+
+@dataclass(eq=False)
+class Execution:
+    """Sent to the kernel, and not yet both replied to and idle."""
+
+    request: Request
+    msg_id: str
+    started: bool = False
+    reply: dict[str, Any] | None = None
+    idle: bool = False
+    interrupted: bool = False
+    timing: dict[str, str] = field(default_factory=dict)
+    """The timestamps JupyterLab's recordTiming writes."""
+
+    def replied(self, reply: dict[str, Any]) -> str | None:
+        """Record the execute_reply; returns its status."""
+        self.reply = reply
+        started = reply.get("metadata", {}).get("started")
+        if started:
+            self.timing["shell.execute_reply.started"] = (
+                started.isoformat().replace("+00:00", "Z")
+                if isinstance(started, datetime)
+                else str(started)
+            )
+        self.timing["shell.execute_reply"] = message_date(reply)
+        status = reply.get("content", {}).get("status")
+        if status == "aborted":
+            # An aborted request may never get its idle status.
+            self.idle = True
+        return status if isinstance(status, str) else None
+
+    @property
+    def done(self) -> bool:
+        return self.reply is not None and self.idle
+
+    @property
+    def status(self) -> str:
+        if self.interrupted:
+            return "interrupted"
+        status = (self.reply or {}).get("content", {}).get("status")
+        if status == "ok":
+            return "ok"
+        # The kernel dropped it after an earlier request of its batch failed.
+        return "cancelled" if status == "aborted" else "error"
+
+    def kernel_reply(self) -> KernelReply | None:
+        """What the cell gets from the reply; nothing for a request the kernel dropped."""
+        if self.reply is None or self.status == "cancelled":
+            return None
+        count = self.reply.get("content", {}).get("execution_count")
+        return KernelReply(
+            execution_count=int(count) if isinstance(count, (int, float)) else None,
+            timing=self.timing,
+        )
