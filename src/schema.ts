@@ -28,12 +28,6 @@ export const REQUEST_STATUSES: ReadonlyArray<RequestStatus> = [
   'interrupted'
 ];
 
-export const ACTIVE_STATUSES: ReadonlySet<RequestStatus> = new Set([
-  'queued',
-  'running',
-  'awaiting_input'
-]);
-
 export const FINAL_STATUSES: ReadonlySet<RequestStatus> = new Set([
   'ok',
   'error',
