@@ -19,6 +19,12 @@ import {
 } from './schema';
 
 /**
+ * The longest reason shown, in UTF-16 code units: a reason is a sentence, and a
+ * tampered one must not flood the page.
+ */
+export const REASON_MAX_LENGTH = 300;
+
+/**
  * A check that a field holds a value of type `T`.
  */
 type Guard<T> = (value: unknown) => value is T;
@@ -81,6 +87,27 @@ export function parsePerson(value: unknown): IPerson {
 }
 
 /**
+ * A reason, trimmed and cut to `REASON_MAX_LENGTH`; undefined unless it is a string
+ * with some text.
+ */
+export function parseReason(value: unknown): string | undefined {
+  if (typeof value !== 'string') {
+    return undefined;
+  }
+  const reason = value.trim();
+  if (reason.length <= REASON_MAX_LENGTH) {
+    return reason || undefined;
+  }
+  let end = REASON_MAX_LENGTH - 1;
+  // Never keep half of a surrogate pair.
+  const last = reason.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) {
+    end--;
+  }
+  return `${reason.slice(0, end)}…`;
+}
+
+/**
  * Read `collab_exec.kernel`, or null if it is malformed.
  */
 export function parseKernel(value: unknown): IKernelEntry | null {
@@ -118,7 +145,8 @@ export function parseRequest(
     ...present({
       started_at: optionalNumber(map.get('started_at')),
       finished_at: optionalNumber(map.get('finished_at')),
-      execution_count: optionalNumber(map.get('execution_count'))
+      execution_count: optionalNumber(map.get('execution_count')),
+      reason: parseReason(map.get('reason'))
     })
   };
 }

@@ -36,7 +36,8 @@ export class CellStatusBadge extends Widget {
       role: 'timer',
       'aria-live': 'off'
     });
-    this.node.append(this._label, this._elapsed);
+    this._reason = createElement('span', 'jp-CollabExec-badgeReason');
+    this.node.append(this._label, this._elapsed, this._reason);
     this.hide();
   }
 
@@ -57,6 +58,7 @@ export class CellStatusBadge extends Widget {
       delete this.node.dataset.status;
       this._label.textContent = '';
       this._elapsed.textContent = '';
+      this._setReason(undefined);
       this.node.removeAttribute('title');
       this.hide();
       return;
@@ -67,11 +69,26 @@ export class CellStatusBadge extends Widget {
       this._label.textContent = state.label;
     }
     this._elapsed.textContent = state.elapsed ? ` · ${state.elapsed}` : '';
+    this._setReason(state.reason);
     this.node.title = state.title;
     this.show();
+  }
+
+  /**
+   * Show the server's reason after the label; as the reason may be cut to fit, its own
+   * tooltip holds it whole.
+   */
+  private _setReason(reason: string | undefined): void {
+    this._reason.textContent = reason ? ` · ${reason}` : '';
+    if (reason) {
+      this._reason.title = reason;
+    } else {
+      this._reason.removeAttribute('title');
+    }
   }
 
   private _state: IBadgeState | null = null;
   private _label: HTMLElement;
   private _elapsed: HTMLElement;
+  private _reason: HTMLElement;
 }

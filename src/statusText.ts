@@ -1,6 +1,6 @@
 /**
- * What a cell's status badge says about its latest request: the label, the elapsed time
- * and the tooltip. Pure: no DOM, no doc.
+ * What a cell's status badge says about its latest request: the label, the elapsed time,
+ * the server's reason for ending it, and the tooltip. Pure: no DOM, no doc.
  */
 import {
   nullTranslator,
@@ -78,6 +78,11 @@ export interface IBadgeState {
    * The tooltip, with the full details.
    */
   title: string;
+  /**
+   * Why the server ended the request, shown after the label; only for an interrupted or
+   * cancelled request whose entry gives a reason.
+   */
+  reason?: string;
 }
 
 export interface IBadgeOptions {
@@ -196,7 +201,7 @@ export function badgeState(
       };
     }
     case 'cancelled':
-      return {
+      return withReason(entry.reason, trans, {
         status: entry.status,
         label: trans.__('Cancelled'),
         elapsed: null,
@@ -205,9 +210,9 @@ export function badgeState(
           who,
           submitted
         )
-      };
+      });
     case 'interrupted':
-      return {
+      return withReason(entry.reason, trans, {
         status: entry.status,
         label: trans.__('Interrupted'),
         elapsed: null,
@@ -215,6 +220,24 @@ export function badgeState(
           trans.__('Interrupted; run by %1.', who),
           started ? trans.__('Started at %1.', started) : ''
         )
-      };
+      });
   }
+}
+
+/**
+ * Add the server's reason, if there is one, to a badge and to its tooltip.
+ */
+function withReason(
+  reason: string | undefined,
+  trans: TranslationBundle,
+  state: IBadgeState
+): IBadgeState {
+  if (!reason) {
+    return state;
+  }
+  return {
+    ...state,
+    reason,
+    title: `${state.title} ${trans.__('Reason: %1', reason)}`
+  };
 }

@@ -262,6 +262,7 @@ export interface IWrittenRequest {
   started_at?: number;
   finished_at?: number;
   execution_count?: number;
+  reason?: string;
 }
 
 /**

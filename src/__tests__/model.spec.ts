@@ -1,7 +1,7 @@
 import * as Y from 'yjs';
 
 import { CollabExecModel } from '../model';
-import { parseInput, parseRequest } from '../parse';
+import { parseInput, parseRequest, REASON_MAX_LENGTH } from '../parse';
 import {
   INPUT_STATUSES,
   INPUTS,
@@ -189,6 +189,51 @@ describe('CollabExecModel', () => {
       expect(entry?.started_at).toBeUndefined();
       expect(entry?.finished_at).toBeUndefined();
       expect(entry?.execution_count).toBeUndefined();
+    });
+
+    it('reads the reason the server gives for ending a request', () => {
+      writeRequest(
+        doc,
+        'r1',
+        wellFormed({ status: 'interrupted', reason: 'The kernel died.' })
+      );
+      expect(model.request('r1')?.reason).toBe('The kernel died.');
+    });
+
+    it.each<[string, unknown]>([
+      ['a number', 42],
+      ['an object', { text: 'The kernel died.' }],
+      ['an empty string', ''],
+      ['blank text', '  \n']
+    ])('leaves out a reason that is %s', (_label, reason) => {
+      writeRequest(doc, 'r1', wellFormed({ status: 'interrupted', reason }));
+      const entry = model.request('r1');
+      expect(entry?.status).toBe('interrupted');
+      expect(entry && 'reason' in entry).toBe(false);
+    });
+
+    it('cuts a long reason, never inside a surrogate pair', () => {
+      const long = `Server error: ${'x'.repeat(REASON_MAX_LENGTH)}`;
+      writeRequest(
+        doc,
+        'r1',
+        wellFormed({ status: 'cancelled', reason: long })
+      );
+      const reason = model.request('r1')?.reason ?? '';
+      expect(reason).toHaveLength(REASON_MAX_LENGTH);
+      expect(reason.endsWith('…')).toBe(true);
+      expect(long.startsWith(reason.slice(0, -1))).toBe(true);
+
+      // An emoji whose high surrogate would be the last kept code unit.
+      const emoji = `${'y'.repeat(REASON_MAX_LENGTH - 2)}😀 and more`;
+      writeRequest(
+        doc,
+        'r2',
+        wellFormed({ status: 'cancelled', reason: emoji })
+      );
+      const cut = model.request('r2')?.reason ?? '';
+      expect(cut).toBe(`${'y'.repeat(REASON_MAX_LENGTH - 2)}…`);
+      expect(REASON_MAX_LENGTH).toBe(300);
     });
 
     it.each<[string, EntryFields]>([

@@ -48,4 +48,39 @@ describe('CellStatusBadge', () => {
     expect(badge.node.dataset.status).toBeUndefined();
     badge.dispose();
   });
+
+  it('shows the reason after the label, whole in its own tooltip', () => {
+    const badge = new CellStatusBadge();
+    const title =
+      'Interrupted; run by Alice. Reason: Lost the connection to the kernel: timeout';
+    badge.render({
+      status: 'interrupted',
+      label: 'Interrupted',
+      elapsed: null,
+      reason: 'Lost the connection to the kernel: timeout',
+      title
+    });
+    expect(badge.node.textContent).toBe(
+      'Interrupted · Lost the connection to the kernel: timeout'
+    );
+    expect(badge.node.title).toBe(title);
+    const reason = badge.node.querySelector('.jp-CollabExec-badgeReason');
+    expect(reason?.textContent).toBe(
+      ' · Lost the connection to the kernel: timeout'
+    );
+    expect(reason?.getAttribute('title')).toBe(
+      'Lost the connection to the kernel: timeout'
+    );
+
+    // The next state has none: the reason goes.
+    badge.render({
+      status: 'running',
+      label: 'Running · Alice',
+      elapsed: '1s',
+      title: 'details'
+    });
+    expect(badge.node.textContent).toBe('Running · Alice · 1s');
+    expect(reason?.hasAttribute('title')).toBe(false);
+    badge.dispose();
+  });
 });

@@ -148,4 +148,44 @@ describe('badgeState', () => {
       expect(state.title).not.toBe('');
     }
   });
+
+  describe('with the reason the server gives', () => {
+    it.each<['interrupted' | 'cancelled', string]>([
+      ['interrupted', 'Interrupted'],
+      ['cancelled', 'Cancelled']
+    ])('shows it for the status %s, and in the tooltip', (status, label) => {
+      const plain = badgeOf({ status });
+      const state = badgeOf({ status, reason: 'The kernel died.' });
+      expect(state).toEqual({
+        status,
+        label,
+        elapsed: null,
+        reason: 'The kernel died.',
+        title: `${plain.title} Reason: The kernel died.`
+      });
+    });
+
+    it('is left out of the other statuses', () => {
+      for (const status of ['queued', 'running', 'ok', 'error'] as const) {
+        const state = badgeOf({ status, reason: 'Server error: boom' });
+        expect(state.reason).toBeUndefined();
+        expect(state.title).not.toContain('boom');
+      }
+    });
+
+    it('is introduced in the language of the translator', () => {
+      const french = Object.create(trans) as typeof trans;
+      french.__ = (text: string, ...args: unknown[]) =>
+        (text === 'Reason: %1' ? 'Raison : %1' : text).replace(
+          /%(\d)/g,
+          (_match, index: string) => String(args[Number(index) - 1])
+        );
+      const state = badgeState(
+        entry('a', { status: 'interrupted', reason: 'The kernel died.' }),
+        { ...options, trans: french }
+      );
+      expect(state.label).toBe('Interrupted');
+      expect(state.title).toContain('Raison : The kernel died.');
+    });
+  });
 });

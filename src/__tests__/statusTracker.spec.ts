@@ -123,6 +123,27 @@ describe('CellStatusTracker', () => {
     expect(text(0)).toBe('Interrupted');
   });
 
+  it('shows why the server ended a request', () => {
+    const id = cellId(cells()[0]);
+    const [requestId] = room.server.queue([
+      { cell_id: id, status: 'running', started_at: 99_000 }
+    ]);
+    room.sync();
+    room.server.update(requestId, {
+      status: 'interrupted',
+      reason: 'The kernel died.'
+    });
+    room.sync();
+    expect(text(0)).toBe('Interrupted · The kernel died.');
+    expect(badge(0).node.title).toBe(
+      'Interrupted; run by Alice. Started at t=99.s. Reason: The kernel died.'
+    );
+    // A reason that is not a string is not shown.
+    room.server.update(requestId, { reason: 42 as unknown as string });
+    room.sync();
+    expect(text(0)).toBe('Interrupted');
+  });
+
   it('ignores malformed entries', () => {
     const id = cellId(cells()[0]);
     room.server.queue([{ cell_id: id, status: 'exploded' as RequestStatus }]);
