@@ -1,6 +1,11 @@
+/**
+ * The REST client of the server extension, over JupyterLab's `ServerConnection`, and the
+ * interfaces through which the executor, the status view and the input widget use it.
+ */
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
+import { parsePerson } from './parse';
 import type { IPerson } from './schema';
 
 /**
@@ -105,19 +110,72 @@ export class CollabExecClient
     this._serverSettings = serverSettings ?? ServerConnection.makeSettings();
   }
 
-  async info(): Promise<IServerInfo | null> {
-    let response: Response;
+  /**
+   * The server's info, asked once: every caller shares the first answer.
+   */
+  info(): Promise<IServerInfo | null> {
+    this._info ??= this._fetchInfo();
+    return this._info;
+  }
+
+  async execute(body: IExecuteBody): Promise<IAcceptedRequest[]> {
+    const answer = await this._post('execute', body);
+    return listIn(answer, 'requests', 'requests') as IAcceptedRequest[];
+  }
+
+  async cancel(documentId: string, requestIds?: string[]): Promise<string[]> {
+    const body: { document_id: string; request_ids?: string[] } = {
+      document_id: documentId
+    };
+    if (requestIds !== undefined) {
+      body.request_ids = requestIds;
+    }
+    const answer = await this._post('cancel', body);
+    return listIn(answer, 'cancelled', 'cancelled requests').filter(
+      (id): id is string => typeof id === 'string'
+    );
+  }
+
+  async answerInput(
+    documentId: string,
+    inputId: string,
+    value: string
+  ): Promise<InputAnswer> {
+    const answer = await this._post('input', {
+      document_id: documentId,
+      input_id: inputId,
+      value
+    });
+    if (answer.response.ok) {
+      return { ok: true };
+    }
+    const conflict = answer.response.status === 409 ? record(answer.data) : {};
+    if (conflict.status === 'answered' || conflict.status === 'cancelled') {
+      const answeredBy = parsePerson(conflict.answered_by);
+      return {
+        ok: false,
+        status: conflict.status,
+        answeredBy: answeredBy.display_name ? answeredBy : null,
+        message: errorMessage(answer.data)
+      };
+    }
+    throw responseError(answer);
+  }
+
+  private async _fetchInfo(): Promise<IServerInfo | null> {
+    let answer: IAnswer;
     try {
-      response = await this._request('', { method: 'GET' });
+      answer = await this._send('', { method: 'GET' });
     } catch (error) {
       console.warn('jupyterlab-collab-exec: server unreachable', error);
       return null;
     }
-    if (!response.ok) {
-      return null;
-    }
-    const data = (await readJson(response)) as Partial<IServerInfo>;
-    if (typeof data.version !== 'string' || !Array.isArray(data.features)) {
+    const data = record(answer.data);
+    if (
+      !answer.response.ok ||
+      typeof data.version !== 'string' ||
+      !Array.isArray(data.features)
+    ) {
       return null;
     }
     return {
@@ -128,95 +186,25 @@ export class CollabExecClient
     };
   }
 
-  async execute(body: IExecuteBody): Promise<IAcceptedRequest[]> {
-    const response = await this._request('execute', {
+  private _post(endpoint: string, body: unknown): Promise<IAnswer> {
+    return this._send(endpoint, {
       method: 'POST',
       body: JSON.stringify(body)
     });
-    const data = await readJson(response);
-    if (!response.ok) {
-      throw new ServerConnection.ResponseError(response, errorMessage(data));
-    }
-    const requests = (data as { requests?: unknown }).requests;
-    if (!Array.isArray(requests)) {
-      throw new ServerConnection.ResponseError(
-        response,
-        'Malformed answer from the server: no requests.'
-      );
-    }
-    return requests as IAcceptedRequest[];
   }
 
-  async cancel(documentId: string, requestIds?: string[]): Promise<string[]> {
-    const body: { document_id: string; request_ids?: string[] } = {
-      document_id: documentId
-    };
-    if (requestIds !== undefined) {
-      body.request_ids = requestIds;
-    }
-    const response = await this._request('cancel', {
-      method: 'POST',
-      body: JSON.stringify(body)
-    });
-    const data = await readJson(response);
-    if (!response.ok) {
-      throw new ServerConnection.ResponseError(response, errorMessage(data));
-    }
-    const cancelled = (data as { cancelled?: unknown }).cancelled;
-    if (!Array.isArray(cancelled)) {
-      throw new ServerConnection.ResponseError(
-        response,
-        'Malformed answer from the server: no cancelled requests.'
-      );
-    }
-    return cancelled.filter((id): id is string => typeof id === 'string');
-  }
-
-  async answerInput(
-    documentId: string,
-    inputId: string,
-    value: string
-  ): Promise<InputAnswer> {
-    const response = await this._request('input', {
-      method: 'POST',
-      body: JSON.stringify({
-        document_id: documentId,
-        input_id: inputId,
-        value
-      })
-    });
-    const data = await readJson(response);
-    if (response.ok) {
-      return { ok: true };
-    }
-    if (response.status === 409) {
-      const conflict = (data && typeof data === 'object' ? data : {}) as {
-        status?: unknown;
-        answered_by?: unknown;
-      };
-      if (conflict.status === 'answered' || conflict.status === 'cancelled') {
-        return {
-          ok: false,
-          status: conflict.status,
-          answeredBy: parsePerson(conflict.answered_by),
-          message: errorMessage(data)
-        };
-      }
-    }
-    throw new ServerConnection.ResponseError(response, errorMessage(data));
-  }
-
-  private async _request(
-    endpoint: string,
-    init: RequestInit
-  ): Promise<Response> {
+  /**
+   * Send a request and read its answer, whatever its status.
+   */
+  private async _send(endpoint: string, init: RequestInit): Promise<IAnswer> {
     const url = URLExt.join(
       this._serverSettings.baseUrl,
       'api/collab-exec',
       endpoint
     );
+    let response: Response;
     try {
-      return await ServerConnection.makeRequest(
+      response = await ServerConnection.makeRequest(
         url,
         init,
         this._serverSettings
@@ -224,9 +212,19 @@ export class CollabExecClient
     } catch (error) {
       throw new ServerConnection.NetworkError(error as TypeError);
     }
+    return { response, data: await readJson(response) };
   }
 
   private _serverSettings: ServerConnection.ISettings;
+  private _info: Promise<IServerInfo | null> | null = null;
+}
+
+/**
+ * A response and its JSON body.
+ */
+interface IAnswer {
+  response: Response;
+  data: unknown;
 }
 
 async function readJson(response: Response): Promise<unknown> {
@@ -241,23 +239,38 @@ async function readJson(response: Response): Promise<unknown> {
   }
 }
 
-function parsePerson(value: unknown): IPerson | null {
-  if (!value || typeof value !== 'object') {
-    return null;
-  }
-  const record = value as Record<string, unknown>;
-  const username = typeof record.username === 'string' ? record.username : '';
-  const displayName =
-    typeof record.display_name === 'string' ? record.display_name : '';
-  return username || displayName
-    ? { username, display_name: displayName || username }
-    : null;
+function record(data: unknown): Record<string, unknown> {
+  return data && typeof data === 'object'
+    ? (data as Record<string, unknown>)
+    : {};
 }
 
 function errorMessage(data: unknown): string {
-  const message =
-    data && typeof data === 'object'
-      ? (data as { message?: unknown }).message
-      : undefined;
+  const message = record(data).message;
   return typeof message === 'string' ? message : 'Unknown server error';
+}
+
+function responseError(answer: IAnswer): ServerConnection.ResponseError {
+  return new ServerConnection.ResponseError(
+    answer.response,
+    errorMessage(answer.data)
+  );
+}
+
+/**
+ * The list under `key` of a successful answer. Rejects with the server's message for an
+ * error status, and says so when the list is missing.
+ */
+function listIn(answer: IAnswer, key: string, what: string): unknown[] {
+  if (!answer.response.ok) {
+    throw responseError(answer);
+  }
+  const list = record(answer.data)[key];
+  if (!Array.isArray(list)) {
+    throw new ServerConnection.ResponseError(
+      answer.response,
+      `Malformed answer from the server: no ${what}.`
+    );
+  }
+  return list;
 }

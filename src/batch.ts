@@ -1,3 +1,6 @@
+/**
+ * Batches: the cells of one JupyterLab run go to the server in one execute request.
+ */
 import type { IAcceptedRequest, IExecuteCell, IExecutionBackend } from './api';
 
 /**

@@ -1,18 +1,19 @@
+/**
+ * The cell executor: code cells of collaborative notebooks run on the server, which
+ * writes into the shared document; `runCell` resolves from the doc. Everything else runs
+ * with JupyterLab's own executor.
+ */
 import { Notification } from '@jupyterlab/apputils';
 import type { ICodeCellModel } from '@jupyterlab/cells';
 import type * as nbformat from '@jupyterlab/nbformat';
-import {
-  type INotebookCellExecutor,
-  type INotebookModel,
-  KernelError
-} from '@jupyterlab/notebook';
+import { type INotebookCellExecutor, KernelError } from '@jupyterlab/notebook';
 import type { KernelMessage } from '@jupyterlab/services';
 import { nullTranslator } from '@jupyterlab/translation';
-import type * as Y from 'yjs';
 
 import type { IExecutionBackend, IServerInfo } from './api';
 import { ExecutionBatcher } from './batch';
 import { CollabExecModel } from './model';
+import { notebookDocumentId, notebookYDoc } from './notebookDoc';
 
 /**
  * Where a cell runs.
@@ -37,22 +38,6 @@ export function chooseRoute(options: {
     options.enabled
     ? 'server'
     : 'fallback';
-}
-
-/**
- * The room id that jupyter-collaboration keeps in the shared model's state.
- */
-export function notebookDocumentId(notebook: INotebookModel): string | null {
-  const documentId = notebook.sharedModel.getState('document_id');
-  return typeof documentId === 'string' && documentId ? documentId : null;
-}
-
-/**
- * The Y.Doc behind a notebook model, if it is a Yjs-backed shared model.
- */
-export function notebookYDoc(notebook: INotebookModel): Y.Doc | null {
-  const shared = notebook.sharedModel as { ydoc?: Y.Doc };
-  return shared.ydoc ?? null;
 }
 
 /**

@@ -1,30 +1,31 @@
+/**
+ * The model over `collab_exec`: a validated, read-only view of the map, with
+ * `whenFinished`, which resolves `runCell` from the doc rather than by polling.
+ */
 import type { IDisposable } from '@lumino/disposable';
 import { type ISignal, Signal } from '@lumino/signaling';
 import * as Y from 'yjs';
 
+import { parseInput, parseKernel, parseRequest } from './parse';
+import { queueOrder } from './queue';
 import {
   FINAL_STATUSES,
-  INPUT_STATUSES,
   INPUT_VALUE,
   INPUTS,
   type IInputEntry,
-  type InputStatus,
-  KERNEL,
-  KERNEL_EXECUTION_STATES,
   type IKernelEntry,
-  type IPerson,
   type IRequestEntry,
-  REQUEST_STATUSES,
+  KERNEL,
   REQUESTS,
   ROOT,
-  type KernelExecutionState,
   type RequestStatus
 } from './schema';
 
 /**
  * A read-only view of the `collab_exec` map of one notebook's Y.Doc.
  *
- * Any client can write into a Y.Doc, so every value is checked before use.
+ * Any client can write into a Y.Doc, so every value goes through the readers of
+ * `parse.ts` before use.
  */
 export class CollabExecModel implements IDisposable {
   constructor(ydoc: Y.Doc) {
@@ -79,49 +80,21 @@ export class CollabExecModel implements IDisposable {
    * The kernel state, if the server has written one.
    */
   get kernel(): IKernelEntry | null {
-    const kernel = this._root.get(KERNEL);
-    if (!(kernel instanceof Y.Map)) {
-      return null;
-    }
-    const kernelId = kernel.get('kernel_id');
-    const state = kernel.get('execution_state');
-    if (typeof kernelId !== 'string' || !isKernelState(state)) {
-      return null;
-    }
-    return { kernel_id: kernelId, execution_state: state };
+    return parseKernel(this._root.get(KERNEL));
   }
 
   /**
    * One request entry, or null if it is absent or malformed.
    */
   request(requestId: string): IRequestEntry | null {
-    const requests = this._root.get(REQUESTS);
-    if (!(requests instanceof Y.Map)) {
-      return null;
-    }
-    return parseRequest(requestId, requests.get(requestId));
+    return parseRequest(requestId, this._child(REQUESTS)?.get(requestId));
   }
 
   /**
-   * Every well-formed request entry, oldest first.
+   * Every well-formed request entry, in queue order (oldest first).
    */
   requests(): IRequestEntry[] {
-    const requests = this._root.get(REQUESTS);
-    if (!(requests instanceof Y.Map)) {
-      return [];
-    }
-    const entries: IRequestEntry[] = [];
-    requests.forEach((value: unknown, requestId: string) => {
-      const entry = parseRequest(requestId, value);
-      if (entry) {
-        entries.push(entry);
-      }
-    });
-    return entries.sort(
-      (a, b) =>
-        a.submitted_at - b.submitted_at ||
-        a.request_id.localeCompare(b.request_id)
-    );
+    return queueOrder(this._entries(REQUESTS, parseRequest));
   }
 
   /**
@@ -136,26 +109,14 @@ export class CollabExecModel implements IDisposable {
    * One input entry, or null if it is absent or malformed.
    */
   input(inputId: string): IInputEntry | null {
-    const inputs = this._inputsMap();
-    return inputs ? parseInput(inputId, inputs.get(inputId)) : null;
+    return parseInput(inputId, this._child(INPUTS)?.get(inputId));
   }
 
   /**
    * Every well-formed input entry, whatever its status, in the order of the map.
    */
   inputs(): IInputEntry[] {
-    const inputs = this._inputsMap();
-    if (!inputs) {
-      return [];
-    }
-    const entries: IInputEntry[] = [];
-    inputs.forEach((value: unknown, inputId: string) => {
-      const entry = parseInput(inputId, value);
-      if (entry) {
-        entries.push(entry);
-      }
-    });
-    return entries;
+    return this._entries(INPUTS, parseInput);
   }
 
   /**
@@ -172,8 +133,7 @@ export class CollabExecModel implements IDisposable {
    * malformed or has none. Never bind it for a password input: its value stays local.
    */
   inputValue(inputId: string): Y.Text | null {
-    const inputs = this._inputsMap();
-    const entry = inputs?.get(inputId);
+    const entry = this._child(INPUTS)?.get(inputId);
     if (!(entry instanceof Y.Map) || !parseInput(inputId, entry)) {
       return null;
     }
@@ -227,14 +187,33 @@ export class CollabExecModel implements IDisposable {
     this._changed.emit();
   };
 
-  private _inputsMap(): Y.Map<unknown> | null {
-    const inputs = this._root.get(INPUTS);
-    return inputs instanceof Y.Map ? (inputs as Y.Map<unknown>) : null;
+  /**
+   * A child map of `collab_exec`, or null when it is absent or not a map.
+   */
+  private _child(name: string): Y.Map<unknown> | null {
+    const child = this._root.get(name);
+    return child instanceof Y.Map ? (child as Y.Map<unknown>) : null;
+  }
+
+  /**
+   * The well-formed entries of a child map, in the order of the map.
+   */
+  private _entries<T>(
+    name: string,
+    parse: (id: string, value: unknown) => T | null
+  ): T[] {
+    const entries: T[] = [];
+    this._child(name)?.forEach((value: unknown, id: string) => {
+      const entry = parse(id, value);
+      if (entry) {
+        entries.push(entry);
+      }
+    });
+    return entries;
   }
 
   private _hasRequest(requestId: string): boolean {
-    const requests = this._root.get(REQUESTS);
-    return requests instanceof Y.Map && requests.has(requestId);
+    return this._child(REQUESTS)?.has(requestId) ?? false;
   }
 
   private _onDestroy = (): void => {
@@ -246,123 +225,6 @@ export class CollabExecModel implements IDisposable {
   private _isDisposed = false;
   private _changed = new Signal<this, void>(this);
   private _waiters = new Set<Private.IWaiter>();
-}
-
-function isRequestStatus(value: unknown): value is RequestStatus {
-  return REQUEST_STATUSES.includes(value as RequestStatus);
-}
-
-function isInputStatus(value: unknown): value is InputStatus {
-  return INPUT_STATUSES.includes(value as InputStatus);
-}
-
-function isKernelState(value: unknown): value is KernelExecutionState {
-  return KERNEL_EXECUTION_STATES.includes(value as KernelExecutionState);
-}
-
-function parsePerson(value: unknown): IPerson {
-  if (value && typeof value === 'object') {
-    const record = value as Record<string, unknown>;
-    const username = typeof record.username === 'string' ? record.username : '';
-    const displayName =
-      typeof record.display_name === 'string' ? record.display_name : '';
-    return { username, display_name: displayName || username };
-  }
-  return { username: '', display_name: '' };
-}
-
-function optionalNumber(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value)
-    ? value
-    : undefined;
-}
-
-/**
- * Read one entry of `collab_exec.requests`, or null if it is malformed.
- */
-export function parseRequest(
-  requestId: string,
-  value: unknown
-): IRequestEntry | null {
-  if (!(value instanceof Y.Map)) {
-    return null;
-  }
-  const cellId = value.get('cell_id');
-  const kernelId = value.get('kernel_id');
-  const status = value.get('status');
-  const submittedAt = optionalNumber(value.get('submitted_at'));
-  if (
-    typeof cellId !== 'string' ||
-    typeof kernelId !== 'string' ||
-    !isRequestStatus(status) ||
-    submittedAt === undefined
-  ) {
-    return null;
-  }
-  const entry: IRequestEntry = {
-    request_id: requestId,
-    cell_id: cellId,
-    kernel_id: kernelId,
-    status,
-    submitted_by: parsePerson(value.get('submitted_by')),
-    submitted_at: submittedAt
-  };
-  const startedAt = optionalNumber(value.get('started_at'));
-  const finishedAt = optionalNumber(value.get('finished_at'));
-  const executionCount = optionalNumber(value.get('execution_count'));
-  if (startedAt !== undefined) {
-    entry.started_at = startedAt;
-  }
-  if (finishedAt !== undefined) {
-    entry.finished_at = finishedAt;
-  }
-  if (executionCount !== undefined) {
-    entry.execution_count = executionCount;
-  }
-  return entry;
-}
-
-/**
- * Read one entry of `collab_exec.inputs`, or null if it is malformed.
- */
-export function parseInput(
-  inputId: string,
-  value: unknown
-): IInputEntry | null {
-  if (!(value instanceof Y.Map)) {
-    return null;
-  }
-  const requestId = value.get('request_id');
-  const cellId = value.get('cell_id');
-  const prompt = value.get('prompt');
-  const password = value.get('password');
-  const status = value.get('status');
-  if (
-    typeof requestId !== 'string' ||
-    typeof cellId !== 'string' ||
-    typeof prompt !== 'string' ||
-    typeof password !== 'boolean' ||
-    !isInputStatus(status)
-  ) {
-    return null;
-  }
-  const entry: IInputEntry = {
-    input_id: inputId,
-    request_id: requestId,
-    cell_id: cellId,
-    prompt,
-    password,
-    status
-  };
-  const answeredBy: unknown = value.get('answered_by');
-  if (answeredBy !== undefined && answeredBy !== null) {
-    entry.answered_by = parsePerson(answeredBy);
-  }
-  const answeredAt = optionalNumber(value.get('answered_at'));
-  if (answeredAt !== undefined) {
-    entry.answered_at = answeredAt;
-  }
-  return entry;
 }
 
 namespace Private {

@@ -28,12 +28,6 @@ export const REQUEST_STATUSES: ReadonlyArray<RequestStatus> = [
   'interrupted'
 ];
 
-export const ACTIVE_STATUSES: ReadonlySet<RequestStatus> = new Set([
-  'queued',
-  'running',
-  'awaiting_input'
-]);
-
 export const FINAL_STATUSES: ReadonlySet<RequestStatus> = new Set([
   'ok',
   'error',
@@ -73,6 +67,12 @@ export interface IRequestEntry {
   started_at?: number;
   finished_at?: number;
   execution_count?: number;
+  /**
+   * Why the server ended the request without the kernel's normal reply, for people to
+   * read ("The kernel died.", "Lost the connection to the kernel: …"); absent for
+   * ordinary endings.
+   */
+  reason?: string;
 }
 
 /**

@@ -3,7 +3,7 @@
  * a button that cancels the queued cells. Read from the doc, like the cell badges.
  */
 import { Notification } from '@jupyterlab/apputils';
-import type { INotebookModel, StaticNotebook } from '@jupyterlab/notebook';
+import type { StaticNotebook } from '@jupyterlab/notebook';
 import {
   type ITranslator,
   nullTranslator,
@@ -12,10 +12,10 @@ import {
 import { Widget } from '@lumino/widgets';
 
 import type { IQueueBackend, IServerInfo } from './api';
-import { notebookDocumentId, notebookYDoc } from './executor';
-import { CollabExecModel } from './model';
+import { createElement, LIVE_STATUS } from './dom';
+import { NotebookDocWatcher } from './notebookDoc';
+import { queuedCount } from './queue';
 import type { IKernelEntry, KernelExecutionState } from './schema';
-import { queuedCount } from './status';
 
 /**
  * The class of the toolbar item.
@@ -90,22 +90,21 @@ function kernelStateLabel(
 export class QueueToolbarItem extends Widget {
   constructor(options: QueueToolbarItem.IOptions) {
     super();
-    this._notebook = options.notebook;
+    this._watcher = new NotebookDocWatcher(options.notebook);
     this._backend = options.backend;
     this._trans = (options.translator ?? nullTranslator).load(
       'jupyterlab-collab-exec'
     );
     this.addClass(TOOLBAR_CLASS);
 
-    this._state = document.createElement('span');
-    this._state.className = 'jp-CollabExec-kernelState';
-    this._state.setAttribute('role', 'status');
-    this._state.setAttribute('aria-live', 'polite');
-    this._queue = document.createElement('span');
-    this._queue.className = 'jp-CollabExec-queueLength';
-    this._button = document.createElement('button');
+    this._state = createElement(
+      'span',
+      'jp-CollabExec-kernelState',
+      LIVE_STATUS
+    );
+    this._queue = createElement('span', 'jp-CollabExec-queueLength');
+    this._button = createElement('button', 'jp-CollabExec-cancelQueued');
     this._button.type = 'button';
-    this._button.className = 'jp-CollabExec-cancelQueued';
     this._button.textContent = this._trans.__('Cancel queued');
     this._button.title = this._trans.__(
       'Cancel the queued cells of this notebook, for every collaborator'
@@ -113,8 +112,8 @@ export class QueueToolbarItem extends Widget {
     this._button.addEventListener('click', this._onClick);
     this.node.append(this._state, this._queue, this._button);
 
-    this._notebook.modelChanged.connect(this._onModelChanged, this);
-    this._onModelChanged();
+    this._watcher.changed.connect(this._update, this);
+    this._update();
     options.serverInfo
       .catch(() => null)
       .then(info => {
@@ -134,7 +133,7 @@ export class QueueToolbarItem extends Widget {
    * Ask the server to cancel every queued request of this notebook.
    */
   async cancelQueued(): Promise<void> {
-    const documentId = this._model ? notebookDocumentId(this._model) : null;
+    const documentId = this._watcher.documentId;
     if (!documentId || this._pending) {
       return;
     }
@@ -159,8 +158,7 @@ export class QueueToolbarItem extends Widget {
       return;
     }
     this._button.removeEventListener('click', this._onClick);
-    this._setModel(null);
-    this._notebook.modelChanged.disconnect(this._onModelChanged, this);
+    this._watcher.dispose();
     super.dispose();
   }
 
@@ -168,44 +166,19 @@ export class QueueToolbarItem extends Widget {
     void this.cancelQueued();
   };
 
-  private _onModelChanged(): void {
-    this._setModel(this._notebook.model);
-    this._update();
-  }
-
-  private _setModel(model: INotebookModel | null): void {
-    if (this._model && !this._model.isDisposed) {
-      this._model.sharedModel.changed.disconnect(this._update, this);
-    }
-    if (this._collab) {
-      this._collab.changed.disconnect(this._update, this);
-    }
-    this._model = model;
-    const ydoc = model ? notebookYDoc(model) : null;
-    this._collab = ydoc ? CollabExecModel.forDoc(ydoc) : null;
-    if (model) {
-      // The room id arrives in the shared state once the provider has synced.
-      model.sharedModel.changed.connect(this._update, this);
-    }
-    if (this._collab) {
-      this._collab.changed.connect(this._update, this);
-    }
-  }
-
   private _update(): void {
     if (this.isDisposed) {
       return;
     }
-    const collaborative =
-      !!this._model && notebookDocumentId(this._model) !== null;
-    if (!this._info || !collaborative || !this._collab) {
+    const collab = this._watcher.collab;
+    if (!this._info || this._watcher.documentId === null || !collab) {
       this._summary = null;
       this.hide();
       return;
     }
     const summary = queueSummary(
-      this._collab.kernel,
-      queuedCount(this._collab.requests()),
+      collab.kernel,
+      queuedCount(collab.requests()),
       this._trans
     );
     this._summary = summary;
@@ -230,14 +203,12 @@ export class QueueToolbarItem extends Widget {
     this.show();
   }
 
-  private _notebook: StaticNotebook;
+  private _watcher: NotebookDocWatcher;
   private _backend: IQueueBackend;
   private _trans: TranslationBundle;
   private _state: HTMLElement;
   private _queue: HTMLElement;
   private _button: HTMLButtonElement;
-  private _model: INotebookModel | null = null;
-  private _collab: CollabExecModel | null = null;
   private _info: IServerInfo | null = null;
   private _pending = false;
   private _summary: IQueueSummary | null = null;

@@ -7,6 +7,7 @@ import type {
   IServerInfo
 } from '../api';
 import { ExecutionBatcher, type IBatchItem } from '../batch';
+import { drain, track } from './helpers';
 
 /**
  * A backend that records every execute body and lets the test decide each answer.
@@ -80,34 +81,6 @@ class ManualSchedule {
       flush();
     }
   }
-}
-
-/**
- * Let every pending promise callback run.
- */
-function drain(): Promise<void> {
-  return new Promise(resolve => setTimeout(resolve, 0));
-}
-
-function track<T>(promise: Promise<T>): {
-  settled: boolean;
-  value?: T;
-  error?: unknown;
-} {
-  const state: { settled: boolean; value?: T; error?: unknown } = {
-    settled: false
-  };
-  promise.then(
-    value => {
-      state.settled = true;
-      state.value = value;
-    },
-    error => {
-      state.settled = true;
-      state.error = error;
-    }
-  );
-  return state;
 }
 
 describe('ExecutionBatcher', () => {

@@ -19,7 +19,6 @@ import {
   StaticNotebook
 } from '@jupyterlab/notebook';
 import { NBTestUtils } from '@jupyterlab/notebook/lib/testutils';
-import type { ISignal } from '@lumino/signaling';
 import * as Y from 'yjs';
 
 import type {
@@ -28,18 +27,21 @@ import type {
   IExecutionBackend,
   IServerInfo
 } from '../api';
-import {
-  chooseRoute,
-  notebookDocumentId,
-  notebookYDoc,
-  type Route,
-  ServerCellExecutor
-} from '../executor';
+import { chooseRoute, type Route, ServerCellExecutor } from '../executor';
 import { CollabExecModel } from '../model';
-import { REQUESTS, ROOT, type RequestStatus } from '../schema';
-
-const DOCUMENT_ID = 'json:notebook:abc';
-const KERNEL_ID = 'kernel-1';
+import { notebookDocumentId, notebookYDoc } from '../notebookDoc';
+import { REQUESTS, type RequestStatus } from '../schema';
+import {
+  ALICE,
+  DOCUMENT_ID,
+  drain,
+  entryOf,
+  KERNEL_ID,
+  notificationsDuring,
+  track,
+  withoutYjsWarnings,
+  writeEntry
+} from './helpers';
 
 /**
  * Stands in for the server: it owns its own copy of the room's Y.Doc, kept in sync with
@@ -95,25 +97,16 @@ class FakeServer implements IExecutionBackend {
     }
     const accepted: IAcceptedRequest[] = [];
     this.doc.transact(() => {
-      const root = this.doc.getMap<unknown>(ROOT);
-      let requests = root.get(REQUESTS);
-      if (!(requests instanceof Y.Map)) {
-        requests = new Y.Map<unknown>();
-        root.set(REQUESTS, requests);
-      }
       for (const cell of body.cells) {
         const requestId = `req-${this.requestIds.length + 1}`;
         this.requestIds.push(requestId);
-        const entry = new Y.Map<unknown>();
-        (requests as Y.Map<unknown>).set(requestId, entry);
-        entry.set('cell_id', cell.cell_id);
-        entry.set('kernel_id', body.kernel_id);
-        entry.set('status', this.initialStatus);
-        entry.set('submitted_by', {
-          username: 'alice',
-          display_name: 'Alice'
+        writeEntry(this.doc, REQUESTS, requestId, {
+          cell_id: cell.cell_id,
+          kernel_id: body.kernel_id,
+          status: this.initialStatus,
+          submitted_by: ALICE,
+          submitted_at: 1000 + this.requestIds.length
         });
-        entry.set('submitted_at', 1000 + this.requestIds.length);
         accepted.push({ request_id: requestId, cell_id: cell.cell_id });
       }
     });
@@ -148,10 +141,7 @@ class FakeServer implements IExecutionBackend {
     error?: { ename: string; evalue: string; traceback: string[] }
   ): void {
     this.doc.transact(() => {
-      const requests = this.doc
-        .getMap<unknown>(ROOT)
-        .get(REQUESTS) as Y.Map<unknown>;
-      const entry = requests.get(requestId) as Y.Map<unknown>;
+      const entry = entryOf(this.doc, REQUESTS, requestId);
       entry.set('status', status);
       if (error) {
         const cell = this._cell(entry.get('cell_id') as string);
@@ -271,58 +261,6 @@ function runOptions(
     ...overrides
   };
   return { options, executed, scheduled };
-}
-
-/**
- * Let every pending promise callback run.
- */
-function drain(): Promise<void> {
-  return new Promise(resolve => setTimeout(resolve, 0));
-}
-
-function track<T>(promise: Promise<T>): {
-  settled: boolean;
-  value?: T;
-  error?: unknown;
-} {
-  const state: { settled: boolean; value?: T; error?: unknown } = {
-    settled: false
-  };
-  promise.then(
-    value => {
-      state.settled = true;
-      state.value = value;
-    },
-    error => {
-      state.settled = true;
-      state.error = error;
-    }
-  );
-  return state;
-}
-
-/**
- * @jupyter/ydoc builds new cells before they join the doc, and yjs warns about that
- * ("Invalid access", "Not same Y.Doc") once per cell. Silence only those known messages,
- * only while cells are inserted.
- */
-function withoutYjsWarnings(insert: () => void): void {
-  const original = console.warn;
-  const spy = jest.spyOn(console, 'warn').mockImplementation((...args) => {
-    const text = args.map(String).join(' ');
-    if (
-      text.includes('Invalid access: Add Yjs type to a document') ||
-      text.includes('Not same Y.Doc')
-    ) {
-      return;
-    }
-    original(...args);
-  });
-  try {
-    insert();
-  } finally {
-    spy.mockRestore();
-  }
 }
 
 /**
@@ -467,33 +405,34 @@ describe('ServerCellExecutor.runCell', () => {
     });
   }
 
-  function codeCell(index: number): CodeCell {
-    const widget = new CodeCell({
-      model: notebook.cells.get(index) as ICodeCellModel,
-      rendermime,
-      contentFactory: NBTestUtils.createCodeCellFactory()
-    }).initializeState();
+  /**
+   * Keep a cell widget to dispose it after the test.
+   */
+  function kept<T extends Cell>(widget: T): T {
     widgets.push(widget);
-    return widget;
+    return widget.initializeState() as T;
+  }
+
+  function codeCell(index: number): CodeCell {
+    const model = notebook.cells.get(index) as ICodeCellModel;
+    const contentFactory = NBTestUtils.createCodeCellFactory();
+    return kept(new CodeCell({ model, rendermime, contentFactory }));
   }
 
   function markdownCell(index: number): MarkdownCell {
-    const widget = new MarkdownCell({
-      model: notebook.cells.get(index) as IMarkdownCellModel,
-      rendermime,
-      contentFactory: NBTestUtils.createBaseCellFactory()
-    }).initializeState();
-    widgets.push(widget);
-    return widget;
+    const model = notebook.cells.get(index) as IMarkdownCellModel;
+    const contentFactory = NBTestUtils.createBaseCellFactory();
+    return kept(new MarkdownCell({ model, rendermime, contentFactory }));
   }
 
   function rawCell(index: number): RawCell {
-    const widget = new RawCell({
-      model: notebook.cells.get(index) as IRawCellModel,
-      contentFactory: NBTestUtils.createBaseCellFactory()
-    }).initializeState();
-    widgets.push(widget);
-    return widget;
+    const model = notebook.cells.get(index) as IRawCellModel;
+    return kept(
+      new RawCell({
+        model,
+        contentFactory: NBTestUtils.createBaseCellFactory()
+      })
+    );
   }
 
   it('builds real cells of the notebook', () => {
@@ -504,6 +443,18 @@ describe('ServerCellExecutor.runCell', () => {
   });
 
   describe('on the server', () => {
+    /**
+     * Run code cell `index` on the server, and wait until the doc shows its request.
+     */
+    async function runOnServer(index: number) {
+      const cell = codeCell(index);
+      const { options, executed } = runOptions(cell, notebook);
+      const result = executor().runCell(options);
+      await server.whenBodies(1);
+      await drain();
+      return { cell, executed, result, requestId: server.requestIds[0] };
+    }
+
     it('runs a code cell and resolves true once the doc shows ok', async () => {
       const cell = codeCell(0);
       const { options, executed, scheduled } = runOptions(cell, notebook);
@@ -544,13 +495,9 @@ describe('ServerCellExecutor.runCell', () => {
     });
 
     it('resolves false with the kernel error when the request fails', async () => {
-      const cell = codeCell(1);
-      const { options, executed } = runOptions(cell, notebook);
-      const result = executor().runCell(options);
-      await server.whenBodies(1);
-      await drain();
+      const { cell, executed, result, requestId } = await runOnServer(1);
 
-      server.setStatus(server.requestIds[0], 'error', {
+      server.setStatus(requestId, 'error', {
         ename: 'ZeroDivisionError',
         evalue: 'division by zero',
         traceback: ['Traceback', 'ZeroDivisionError: division by zero']
@@ -571,12 +518,8 @@ describe('ServerCellExecutor.runCell', () => {
     });
 
     it('reports no kernel error when the failed cell shows none', async () => {
-      const cell = codeCell(1);
-      const { options, executed } = runOptions(cell, notebook);
-      const result = executor().runCell(options);
-      await server.whenBodies(1);
-      await drain();
-      server.setStatus(server.requestIds[0], 'error');
+      const { cell, executed, result, requestId } = await runOnServer(1);
+      server.setStatus(requestId, 'error');
       await expect(result).resolves.toBe(false);
       expect(executed).toEqual([{ cell, success: false, error: null }]);
     });
@@ -584,12 +527,8 @@ describe('ServerCellExecutor.runCell', () => {
     it.each<RequestStatus>(['cancelled', 'interrupted'])(
       'resolves false without reporting an execution when %s',
       async status => {
-        const cell = codeCell(0);
-        const { options, executed } = runOptions(cell, notebook);
-        const result = executor().runCell(options);
-        await server.whenBodies(1);
-        await drain();
-        server.setStatus(server.requestIds[0], status);
+        const { executed, result, requestId } = await runOnServer(0);
+        server.setStatus(requestId, status);
         await expect(result).resolves.toBe(false);
         expect(executed).toEqual([]);
       }
@@ -662,18 +601,14 @@ describe('ServerCellExecutor.runCell', () => {
     });
 
     it('resolves false when the cell is disposed while it waits', async () => {
-      const cell = codeCell(0);
-      const { options, executed } = runOptions(cell, notebook);
-      const result = executor().runCell(options);
-      await server.whenBodies(1);
-      await drain();
+      const { cell, executed, result, requestId } = await runOnServer(0);
 
       cell.dispose();
       await expect(result).resolves.toBe(false);
       expect(executed).toEqual([]);
 
       // A late final status changes nothing.
-      server.setStatus(server.requestIds[0], 'ok');
+      server.setStatus(requestId, 'ok');
       await drain();
       expect(executed).toEqual([]);
     });
@@ -706,23 +641,11 @@ describe('ServerCellExecutor.runCell', () => {
 
     it('resolves false and reports a failure when the POST is rejected', async () => {
       server.failure = new Error('403: Forbidden');
-      const messages: string[] = [];
-      const onNotification = (
-        _sender: unknown,
-        change: Notification.IChange
-      ) => {
-        if (change.type === 'added') {
-          messages.push(change.notification.message);
-        }
-      };
-      const changed: ISignal<unknown, Notification.IChange> =
-        Notification.manager.changed;
-      changed.connect(onNotification);
-
       const cell = codeCell(0);
       const { options, executed, scheduled } = runOptions(cell, notebook);
-      await expect(executor().runCell(options)).resolves.toBe(false);
-      changed.disconnect(onNotification);
+      const messages = await notificationsDuring(() =>
+        expect(executor().runCell(options)).resolves.toBe(false)
+      );
 
       expect(scheduled).toEqual([cell]);
       expect(executed).toEqual([{ cell, success: false }]);
@@ -774,20 +697,32 @@ describe('ServerCellExecutor.runCell', () => {
   });
 
   describe('with JupyterLab executor', () => {
+    /**
+     * Run a cell and check that JupyterLab's executor ran it, with its result.
+     */
+    async function expectFallback(
+      cell: Cell,
+      options: {
+        exec?: ServerCellExecutor;
+        run?: Partial<INotebookCellExecutor.IRunCellOptions>;
+      } = {}
+    ): Promise<void> {
+      const run = runOptions(cell, notebook, options.run).options;
+      const exec = options.exec ?? executor();
+      await expect(exec.runCell(run)).resolves.toBe(fallback.result);
+      expect(fallback.calls).toEqual([run]);
+    }
+
     it('runs markdown cells', async () => {
       fallback.result = false;
-      const cell = markdownCell(2);
-      const { options } = runOptions(cell, notebook);
-      await expect(executor().runCell(options)).resolves.toBe(false);
-      expect(fallback.calls).toEqual([options]);
+      await expectFallback(markdownCell(2));
+      expect(fallback.result).toBe(false);
       expect(server.bodies).toEqual([]);
     });
 
     it('runs raw cells', async () => {
-      const cell = rawCell(3);
-      const { options } = runOptions(cell, notebook);
-      await expect(executor().runCell(options)).resolves.toBe(true);
-      expect(fallback.calls).toEqual([options]);
+      await expectFallback(rawCell(3));
+      expect(fallback.result).toBe(true);
       expect(server.bodies).toEqual([]);
     });
 
@@ -795,10 +730,7 @@ describe('ServerCellExecutor.runCell', () => {
       // A notebook opened without collaboration: no room, so nothing syncs with the server.
       notebook.dispose();
       notebook = createNotebook(false);
-      const cell = codeCell(0);
-      const { options } = runOptions(cell, notebook);
-      await expect(executor().runCell(options)).resolves.toBe(true);
-      expect(fallback.calls).toEqual([options]);
+      await expectFallback(codeCell(0));
       expect(server.bodies).toEqual([]);
     });
 
@@ -807,10 +739,7 @@ describe('ServerCellExecutor.runCell', () => {
       bare.connect(ydocOf(notebook));
       const exec = executor(bare);
       await expect(exec.serverInfo).resolves.toBeNull();
-      const cell = codeCell(0);
-      const { options } = runOptions(cell, notebook);
-      await expect(exec.runCell(options)).resolves.toBe(true);
-      expect(fallback.calls).toEqual([options]);
+      await expectFallback(codeCell(0), { exec });
       expect(bare.bodies).toEqual([]);
     });
 
@@ -818,10 +747,7 @@ describe('ServerCellExecutor.runCell', () => {
       const bare = new FakeServer({ info: null });
       const exec = executor(bare);
       // No await between construction and runCell: the info is still pending.
-      const cell = codeCell(0);
-      const { options } = runOptions(cell, notebook);
-      await expect(exec.runCell(options)).resolves.toBe(true);
-      expect(fallback.calls).toEqual([options]);
+      await expectFallback(codeCell(0), { exec });
       expect(bare.infoCalls).toBe(1);
     });
 
@@ -846,22 +772,15 @@ describe('ServerCellExecutor.runCell', () => {
     });
 
     it('runs code cells without a session context', async () => {
-      const cell = codeCell(0);
-      const { options } = runOptions(cell, notebook, {
-        sessionContext: undefined
-      });
-      await expect(executor().runCell(options)).resolves.toBe(true);
-      expect(fallback.calls).toEqual([options]);
+      await expectFallback(codeCell(0), { run: { sessionContext: undefined } });
       expect(server.bodies).toEqual([]);
     });
 
     it('runs code cells while the session is terminating', async () => {
-      const cell = codeCell(0);
-      const { options } = runOptions(cell, notebook, {
-        sessionContext: asSessionContext(sessionStub({ isTerminating: true }))
-      });
-      await expect(executor().runCell(options)).resolves.toBe(true);
-      expect(fallback.calls).toEqual([options]);
+      const sessionContext = asSessionContext(
+        sessionStub({ isTerminating: true })
+      );
+      await expectFallback(codeCell(0), { run: { sessionContext } });
       expect(server.bodies).toEqual([]);
     });
   });

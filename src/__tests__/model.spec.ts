@@ -1,19 +1,27 @@
 import * as Y from 'yjs';
 
-import { CollabExecModel, parseInput, parseRequest } from '../model';
+import { CollabExecModel } from '../model';
+import { parseInput, parseRequest, REASON_MAX_LENGTH } from '../parse';
 import {
+  INPUT_STATUSES,
   INPUTS,
-  type InputStatus,
   KERNEL,
+  REQUEST_STATUSES,
   REQUESTS,
-  ROOT,
-  type RequestStatus
+  type RequestStatus,
+  ROOT
 } from '../schema';
-
-/**
- * Fields of one request entry as the server writes them; `undefined` leaves a key out.
- */
-type EntryFields = Record<string, unknown>;
+import {
+  childMap,
+  drain,
+  type EntryFields,
+  entryOf,
+  syncInto,
+  track,
+  updateEntry,
+  writeEntry,
+  writeKernel
+} from './helpers';
 
 function wellFormed(overrides: EntryFields = {}): EntryFields {
   return {
@@ -24,55 +32,6 @@ function wellFormed(overrides: EntryFields = {}): EntryFields {
     submitted_at: 1000,
     ...overrides
   };
-}
-
-function requestsMap(doc: Y.Doc): Y.Map<unknown> {
-  const root = doc.getMap<unknown>(ROOT);
-  let requests = root.get(REQUESTS);
-  if (!(requests instanceof Y.Map)) {
-    requests = new Y.Map<unknown>();
-    root.set(REQUESTS, requests);
-  }
-  return requests as Y.Map<unknown>;
-}
-
-/**
- * Write a request entry into a doc, the way the server does: one Y.Map per request.
- */
-function writeRequest(doc: Y.Doc, requestId: string, fields: EntryFields) {
-  doc.transact(() => {
-    const entry = new Y.Map<unknown>();
-    requestsMap(doc).set(requestId, entry);
-    for (const [key, value] of Object.entries(fields)) {
-      if (value !== undefined) {
-        entry.set(key, value);
-      }
-    }
-  });
-}
-
-function entryOf(doc: Y.Doc, requestId: string): Y.Map<unknown> {
-  const entry = requestsMap(doc).get(requestId);
-  if (!(entry instanceof Y.Map)) {
-    throw new Error(`no entry ${requestId}`);
-  }
-  return entry as Y.Map<unknown>;
-}
-
-function setStatus(doc: Y.Doc, requestId: string, status: unknown) {
-  doc.transact(() => {
-    entryOf(doc, requestId).set('status', status);
-  });
-}
-
-function writeKernel(doc: Y.Doc, fields: EntryFields) {
-  doc.transact(() => {
-    const kernel = new Y.Map<unknown>();
-    doc.getMap<unknown>(ROOT).set(KERNEL, kernel);
-    for (const [key, value] of Object.entries(fields)) {
-      kernel.set(key, value);
-    }
-  });
 }
 
 function inputFields(overrides: EntryFields = {}): EntryFields {
@@ -86,14 +45,15 @@ function inputFields(overrides: EntryFields = {}): EntryFields {
   };
 }
 
-function inputsMap(doc: Y.Doc): Y.Map<unknown> {
-  const root = doc.getMap<unknown>(ROOT);
-  let inputs = root.get(INPUTS);
-  if (!(inputs instanceof Y.Map)) {
-    inputs = new Y.Map<unknown>();
-    root.set(INPUTS, inputs);
-  }
-  return inputs as Y.Map<unknown>;
+/**
+ * Write a request entry into a doc, the way the server does: one Y.Map per request.
+ */
+function writeRequest(doc: Y.Doc, requestId: string, fields: EntryFields) {
+  writeEntry(doc, REQUESTS, requestId, fields);
+}
+
+function setStatus(doc: Y.Doc, requestId: string, status: unknown) {
+  updateEntry(doc, REQUESTS, requestId, { status });
 }
 
 /**
@@ -106,48 +66,10 @@ function writeInput(
   fields: EntryFields,
   value: unknown = new Y.Text()
 ) {
-  doc.transact(() => {
-    const entry = new Y.Map<unknown>();
-    inputsMap(doc).set(inputId, entry);
-    for (const [key, field] of Object.entries(fields)) {
-      if (field !== undefined) {
-        entry.set(key, field);
-      }
-    }
-    if (value !== null) {
-      entry.set('value', value);
-    }
+  writeEntry(doc, INPUTS, inputId, {
+    ...fields,
+    value: value === null ? undefined : value
   });
-}
-
-/**
- * Send everything `from` has that `to` lacks, as a websocket provider would.
- */
-function syncInto(to: Y.Doc, from: Y.Doc) {
-  Y.applyUpdate(
-    to,
-    Y.encodeStateAsUpdate(from, Y.encodeStateVector(to)),
-    'remote'
-  );
-}
-
-/**
- * Let every pending promise callback run.
- */
-function drain(): Promise<void> {
-  return new Promise(resolve => setTimeout(resolve, 0));
-}
-
-/**
- * Track whether a promise has settled, and with what.
- */
-function track<T>(promise: Promise<T>): { settled: boolean; value?: T } {
-  const state: { settled: boolean; value?: T } = { settled: false };
-  void promise.then(value => {
-    state.settled = true;
-    state.value = value;
-  });
-  return state;
 }
 
 describe('CollabExecModel', () => {
@@ -162,6 +84,29 @@ describe('CollabExecModel', () => {
   afterEach(() => {
     model.dispose();
     doc.destroy();
+  });
+
+  describe.each<[string, ReadonlyArray<string>, (status: string) => unknown]>([
+    [
+      'request',
+      REQUEST_STATUSES,
+      status => {
+        writeRequest(doc, 'r1', wellFormed({ status }));
+        return model.request('r1')?.status;
+      }
+    ],
+    [
+      'input',
+      INPUT_STATUSES,
+      status => {
+        writeInput(doc, 'i1', inputFields({ status }));
+        return model.input('i1')?.status;
+      }
+    ]
+  ])('the status of a %s entry', (_kind, statuses, readBack) => {
+    it.each([...statuses])('accepts %s', status => {
+      expect(readBack(status)).toBe(status);
+    });
   });
 
   describe('parsing requests', () => {
@@ -201,19 +146,6 @@ describe('CollabExecModel', () => {
         'submitted_at',
         'submitted_by'
       ]);
-    });
-
-    it.each<RequestStatus>([
-      'queued',
-      'running',
-      'awaiting_input',
-      'ok',
-      'error',
-      'cancelled',
-      'interrupted'
-    ])('accepts the status %s', status => {
-      writeRequest(doc, 'r1', wellFormed({ status }));
-      expect(model.request('r1')?.status).toBe(status);
     });
 
     it('falls back to the username when the display name is empty', () => {
@@ -259,6 +191,51 @@ describe('CollabExecModel', () => {
       expect(entry?.execution_count).toBeUndefined();
     });
 
+    it('reads the reason the server gives for ending a request', () => {
+      writeRequest(
+        doc,
+        'r1',
+        wellFormed({ status: 'interrupted', reason: 'The kernel died.' })
+      );
+      expect(model.request('r1')?.reason).toBe('The kernel died.');
+    });
+
+    it.each<[string, unknown]>([
+      ['a number', 42],
+      ['an object', { text: 'The kernel died.' }],
+      ['an empty string', ''],
+      ['blank text', '  \n']
+    ])('leaves out a reason that is %s', (_label, reason) => {
+      writeRequest(doc, 'r1', wellFormed({ status: 'interrupted', reason }));
+      const entry = model.request('r1');
+      expect(entry?.status).toBe('interrupted');
+      expect(entry && 'reason' in entry).toBe(false);
+    });
+
+    it('cuts a long reason, never inside a surrogate pair', () => {
+      const long = `Server error: ${'x'.repeat(REASON_MAX_LENGTH)}`;
+      writeRequest(
+        doc,
+        'r1',
+        wellFormed({ status: 'cancelled', reason: long })
+      );
+      const reason = model.request('r1')?.reason ?? '';
+      expect(reason).toHaveLength(REASON_MAX_LENGTH);
+      expect(reason.endsWith('…')).toBe(true);
+      expect(long.startsWith(reason.slice(0, -1))).toBe(true);
+
+      // An emoji whose high surrogate would be the last kept code unit.
+      const emoji = `${'y'.repeat(REASON_MAX_LENGTH - 2)}😀 and more`;
+      writeRequest(
+        doc,
+        'r2',
+        wellFormed({ status: 'cancelled', reason: emoji })
+      );
+      const cut = model.request('r2')?.reason ?? '';
+      expect(cut).toBe(`${'y'.repeat(REASON_MAX_LENGTH - 2)}…`);
+      expect(REASON_MAX_LENGTH).toBe(300);
+    });
+
     it.each<[string, EntryFields]>([
       ['a missing cell_id', { cell_id: undefined }],
       ['a numeric cell_id', { cell_id: 12 }],
@@ -280,8 +257,8 @@ describe('CollabExecModel', () => {
 
     it('rejects an entry that is not a Y.Map', () => {
       doc.transact(() => {
-        requestsMap(doc).set('plain', wellFormed());
-        requestsMap(doc).set('text', 'queued');
+        childMap(doc, REQUESTS).set('plain', wellFormed());
+        childMap(doc, REQUESTS).set('text', 'queued');
       });
       expect(model.request('plain')).toBeNull();
       expect(model.request('text')).toBeNull();
@@ -308,26 +285,30 @@ describe('CollabExecModel', () => {
   });
 
   describe('requests()', () => {
-    it('orders entries by submission time, oldest first', () => {
-      writeRequest(doc, 'c', wellFormed({ submitted_at: 3000 }));
-      writeRequest(doc, 'a', wellFormed({ submitted_at: 1000 }));
-      writeRequest(doc, 'b', wellFormed({ submitted_at: 2000 }));
-      expect(model.requests().map(entry => entry.request_id)).toEqual([
-        'a',
-        'b',
-        'c'
-      ]);
-    });
-
-    it('breaks ties of submission time by request id', () => {
-      writeRequest(doc, 'r-b', wellFormed({ submitted_at: 1000 }));
-      writeRequest(doc, 'r-c', wellFormed({ submitted_at: 500 }));
-      writeRequest(doc, 'r-a', wellFormed({ submitted_at: 1000 }));
-      expect(model.requests().map(entry => entry.request_id)).toEqual([
-        'r-c',
-        'r-a',
-        'r-b'
-      ]);
+    it.each<[string, Array<[string, number]>, string[]]>([
+      [
+        'orders entries by submission time, oldest first',
+        [
+          ['c', 3000],
+          ['a', 1000],
+          ['b', 2000]
+        ],
+        ['a', 'b', 'c']
+      ],
+      [
+        'breaks ties of submission time by request id',
+        [
+          ['r-b', 1000],
+          ['r-c', 500],
+          ['r-a', 1000]
+        ],
+        ['r-c', 'r-a', 'r-b']
+      ]
+    ])('%s', (_title, written, expected) => {
+      for (const [requestId, submittedAt] of written) {
+        writeRequest(doc, requestId, wellFormed({ submitted_at: submittedAt }));
+      }
+      expect(model.requests().map(entry => entry.request_id)).toEqual(expected);
     });
   });
 
@@ -488,14 +469,6 @@ describe('CollabExecModel', () => {
       });
     });
 
-    it.each<InputStatus>(['pending', 'answered', 'cancelled'])(
-      'accepts the status %s',
-      status => {
-        writeInput(doc, 'i1', inputFields({ status }));
-        expect(model.input('i1')?.status).toBe(status);
-      }
-    );
-
     it('sanitizes a tampered answered_by and drops a bad answered_at', () => {
       writeInput(
         doc,
@@ -536,7 +509,7 @@ describe('CollabExecModel', () => {
     });
 
     it('rejects entries that are not maps, and an inputs key that is not one', () => {
-      inputsMap(doc).set('plain', inputFields());
+      childMap(doc, INPUTS).set('plain', inputFields());
       expect(model.input('plain')).toBeNull();
       expect(model.inputs()).toEqual([]);
       doc.getMap<unknown>(ROOT).set(INPUTS, 'tampered');
@@ -664,7 +637,7 @@ describe('CollabExecModel', () => {
     it('resolves null when the request is pruned before it is seen to finish', async () => {
       writeRequest(doc, 'r1', wellFormed());
       const finished = model.whenFinished('r1');
-      requestsMap(doc).delete('r1');
+      childMap(doc, REQUESTS).delete('r1');
       await expect(finished).resolves.toBeNull();
     });
 
@@ -697,7 +670,7 @@ describe('CollabExecModel', () => {
       const state = track(finished);
 
       remote.transact(() => {
-        const entry = entryOf(remote, 'r1');
+        const entry = entryOf(remote, REQUESTS, 'r1');
         entry.set('status', 'running');
         entry.set('started_at', 1100);
       });
@@ -707,7 +680,7 @@ describe('CollabExecModel', () => {
       expect(model.request('r1')?.started_at).toBe(1100);
 
       remote.transact(() => {
-        const entry = entryOf(remote, 'r1');
+        const entry = entryOf(remote, REQUESTS, 'r1');
         entry.set('status', 'ok');
         entry.set('finished_at', 1200);
         entry.set('execution_count', 3);

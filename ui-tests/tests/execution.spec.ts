@@ -1,14 +1,11 @@
-import { expect, type IJupyterLabPageFixture, test } from '@jupyterlab/galata';
-
+import { expect, test } from './fixtures';
 import {
-  openNotebook,
-  openSecondUser,
   outputLocator,
   promptLocator,
   reloadWithNotebook,
+  RUN_TIMEOUT,
   runCell,
-  serverRequestCount,
-  uploadNotebook
+  serverRequestCount
 } from './helpers';
 
 const THREE_LINES = [
@@ -26,41 +23,22 @@ const SIX_STEPS = [
 ].join('\n');
 
 test.describe('Server-side execution shared by two users', () => {
-  let guest: IJupyterLabPageFixture | null = null;
-
-  test.afterEach(async () => {
-    await guest?.close();
-    guest = null;
-  });
-
   test('B sees every line and the execution count of the cell A runs', async ({
     page,
-    request,
-    baseURL,
-    browser,
-    tmpPath,
-    waitForApplication
+    collab
   }) => {
-    const path = await uploadNotebook(request, tmpPath, 'three-lines.ipynb', [
+    const { other: guest } = await collab.openForTwo('three-lines.ipynb', [
       THREE_LINES
     ]);
-    await openNotebook(page, path);
-    guest = await openSecondUser({
-      baseURL,
-      browser,
-      tmpPath,
-      waitForApplication
-    });
-    await openNotebook(guest, path);
 
     await runCell(page, 0);
 
     await expect(outputLocator(guest, 0)).toHaveText(
       /line 0\s*line 1\s*line 2/,
-      { timeout: 30000 }
+      { timeout: RUN_TIMEOUT }
     );
     await expect(promptLocator(guest, 0)).toHaveText('[1]:', {
-      timeout: 30000
+      timeout: RUN_TIMEOUT
     });
     await expect(promptLocator(page, 0)).toHaveText('[1]:');
     await expect(outputLocator(page, 0)).toHaveText(/line 0\s*line 1\s*line 2/);
@@ -70,46 +48,32 @@ test.describe('Server-side execution shared by two users', () => {
 
   test('A reloads during a run and then sees every output', async ({
     page,
-    request,
-    baseURL,
-    browser,
-    tmpPath,
-    waitForApplication
+    collab
   }) => {
-    const path = await uploadNotebook(request, tmpPath, 'reload.ipynb', [
+    const { path, other: guest } = await collab.openForTwo('reload.ipynb', [
       SIX_STEPS,
       "print('second run')"
     ]);
-    await openNotebook(page, path);
-    guest = await openSecondUser({
-      baseURL,
-      browser,
-      tmpPath,
-      waitForApplication
-    });
-    await openNotebook(guest, path);
 
     await runCell(page, 0);
     await expect(promptLocator(page, 0)).toHaveText('[1]:', {
-      timeout: 30000
+      timeout: RUN_TIMEOUT
     });
     // The second run: A reloads while it prints.
     await runCell(page, 0);
     await expect(outputLocator(page, 0)).toHaveText(/step 1/, {
-      timeout: 30000
+      timeout: RUN_TIMEOUT
     });
     await reloadWithNotebook(page, path);
 
-    await expect(outputLocator(page, 0)).toHaveText(
-      /step 0\s*step 1\s*step 2\s*step 3\s*step 4\s*step 5/,
-      { timeout: 30000 }
-    );
-    await expect(promptLocator(page, 0)).toHaveText('[2]:', {
-      timeout: 30000
+    const allSteps = /step 0\s*step 1\s*step 2\s*step 3\s*step 4\s*step 5/;
+    await expect(outputLocator(page, 0)).toHaveText(allSteps, {
+      timeout: RUN_TIMEOUT
     });
-    await expect(outputLocator(guest, 0)).toHaveText(
-      /step 0\s*step 1\s*step 2\s*step 3\s*step 4\s*step 5/
-    );
+    await expect(promptLocator(page, 0)).toHaveText('[2]:', {
+      timeout: RUN_TIMEOUT
+    });
+    await expect(outputLocator(guest, 0)).toHaveText(allSteps);
     expect(await serverRequestCount(page)).toBe(2);
   });
 });

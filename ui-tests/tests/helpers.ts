@@ -1,13 +1,15 @@
 import {
   expect,
   galata,
-  type IJupyterLabPageFixture,
-  type TestFixtures,
-  type PlaywrightTestArgs,
-  type PlaywrightWorkerArgs
+  type IJupyterLabPageFixture
 } from '@jupyterlab/galata';
-import type { Locator } from '@playwright/test';
+import type { APIRequestContext, Locator } from '@playwright/test';
 import type { NotebookPanel } from '@jupyterlab/notebook';
+
+/**
+ * How long a short cell may take to run on the server and reach every browser.
+ */
+export const RUN_TIMEOUT = 30000;
 
 /**
  * A notebook JSON whose code cells have the given sources.
@@ -35,13 +37,11 @@ export function notebookContent(sources: string[]): string {
   });
 }
 
-type Fixtures = TestFixtures & PlaywrightTestArgs & PlaywrightWorkerArgs;
-
 /**
  * Upload a notebook into the test's folder; returns its path.
  */
 export async function uploadNotebook(
-  request: Fixtures['request'],
+  request: APIRequestContext,
   tmpPath: string,
   name: string,
   sources: string[]
@@ -50,28 +50,6 @@ export async function uploadNotebook(
   const contents = galata.newContentsHelper(request);
   await contents.uploadContent(notebookContent(sources), 'text', path);
   return path;
-}
-
-/**
- * A second user in their own browser context.
- */
-export async function openSecondUser(
-  fixtures: Pick<
-    Fixtures,
-    'baseURL' | 'browser' | 'tmpPath' | 'waitForApplication'
-  >,
-  options: { mockUser?: boolean } = {}
-): Promise<IJupyterLabPageFixture> {
-  const { page } = await galata.newPage({
-    baseURL: fixtures.baseURL!,
-    browser: fixtures.browser,
-    tmpPath: fixtures.tmpPath,
-    waitForApplication: fixtures.waitForApplication,
-    // Galata shows every page as the same mocked user; `false` shows the user the
-    // server knows, an anonymous user per browser context.
-    mockUser: options.mockUser ?? true
-  });
-  return page;
 }
 
 /**
@@ -160,22 +138,33 @@ export function promptLocator(
 }
 
 /**
- * How many requests the server recorded in the current notebook's collab_exec map.
+ * A child map of `collab_exec` (`requests`, `inputs`) as this page's copy of the current
+ * notebook's doc holds it, as JSON: shared Texts become strings.
  */
-export async function serverRequestCount(
-  page: IJupyterLabPageFixture
-): Promise<number> {
-  return page.evaluate(() => {
+async function collabExecEntries(
+  page: IJupyterLabPageFixture,
+  name: string
+): Promise<Record<string, Record<string, unknown>>> {
+  return page.evaluate(child => {
     const panel = window.galata.app.shell.currentWidget as NotebookPanel;
     const shared = panel.content.model?.sharedModel as unknown as {
       ydoc: {
         getMap: (name: string) => { get: (key: string) => unknown };
       };
     };
-    const requests = shared.ydoc.getMap('collab_exec').get('requests') as
-      { size: number } | undefined;
-    return requests?.size ?? 0;
-  });
+    const entries = shared.ydoc.getMap('collab_exec').get(child) as
+      { toJSON: () => Record<string, Record<string, unknown>> } | undefined;
+    return entries?.toJSON() ?? {};
+  }, name);
+}
+
+/**
+ * How many requests the server recorded in the current notebook's collab_exec map.
+ */
+export async function serverRequestCount(
+  page: IJupyterLabPageFixture
+): Promise<number> {
+  return Object.keys(await collabExecEntries(page, 'requests')).length;
 }
 
 /**
@@ -189,6 +178,30 @@ export function badgeLocator(
 }
 
 /**
+ * Wait until the badge of a cell shows a status.
+ */
+export async function expectBadgeStatus(
+  page: IJupyterLabPageFixture,
+  index: number,
+  status: string,
+  timeout = RUN_TIMEOUT
+): Promise<void> {
+  await expect(badgeLocator(page, index)).toHaveAttribute(
+    'data-status',
+    status,
+    { timeout }
+  );
+}
+
+/**
+ * What a badge says of a cell that a person ran: `Run by <name>`.
+ */
+export function runByPattern(displayName: string, flags?: string): RegExp {
+  const escaped = displayName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`Run by ${escaped}`, flags);
+}
+
+/**
  * The status item in the toolbar of the notebook in the visible panel.
  */
 export function queueToolbarLocator(page: IJupyterLabPageFixture): Locator {
@@ -199,7 +212,7 @@ export function queueToolbarLocator(page: IJupyterLabPageFixture): Locator {
 
 /**
  * The display name of the user of a page; the server's user when the page does not mock
- * it (`test.use({ mockUser: false })`, `openSecondUser(..., { mockUser: false })`).
+ * it (`test.use({ mockUser: false })`).
  */
 export async function userDisplayName(
   page: IJupyterLabPageFixture
@@ -215,7 +228,7 @@ export async function userDisplayName(
  * A cell of a notebook as saved on disk, read through the contents API.
  */
 export async function savedCell(
-  request: Fixtures['request'],
+  request: APIRequestContext,
   path: string,
   index: number
 ): Promise<{
@@ -274,24 +287,11 @@ export function inputBoxLocator(
 export async function sharedInputValues(
   page: IJupyterLabPageFixture
 ): Promise<Record<string, string>> {
-  return page.evaluate(() => {
-    const panel = window.galata.app.shell.currentWidget as NotebookPanel;
-    const shared = panel.content.model?.sharedModel as unknown as {
-      ydoc: {
-        getMap: (name: string) => { get: (key: string) => unknown };
-      };
-    };
-    const inputs = shared.ydoc.getMap('collab_exec').get('inputs') as
-      | {
-          forEach: (
-            callback: (entry: { get: (key: string) => unknown }) => void
-          ) => void;
-        }
-      | undefined;
-    const values: Record<string, string> = {};
-    inputs?.forEach(entry => {
-      values[String(entry.get('prompt'))] = String(entry.get('value') ?? '');
-    });
-    return values;
-  });
+  const inputs = await collabExecEntries(page, 'inputs');
+  return Object.fromEntries(
+    Object.values(inputs).map(entry => [
+      String(entry.prompt),
+      String(entry.value ?? '')
+    ])
+  );
 }

@@ -1,12 +1,12 @@
-import { expect, type IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import type { IJupyterLabPageFixture } from '@jupyterlab/galata';
 
+import { expect, test } from './fixtures';
 import {
   cellLocator,
   inputBoxLocator,
-  openNotebook,
   outputLocator,
-  runCell,
-  uploadNotebook
+  RUN_TIMEOUT,
+  runCell
 } from './helpers';
 
 /**
@@ -62,18 +62,14 @@ test.use({ mockUser: false });
 test.describe('Prompts and answers are inert text', () => {
   test('markup in an input() prompt, its answer and a getpass() prompt shows as text and runs nothing', async ({
     page,
-    request,
-    tmpPath
+    collab
   }) => {
-    const path = await uploadNotebook(request, tmpPath, 'inert.ipynb', [
-      ASK_BOTH
-    ]);
-    await openNotebook(page, path);
+    await collab.open('inert.ipynb', [ASK_BOTH]);
     await runCell(page, 0);
 
     // The plain prompt: its markup is the label's text, and nothing else.
     const widget = inputBoxLocator(page, 0);
-    await expect(widget).toBeVisible({ timeout: 30000 });
+    await expect(widget).toBeVisible({ timeout: RUN_TIMEOUT });
     const label = widget.locator('label');
     await expect(label).toHaveText(PROMPT, { useInnerText: true });
     await expect(label.locator('*')).toHaveCount(0);
@@ -89,11 +85,11 @@ test.describe('Prompts and answers are inert text', () => {
     await box.press('Enter');
     const output = outputLocator(page, 0);
     await expect(output).toContainText(`${PROMPT} ${ANSWER}`, {
-      timeout: 30000,
+      timeout: RUN_TIMEOUT,
       useInnerText: true
     });
     await expect(output).toContainText(`echo ${ANSWER}`, {
-      timeout: 30000,
+      timeout: RUN_TIMEOUT,
       useInnerText: true
     });
     await expect(output.locator(INJECTED)).toHaveCount(0);
@@ -102,7 +98,7 @@ test.describe('Prompts and answers are inert text', () => {
     const secret = inputBoxLocator(page, 0).filter({
       has: page.locator('input[type="password"]')
     });
-    await expect(secret).toBeVisible({ timeout: 30000 });
+    await expect(secret).toBeVisible({ timeout: RUN_TIMEOUT });
     await expect(inputBoxLocator(page, 0)).toHaveCount(1);
     const secretLabel = secret.locator('label');
     await expect(secretLabel).toHaveText(PASSWORD_PROMPT, {
@@ -117,11 +113,11 @@ test.describe('Prompts and answers are inert text', () => {
     await secretBox.pressSequentially(PASSWORD);
     await secretBox.press('Enter');
     await expect(output).toContainText(`${PASSWORD_PROMPT} ${MASK}`, {
-      timeout: 30000,
+      timeout: RUN_TIMEOUT,
       useInnerText: true
     });
     await expect(output).toContainText(`got ${PASSWORD.length} characters`, {
-      timeout: 30000
+      timeout: RUN_TIMEOUT
     });
     await expect(inputBoxLocator(page, 0)).toHaveCount(0);
     await expect(output).not.toContainText(PASSWORD);

@@ -1,15 +1,12 @@
-import { expect, type IJupyterLabPageFixture, test } from '@jupyterlab/galata';
-
+import { expect, test } from './fixtures';
 import {
   cellLocator,
   inputBoxLocator,
-  openNotebook,
-  openSecondUser,
   outputLocator,
   reloadWithNotebook,
+  RUN_TIMEOUT,
   runCell,
-  sharedInputValues,
-  uploadNotebook
+  sharedInputValues
 } from './helpers';
 
 const ASK_NAME = ['name = input("Name?")', 'print(f"Hello {name}")'].join('\n');
@@ -36,37 +33,17 @@ const ASK_HTML = [`x = input('${HTML_PROMPT}')`, 'print("answer", x)'].join(
 test.use({ mockUser: false });
 
 test.describe('Collaborative input()', () => {
-  let other: IJupyterLabPageFixture | null = null;
-
-  test.afterEach(async () => {
-    await other?.close();
-    other = null;
-  });
-
   test('A asks, both type, B answers, and the kernel gets what B saw', async ({
     page,
-    request,
-    baseURL,
-    browser,
-    tmpPath,
-    waitForApplication
+    collab
   }) => {
-    const path = await uploadNotebook(request, tmpPath, 'name.ipynb', [
-      ASK_NAME
-    ]);
-    await openNotebook(page, path);
-    other = await openSecondUser(
-      { baseURL, browser, tmpPath, waitForApplication },
-      { mockUser: false }
-    );
-    const userB = other;
-    await openNotebook(userB, path);
+    const { other: userB } = await collab.openForTwo('name.ipynb', [ASK_NAME]);
 
     await runCell(page, 0);
     const boxA = cellLocator(page, 0).getByLabel('Name?');
     const boxB = cellLocator(userB, 0).getByLabel('Name?');
-    await expect(boxA).toBeVisible({ timeout: 30000 });
-    await expect(boxB).toBeVisible({ timeout: 30000 });
+    await expect(boxA).toBeVisible({ timeout: RUN_TIMEOUT });
+    await expect(boxB).toBeVisible({ timeout: RUN_TIMEOUT });
     // A ran the cell: A's box takes the focus; B's never does.
     await expect(boxA).toBeFocused();
     await expect(boxB).not.toBeFocused();
@@ -92,10 +69,10 @@ test.describe('Collaborative input()', () => {
     await boxB.press('Enter');
     for (const user of [page, userB]) {
       await expect(outputLocator(user, 0)).toContainText(`Name? ${submitted}`, {
-        timeout: 30000
+        timeout: RUN_TIMEOUT
       });
       await expect(outputLocator(user, 0)).toContainText(`Hello ${submitted}`, {
-        timeout: 30000
+        timeout: RUN_TIMEOUT
       });
       await expect(inputBoxLocator(user, 0)).toHaveCount(0);
     }
@@ -103,25 +80,21 @@ test.describe('Collaborative input()', () => {
 
   test('A reloads while an input is pending, and answers it after the reload', async ({
     page,
-    request,
-    tmpPath
+    collab
   }) => {
-    const path = await uploadNotebook(request, tmpPath, 'twice.ipynb', [
-      ASK_TWICE
-    ]);
-    await openNotebook(page, path);
+    const path = await collab.open('twice.ipynb', [ASK_TWICE]);
     await runCell(page, 0);
 
     const first = cellLocator(page, 0).getByLabel('First?');
-    await expect(first).toBeVisible({ timeout: 30000 });
+    await expect(first).toBeVisible({ timeout: RUN_TIMEOUT });
     await first.pressSequentially('one');
     await first.press('Enter');
     await expect(outputLocator(page, 0)).toContainText('First? one', {
-      timeout: 30000
+      timeout: RUN_TIMEOUT
     });
 
     const second = cellLocator(page, 0).getByLabel('Second?');
-    await expect(second).toBeVisible({ timeout: 30000 });
+    await expect(second).toBeVisible({ timeout: RUN_TIMEOUT });
     await second.pressSequentially('tw');
     // What is typed is in the doc before the reload.
     await expect
@@ -131,7 +104,7 @@ test.describe('Collaborative input()', () => {
     await reloadWithNotebook(page, path);
 
     const restored = cellLocator(page, 0).getByLabel('Second?');
-    await expect(restored).toBeVisible({ timeout: 30000 });
+    await expect(restored).toBeVisible({ timeout: RUN_TIMEOUT });
     await expect(restored).toHaveValue('tw');
     await expect(inputBoxLocator(page, 0)).toHaveCount(1);
     await restored.click();
@@ -139,38 +112,27 @@ test.describe('Collaborative input()', () => {
     await restored.pressSequentially('o');
     await restored.press('Enter');
     await expect(outputLocator(page, 0)).toContainText('Second? two', {
-      timeout: 30000
+      timeout: RUN_TIMEOUT
     });
     await expect(outputLocator(page, 0)).toContainText('Got one and two', {
-      timeout: 30000
+      timeout: RUN_TIMEOUT
     });
     await expect(inputBoxLocator(page, 0)).toHaveCount(0);
   });
 
   test('B sees that a password is awaited, but none of its characters', async ({
     page,
-    request,
-    baseURL,
-    browser,
-    tmpPath,
-    waitForApplication
+    collab
   }) => {
-    const path = await uploadNotebook(request, tmpPath, 'password.ipynb', [
+    const { other: userB } = await collab.openForTwo('password.ipynb', [
       ASK_PASSWORD
     ]);
-    await openNotebook(page, path);
-    other = await openSecondUser(
-      { baseURL, browser, tmpPath, waitForApplication },
-      { mockUser: false }
-    );
-    const userB = other;
-    await openNotebook(userB, path);
 
     await runCell(page, 0);
     const boxA = cellLocator(page, 0).getByLabel('Password:');
     const boxB = cellLocator(userB, 0).getByLabel('Password:');
-    await expect(boxA).toBeVisible({ timeout: 30000 });
-    await expect(boxB).toBeVisible({ timeout: 30000 });
+    await expect(boxA).toBeVisible({ timeout: RUN_TIMEOUT });
+    await expect(boxB).toBeVisible({ timeout: RUN_TIMEOUT });
     await expect(boxA).toHaveAttribute('type', 'password');
     await expect(boxB).toHaveAttribute('type', 'password');
     await expect(inputBoxLocator(userB, 0)).toContainText(
@@ -191,10 +153,10 @@ test.describe('Collaborative input()', () => {
     await boxB.press('Enter');
     for (const user of [page, userB]) {
       await expect(outputLocator(user, 0)).toContainText('Password: ········', {
-        timeout: 30000
+        timeout: RUN_TIMEOUT
       });
       await expect(outputLocator(user, 0)).toContainText('got 7 characters', {
-        timeout: 30000
+        timeout: RUN_TIMEOUT
       });
       await expect(outputLocator(user, 0)).not.toContainText('hunter2');
       await expect(outputLocator(user, 0)).not.toContainText('s3cret');
@@ -204,17 +166,13 @@ test.describe('Collaborative input()', () => {
 
   test('A prompt with HTML and a script is shown as text, and runs nothing', async ({
     page,
-    request,
-    tmpPath
+    collab
   }) => {
-    const path = await uploadNotebook(request, tmpPath, 'html-prompt.ipynb', [
-      ASK_HTML
-    ]);
-    await openNotebook(page, path);
+    await collab.open('html-prompt.ipynb', [ASK_HTML]);
     await runCell(page, 0);
 
     const widget = inputBoxLocator(page, 0);
-    await expect(widget).toBeVisible({ timeout: 30000 });
+    await expect(widget).toBeVisible({ timeout: RUN_TIMEOUT });
     await expect(widget.locator('label')).toHaveText(HTML_PROMPT);
     await expect(widget.locator('b, img')).toHaveCount(0);
     await expect(cellLocator(page, 0).locator('b, img')).toHaveCount(0);
@@ -224,7 +182,7 @@ test.describe('Collaborative input()', () => {
     await box.pressSequentially('fine');
     await box.press('Enter');
     await expect(outputLocator(page, 0)).toContainText('answer fine', {
-      timeout: 30000
+      timeout: RUN_TIMEOUT
     });
     await expect(outputLocator(page, 0)).toContainText(`${HTML_PROMPT} fine`);
     await expect(cellLocator(page, 0).locator('b, img')).toHaveCount(0);

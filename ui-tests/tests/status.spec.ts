@@ -1,16 +1,16 @@
-import { expect, type IJupyterLabPageFixture, test } from '@jupyterlab/galata';
-
+import { expect, test } from './fixtures';
 import {
   badgeLocator,
+  expectBadgeStatus,
   openNotebook,
-  openSecondUser,
   outputLocator,
   promptLocator,
   queueToolbarLocator,
+  RUN_TIMEOUT,
+  runByPattern,
   runCell,
   savedCell,
   setCollabExecSetting,
-  uploadNotebook,
   userDisplayName
 } from './helpers';
 
@@ -29,63 +29,32 @@ const SLEEP_FIVE = ['import time', 'time.sleep(5)', "print('slept')"].join(
   '\n'
 );
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 // Each browser context is its own anonymous user on the server: show that user.
 test.use({ mockUser: false });
 
 test.describe('Execution status read from the shared document', () => {
-  let other: IJupyterLabPageFixture | null = null;
-
-  test.afterEach(async () => {
-    await other?.close();
-    other = null;
-  });
-
   test('B opens the notebook after A left and the cell finished, and sees everything and who ran it', async ({
     page,
     request,
-    baseURL,
-    browser,
-    tmpPath,
-    waitForApplication
+    collab
   }) => {
-    const path = await uploadNotebook(request, tmpPath, 'ten-seconds.ipynb', [
-      TEN_SECONDS
-    ]);
+    const path = await collab.create('ten-seconds.ipynb', [TEN_SECONDS]);
 
     // A, in their own browser context, starts the cell.
-    const userA = await openSecondUser(
-      {
-        baseURL,
-        browser,
-        tmpPath,
-        waitForApplication
-      },
-      { mockUser: false }
-    );
-    other = userA;
-    await openNotebook(userA, path);
+    const userA = await collab.otherUser(path);
     const nameA = await userDisplayName(userA);
     expect(nameA).not.toBe('');
     expect(nameA).not.toBe(await userDisplayName(page));
 
     await runCell(userA, 0);
-    await expect(badgeLocator(userA, 0)).toHaveAttribute(
-      'data-status',
-      'running',
-      { timeout: 30000 }
-    );
+    await expectBadgeStatus(userA, 0, 'running');
     await expect(badgeLocator(userA, 0)).toContainText(nameA);
     await expect(outputLocator(userA, 0)).toContainText('second 0', {
-      timeout: 30000
+      timeout: RUN_TIMEOUT
     });
 
     // A closes the page; B (the `page` fixture) has not opened the notebook.
     await userA.close();
-    other = null;
 
     // The cell has finished once the saved file has its execution count.
     await expect
@@ -97,53 +66,29 @@ test.describe('Execution status read from the shared document', () => {
 
     await openNotebook(page, path);
     await expect(outputLocator(page, 0)).toHaveText(ALL_TEN_LINES, {
-      timeout: 30000
+      timeout: RUN_TIMEOUT
     });
     await expect(promptLocator(page, 0)).toHaveText('[1]:');
     const badge = badgeLocator(page, 0);
-    await expect(badge).toHaveAttribute('data-status', 'ok', {
-      timeout: 30000
-    });
-    await expect(badge).toHaveText(
-      new RegExp(`run by ${escapeRegExp(nameA)}`, 'i')
-    );
+    await expectBadgeStatus(page, 0, 'ok');
+    await expect(badge).toHaveText(runByPattern(nameA, 'i'));
     await expect(badge).toHaveAttribute('role', 'status');
   });
 
   test('Queued cells show their position to both users', async ({
     page,
-    request,
-    baseURL,
-    browser,
-    tmpPath,
-    waitForApplication
+    collab
   }) => {
-    const path = await uploadNotebook(request, tmpPath, 'queue.ipynb', [
+    const { other: userB } = await collab.openForTwo('queue.ipynb', [
       SLEEP_FIVE,
       "print('first queued')",
       "print('second queued')"
     ]);
-    await openNotebook(page, path);
-    other = await openSecondUser(
-      {
-        baseURL,
-        browser,
-        tmpPath,
-        waitForApplication
-      },
-      { mockUser: false }
-    );
-    const userB = other;
-    await openNotebook(userB, path);
     const nameA = await userDisplayName(page);
 
     await runCell(page, 0);
     for (const user of [page, userB]) {
-      await expect(badgeLocator(user, 0)).toHaveAttribute(
-        'data-status',
-        'running',
-        { timeout: 30000 }
-      );
+      await expectBadgeStatus(user, 0, 'running');
     }
     // Both cells in one run: one batch, queued behind the running cell.
     await page.notebook.selectCells(1, 2);
@@ -155,11 +100,7 @@ test.describe('Execution status read from the shared document', () => {
         'running'
       );
       await expect(badgeLocator(user, 0)).toContainText(nameA);
-      await expect(badgeLocator(user, 1)).toHaveAttribute(
-        'data-status',
-        'queued',
-        { timeout: 10000 }
-      );
+      await expectBadgeStatus(user, 1, 'queued', 10000);
       await expect(badgeLocator(user, 1)).toHaveText('Queued (1 of 2)');
       await expect(badgeLocator(user, 2)).toHaveText('Queued (2 of 2)');
       await expect(queueToolbarLocator(user)).toContainText('2 queued');
@@ -170,14 +111,8 @@ test.describe('Execution status read from the shared document', () => {
 
     for (const user of [page, userB]) {
       for (const index of [0, 1, 2]) {
-        await expect(badgeLocator(user, index)).toHaveAttribute(
-          'data-status',
-          'ok',
-          { timeout: 30000 }
-        );
-        await expect(badgeLocator(user, index)).toHaveText(
-          new RegExp(`Run by ${escapeRegExp(nameA)}`)
-        );
+        await expectBadgeStatus(user, index, 'ok');
+        await expect(badgeLocator(user, index)).toHaveText(runByPattern(nameA));
       }
       await expect(outputLocator(user, 2)).toHaveText('second queued');
       await expect(queueToolbarLocator(user)).toContainText('Queue empty');
@@ -186,33 +121,15 @@ test.describe('Execution status read from the shared document', () => {
       ).toBeDisabled();
     }
   });
-  test('B cancels the cells A queued', async ({
-    page,
-    request,
-    baseURL,
-    browser,
-    tmpPath,
-    waitForApplication
-  }) => {
-    const path = await uploadNotebook(request, tmpPath, 'cancel.ipynb', [
+  test('B cancels the cells A queued', async ({ page, collab }) => {
+    const { other: userB } = await collab.openForTwo('cancel.ipynb', [
       SLEEP_FIVE,
       "print('never')",
       "print('never either')"
     ]);
-    await openNotebook(page, path);
-    other = await openSecondUser(
-      { baseURL, browser, tmpPath, waitForApplication },
-      { mockUser: false }
-    );
-    const userB = other;
-    await openNotebook(userB, path);
 
     await runCell(page, 0);
-    await expect(badgeLocator(page, 0)).toHaveAttribute(
-      'data-status',
-      'running',
-      { timeout: 30000 }
-    );
+    await expectBadgeStatus(page, 0, 'running');
     await page.notebook.selectCells(1, 2);
     await page.keyboard.press('Control+Enter');
     await expect(badgeLocator(userB, 2)).toHaveText('Queued (2 of 2)', {
@@ -237,31 +154,22 @@ test.describe('Execution status read from the shared document', () => {
     }
     // The running cell is not cancelled.
     for (const user of [page, userB]) {
-      await expect(badgeLocator(user, 0)).toHaveAttribute('data-status', 'ok', {
-        timeout: 30000
-      });
+      await expectBadgeStatus(user, 0, 'ok');
       await expect(outputLocator(user, 0)).toHaveText('slept');
       await expect(outputLocator(user, 1)).toHaveText('');
     }
   });
   test('The badges follow the showStatusBadges setting, live', async ({
     page,
-    request,
-    tmpPath
+    collab
   }) => {
-    const path = await uploadNotebook(request, tmpPath, 'setting.ipynb', [
-      "print('hello')"
-    ]);
-    await openNotebook(page, path);
+    await collab.open('setting.ipynb', ["print('hello')"]);
     const nameA = await userDisplayName(page);
     await runCell(page, 0);
     const badge = badgeLocator(page, 0);
-    await expect(badge).toHaveText(
-      new RegExp(`Run by ${escapeRegExp(nameA)}`),
-      {
-        timeout: 30000
-      }
-    );
+    await expect(badge).toHaveText(runByPattern(nameA), {
+      timeout: RUN_TIMEOUT
+    });
 
     await setCollabExecSetting(page, 'showStatusBadges', false);
     await expect(badge).toBeHidden();
@@ -270,6 +178,6 @@ test.describe('Execution status read from the shared document', () => {
 
     await setCollabExecSetting(page, 'showStatusBadges', true);
     await expect(badge).toBeVisible();
-    await expect(badge).toHaveText(new RegExp(`Run by ${escapeRegExp(nameA)}`));
+    await expect(badge).toHaveText(runByPattern(nameA));
   });
 });
