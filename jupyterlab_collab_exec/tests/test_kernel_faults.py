@@ -27,7 +27,7 @@ class Injected(RuntimeError):
 
 
 def raising_once(original: Callable[..., Any], where: str) -> Callable[..., Any]:
-    raised = []
+    raised: list[str] = []
 
     def patched(*args: Any, **kwargs: Any) -> Any:
         if not raised:
