@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Float, Int, validate
+from traitlets import Float, Int
 
 from .handlers import route_handlers
 from .room_access import RoomAccess
@@ -23,6 +21,7 @@ class CollabExecApp(ExtensionApp):
 
     flush_interval = Float(
         0.05,
+        min=0.0,
         config=True,
         help="""Seconds between two writes of one cell's outputs into the shared document.
         Output that arrives in between is coalesced into one transaction.""",
@@ -30,6 +29,7 @@ class CollabExecApp(ExtensionApp):
 
     retained_requests = Int(
         200,
+        min=1,
         config=True,
         help="""How many finished requests `collab_exec.requests` keeps. The latest request of
         each cell is always kept.""",
@@ -37,6 +37,7 @@ class CollabExecApp(ExtensionApp):
 
     max_output_bytes = Int(
         20 * 1024 * 1024,
+        min=1024,
         config=True,
         help="""The most output one cell may hold, in bytes of text and JSON. Past it, the cell
         shows a notice that further output was dropped; a clear_output starts afresh.""",
@@ -44,6 +45,7 @@ class CollabExecApp(ExtensionApp):
 
     checkpoint_interval = Float(
         5.0,
+        min=0.0,
         config=True,
         help="""While work runs in a notebook, save it at least this often (seconds) if it
         changed. jupyter_server_ydoc postpones its own save while changes keep coming, and
@@ -53,47 +55,13 @@ class CollabExecApp(ExtensionApp):
 
     kernel_response_timeout = Float(
         60.0,
+        min=0.1,
         config=True,
         help="""Seconds the server waits for a kernel that answers nothing: for its first
         answer when it connects, and for a request it was sent to start while the kernel
         answers no probe on its control channel either (a gateway that stopped, say). Past
         it, the request ends `interrupted` with the reason.""",
     )
-
-    @validate("kernel_response_timeout")
-    def _valid_kernel_response_timeout(self, proposal: Any) -> float:
-        value = float(proposal["value"])
-        if value <= 0:
-            raise ValueError("kernel_response_timeout must be > 0")
-        return value
-
-    @validate("checkpoint_interval")
-    def _valid_checkpoint_interval(self, proposal: Any) -> float:
-        value = float(proposal["value"])
-        if value < 0:
-            raise ValueError("checkpoint_interval must be >= 0")
-        return value
-
-    @validate("max_output_bytes")
-    def _valid_max_output_bytes(self, proposal: Any) -> int:
-        value = int(proposal["value"])
-        if value < 1024:
-            raise ValueError("max_output_bytes must be >= 1024")
-        return value
-
-    @validate("flush_interval")
-    def _valid_flush_interval(self, proposal: Any) -> float:
-        value = float(proposal["value"])
-        if value < 0:
-            raise ValueError("flush_interval must be >= 0")
-        return value
-
-    @validate("retained_requests")
-    def _valid_retained_requests(self, proposal: Any) -> int:
-        value = int(proposal["value"])
-        if value < 1:
-            raise ValueError("retained_requests must be >= 1")
-        return value
 
     def initialize_settings(self) -> None:
         assert self.serverapp is not None

@@ -12,6 +12,7 @@ from typing import Any
 
 from pycrdt import Doc, Map, Text
 
+from . import schema
 from .collab_doc import Person, inputs_map
 from .errors import Conflict, NotFound
 
@@ -39,12 +40,12 @@ def add_pending_input(
 ) -> None:
     inputs_map(ydoc)[input_id] = Map(
         {
-            "request_id": request_id,
-            "cell_id": cell_id,
-            "prompt": prompt,
-            "password": password,
-            "value": Text(),
-            "status": "pending",
+            schema.REQUEST_ID: request_id,
+            schema.CELL_ID: cell_id,
+            schema.PROMPT: prompt,
+            schema.PASSWORD: password,
+            schema.VALUE: Text(),
+            schema.STATUS: "pending",
         }
     )
 
@@ -54,7 +55,7 @@ def _entry(ydoc: Doc[Any], input_id: str) -> Map[Any]:
     entry = inputs.get(input_id)
     if not isinstance(entry, Map):
         # A client deleted or replaced it: the server's record wins.
-        entry = Map({"status": "pending"})
+        entry = Map({schema.STATUS: "pending"})
         inputs[input_id] = entry
     return entry
 
@@ -69,39 +70,39 @@ def mark_answered(
 ) -> None:
     """Settle an input; the final value is shown unless it is a password."""
     entry = _entry(ydoc, input_id)
-    text = entry.get("value")
+    text = entry.get(schema.VALUE)
     if not isinstance(text, Text):
         text = Text()
-        entry["value"] = text
+        entry[schema.VALUE] = text
     if value is None:
         if len(text):
             del text[:]
     elif str(text) != value:
         del text[:]
         text += value
-    entry["status"] = "answered"
-    entry["answered_by"] = answered_by.to_json()
-    entry["answered_at"] = answered_at
+    entry[schema.STATUS] = "answered"
+    entry[schema.ANSWERED_BY] = answered_by.to_json()
+    entry[schema.ANSWERED_AT] = answered_at
 
 
 def restore_input(ydoc: Doc[Any], pending: PendingInput) -> None:
     """Put back what a client changed in the entry of an input the server knows."""
     entry = _entry(ydoc, pending.input_id)
     expected: dict[str, Any] = {
-        "request_id": pending.request_id,
-        "cell_id": pending.cell_id,
-        "prompt": pending.prompt,
-        "password": pending.password,
-        "status": pending.status,
+        schema.REQUEST_ID: pending.request_id,
+        schema.CELL_ID: pending.cell_id,
+        schema.PROMPT: pending.prompt,
+        schema.PASSWORD: pending.password,
+        schema.STATUS: pending.status,
     }
     if pending.answered_by is not None:
-        expected["answered_by"] = pending.answered_by.to_json()
+        expected[schema.ANSWERED_BY] = pending.answered_by.to_json()
     for key, value in expected.items():
         if entry.get(key) != value:
             entry[key] = value
-    text = entry.get("value")
+    text = entry.get(schema.VALUE)
     if not isinstance(text, Text):
-        entry["value"] = Text()
+        entry[schema.VALUE] = Text()
     elif pending.password and len(text):
         # Nothing typed may stay in the doc for a password.
         del text[:]
@@ -109,8 +110,8 @@ def restore_input(ydoc: Doc[Any], pending: PendingInput) -> None:
 
 def mark_cancelled(ydoc: Doc[Any], input_id: str) -> None:
     entry = _entry(ydoc, input_id)
-    if entry.get("status") != "cancelled":
-        entry["status"] = "cancelled"
+    if entry.get(schema.STATUS) != "cancelled":
+        entry[schema.STATUS] = "cancelled"
 
 
 @dataclass

@@ -189,7 +189,7 @@ class RequestLedger:
     def start(self, request: Request) -> None:
         """The kernel works on it now."""
         if request.phase == "sent":
-            self._set_phase(request, "running", started_at=now_ms())
+            self._set_phase(request, "running", **{schema.STARTED_AT: now_ms()})
 
     def await_input(self, request: Request) -> None:
         if request.phase in ("sent", "running"):

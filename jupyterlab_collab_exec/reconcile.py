@@ -60,8 +60,8 @@ def reconcile(
         if not isinstance(entry, Map):
             del inputs[input_id]
             continue
-        if entry.get("status") == "pending" and input_id not in pending_input_ids:
-            entry["status"] = "cancelled"
+        if entry.get(schema.STATUS) == "pending" and input_id not in pending_input_ids:
+            entry[schema.STATUS] = "cancelled"
     for ycell in ycells:
         if (
             isinstance(ycell, Map)

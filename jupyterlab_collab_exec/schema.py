@@ -13,9 +13,6 @@ REQUESTS: Final = "requests"
 INPUTS: Final = "inputs"
 
 FINAL_STATUSES: Final[frozenset[str]] = frozenset({"ok", "error", "cancelled", "interrupted"})
-KERNEL_EXECUTION_STATES: Final[frozenset[str]] = frozenset(
-    {"idle", "busy", "starting", "restarting", "dead"}
-)
 
 # Keys of one entry of `requests`.
 CELL_ID: Final = "cell_id"
@@ -28,7 +25,7 @@ FINISHED_AT: Final = "finished_at"
 EXECUTION_COUNT: Final = "execution_count"
 REASON: Final = "reason"
 
-# Keys of one entry of `inputs`.
+# Keys of one entry of `inputs` (with CELL_ID and STATUS).
 REQUEST_ID: Final = "request_id"
 PROMPT: Final = "prompt"
 PASSWORD: Final = "password"
