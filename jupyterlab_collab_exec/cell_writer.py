@@ -10,9 +10,8 @@ from jupyter_ydoc import YNotebook
 from pycrdt import Map
 
 from . import cells
+from .collab_doc import ORIGIN
 from .outputs import OutputReducer
-
-ORIGIN = "collab_exec"
 
 
 class CellOutputWriter:

@@ -13,6 +13,9 @@ from pycrdt import Doc, Map
 
 from . import schema
 
+# The origin of the server's own transactions, so that its observers can tell them apart.
+ORIGIN = "collab_exec"
+
 
 def now_ms() -> float:
     return float(time.time() * 1000)

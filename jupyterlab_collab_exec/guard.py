@@ -10,8 +10,7 @@ from jupyter_ydoc import YNotebook
 from pycrdt import Map
 
 from . import inputs
-from .cell_writer import ORIGIN
-from .collab_doc import collab_exec_root, now_ms
+from .collab_doc import ORIGIN, collab_exec_root, now_ms
 from .inputs import InputRegistry
 from .kernel_state import KernelStateMirror
 from .ledger import RequestLedger

@@ -14,8 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 
-from .cell_writer import ORIGIN
-from .collab_doc import set_kernel_state
+from .collab_doc import ORIGIN, set_kernel_state
 from .kernel_events import KernelStatus
 from .room_access import NotebookRooms
 

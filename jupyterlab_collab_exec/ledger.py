@@ -19,9 +19,8 @@ from typing import Any
 from jupyter_ydoc import YNotebook
 
 from . import cells, inputs, request_records, schema
-from .cell_writer import ORIGIN
 from .cells import ResolvedCell
-from .collab_doc import Person, now_ms, requests_map
+from .collab_doc import ORIGIN, Person, now_ms, requests_map
 from .inputs import InputRegistry
 from .output_desk import CellRun, OutputDesk
 from .room_access import NotebookRooms

@@ -15,9 +15,8 @@ from typing import Any
 from jupyter_ydoc import YNotebook
 
 from . import inputs
-from .cell_writer import ORIGIN
 from .cells import CellSpec, resolve_cells
-from .collab_doc import Person, now_ms
+from .collab_doc import ORIGIN, Person, now_ms
 from .errors import Conflict, InvalidRequest, KernelUnavailable, NotFound
 from .guard import CollabExecGuard
 from .inputs import InputRegistry, PendingInput
