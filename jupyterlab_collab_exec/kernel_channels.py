@@ -189,14 +189,21 @@ class GatewayChannelsClient(GatewayKernelClient):
         if not gateway.validate_cert:
             sslopt["cert_reqs"] = ssl.CERT_NONE
         # websocket-client connects synchronously: in a thread, so the server keeps serving.
-        self.channel_socket = await asyncio.to_thread(
-            websocket.create_connection,
-            url,
-            timeout=gateway.connect_timeout,
-            enable_multithread=True,
-            sslopt=sslopt,
-            header=arguments.get("headers") or {},
-        )
+        try:
+            self.channel_socket = await asyncio.to_thread(
+                websocket.create_connection,
+                url,
+                timeout=gateway.connect_timeout,
+                enable_multithread=True,
+                sslopt=sslopt,
+                header=arguments.get("headers") or {},
+            )
+        except websocket.WebSocketBadStatusException as error:
+            # Its message carries every response header; the status says what matters.
+            gone = " (the gateway has no such kernel)" if error.status_code == 404 else ""
+            raise ConnectionError(
+                f"The gateway answered HTTP {error.status_code} to the kernel's websocket{gone}."
+            ) from None
         # Idle channels are normal: only a closed connection ends the reader thread.
         self.channel_socket.settimeout(None)
         loop = asyncio.get_running_loop()
