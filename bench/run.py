@@ -3,6 +3,9 @@
     python -m bench.run                  # full: 5 repetitions, every system; updates the docs
     python -m bench.run --quick          # reduced workloads, this project and its references
 
+W1 and W4 also run with the kernel behind a Jupyter Kernel Gateway, against a bare client of
+the same gateway: those rows' ratios are to that reference, and they have no targets.
+
 It prints the table of medians, writes bench/results/<when>.json and the chart, and exits
 non-zero when one of this project's targets is missed.
 """
@@ -23,7 +26,12 @@ from pathlib import Path
 
 from bench.systems.bare_client import LIMIT_NAME, ONE_AT_A_TIME_NAME, BareClientSystem
 from bench.systems.base import System, WorkloadResult
-from bench.systems.collab_exec import CollabExecSystem
+from bench.systems.collab_exec import OURS_VIA_GATEWAY_NAME, CollabExecSystem
+from bench.systems.gateway import (
+    GATEWAY_LIMIT_NAME,
+    GATEWAY_ONE_AT_A_TIME_NAME,
+    BareGatewayClientSystem,
+)
 from bench.workloads import workloads
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,8 +45,15 @@ OURS = "jupyterlab-collab-exec"
 LIMIT = LIMIT_NAME
 ONE_AT_A_TIME = ONE_AT_A_TIME_NAME
 ALONE = "jupyter-collaboration alone"
+OURS_VIA_GATEWAY = OURS_VIA_GATEWAY_NAME
+GATEWAY_LIMIT = GATEWAY_LIMIT_NAME
+GATEWAY_ONE_AT_A_TIME = GATEWAY_ONE_AT_A_TIME_NAME
 
-OWN = (OURS, LIMIT, ONE_AT_A_TIME, ALONE)
+OWN = (OURS, LIMIT, ONE_AT_A_TIME, ALONE, OURS_VIA_GATEWAY, GATEWAY_LIMIT, GATEWAY_ONE_AT_A_TIME)
+VIA_GATEWAY = (OURS_VIA_GATEWAY, GATEWAY_LIMIT, GATEWAY_ONE_AT_A_TIME)
+LIMITS = (LIMIT, GATEWAY_LIMIT)
+# This project's rows, each with the one-at-a-time floor of the same kernel transport.
+FLOORS = {OURS: ONE_AT_A_TIME, OURS_VIA_GATEWAY: GATEWAY_ONE_AT_A_TIME}
 # Over 20 times the slowest limit of a workload: a peer still running then has failed it.
 RUN_TIMEOUT = 180.0
 
@@ -47,6 +62,15 @@ RECONNECT_TARGET = 1.1
 UPDATES_PER_SECOND_TARGET = 25.0
 INPUT_MEDIAN_TARGET_MS = 15.0
 GROWTH_SLACK_BYTES = 64 * 1024
+
+
+def reference_of(system: str, workload: str) -> str:
+    """The system whose median a row's ratio is taken against."""
+    if workload == "W6":
+        return ALONE
+    # A gateway adds its own hops: rows through one are compared with the bare client
+    # through the same kind of gateway.
+    return GATEWAY_LIMIT if system in VIA_GATEWAY else LIMIT
 
 
 def peer_systems() -> list[System]:
@@ -94,14 +118,7 @@ async def measure(
     for round_ in range(repeat):
         for key, workload in cases.items():
             for system in systems:
-                # The room without the extension is the reference of the reconnect only, and
-                # the bare client has nothing to reconnect to.
-                if (system.name == ALONE) != (workload.prefilled_outputs is not None) and (
-                    system.name in (ALONE, LIMIT, ONE_AT_A_TIME)
-                ):
-                    continue
-                if system.name == ONE_AT_A_TIME and len(workload.cells) < 2:
-                    # With one cell it is the limit itself.
+                if not system.applies_to(workload):
                     continue
                 why_not = system.available()
                 summary = summaries.setdefault((system.name, key), Summary(system.name, key, []))
@@ -198,9 +215,9 @@ def table(summaries: dict[tuple[str, str], Summary], repeat: int) -> str:
     ]
     for (system, key), summary in sorted(summaries.items(), key=lambda item: item[0][1]):
         seconds = summary.median("seconds")
-        reference = summaries.get((ALONE if key == "W6" else LIMIT, key))
+        reference = summaries.get((reference_of(system, key), key))
         base = reference.median("seconds") if reference else None
-        ratio = f"{seconds / base:.2f}" if seconds and base and system != LIMIT else ""
+        ratio = f"{seconds / base:.2f}" if seconds and base and system not in LIMITS else ""
         note = ""
         busiest = summary.median_extra("busiest_second_updates")
         if busiest is not None and key in ("W1", "W2", "W3"):
@@ -209,9 +226,9 @@ def table(summaries: dict[tuple[str, str], Summary], repeat: int) -> str:
             note = f"median {summary.median_extra('input_latency_median_ms'):.1f} ms"
             p95 = summary.median_extra("input_latency_p95_ms")
             note += f", p95 {p95:.1f} ms" if p95 is not None else ""
-        one_at_a_time = summaries.get((ONE_AT_A_TIME, key))
+        one_at_a_time = summaries.get((FLOORS.get(system, ""), key))
         floor = one_at_a_time.median("seconds") if one_at_a_time else None
-        if system == OURS and seconds and floor:
+        if seconds and floor:
             note = f"{seconds / floor:.2f}x one at a time"
         if not summary.completed and summary.error:
             note = summary.error.replace("|", "/")[:120]
@@ -258,7 +275,7 @@ def chart(summaries: dict[tuple[str, str], Summary], path: Path) -> None:
 
     keys = sorted({key for _, key in summaries})
     systems = [
-        s for s in dict.fromkeys(system for system, _ in summaries) if s not in (LIMIT, ALONE)
+        s for s in dict.fromkeys(system for system, _ in summaries) if s not in (*LIMITS, ALONE)
     ]
     figure, axes = plt.subplots(figsize=(10, 4.5))
     width = 0.8 / max(1, len(systems))
@@ -266,7 +283,7 @@ def chart(summaries: dict[tuple[str, str], Summary], path: Path) -> None:
         ratios = []
         for key in keys:
             summary = summaries.get((system, key))
-            reference = summaries.get((ALONE if key == "W6" else LIMIT, key))
+            reference = summaries.get((reference_of(system, key), key))
             mine = summary.median("seconds") if summary and summary.completed else None
             base = reference.median("seconds") if reference else None
             ratios.append(mine / base if mine and base else 0.0)
@@ -317,6 +334,13 @@ def main() -> int:
         extra = peer_systems()
         systems.extend(extra)
         peers = [system.name for system in extra]
+    systems.extend(
+        [
+            BareGatewayClientSystem(),
+            BareGatewayClientSystem(one_at_a_time=True),
+            CollabExecSystem(gateway=True),
+        ]
+    )
     only = {key for key in arguments.only.split(",") if key}
     started = time.perf_counter()
     summaries = asyncio.run(measure(systems, scale, repeat, only))

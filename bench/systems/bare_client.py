@@ -36,6 +36,13 @@ class BareClientSystem:
     def available(self) -> str | None:
         return None
 
+    def applies_to(self, workload: Workload) -> bool:
+        # A bare client has no room to reconnect to, and sending a single cell one at a
+        # time is the limit itself.
+        if workload.prefilled_outputs is not None:
+            return False
+        return not self.one_at_a_time or len(workload.cells) > 1
+
     async def run(self, workload: Workload, work_dir: Path) -> WorkloadResult:
         result = WorkloadResult(system=self.name, workload=workload.key)
         if workload.prefilled_outputs is not None:

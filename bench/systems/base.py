@@ -83,6 +83,10 @@ class System(Protocol):
     def available(self) -> str | None:
         """None when the system can run here, else why not."""
 
+    def applies_to(self, workload: Workload) -> bool:
+        """Whether the system runs this workload at all; the harness skips the others
+        instead of reporting them as failed."""
+
     async def run(self, workload: Workload, work_dir: Path) -> WorkloadResult:
         """Run one workload from a fresh server, and measure it."""
 

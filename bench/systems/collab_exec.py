@@ -1,6 +1,7 @@
 """This project: a `jupyter server` with jupyter-collaboration and jupyterlab-collab-exec,
 driven over its REST API as the frontend drives it. With `extension=False` it is the same
-server without this extension: the reference of the reconnect workload."""
+server without this extension: the reference of the reconnect workload. With `gateway=True`
+its kernels run behind a fresh Jupyter Kernel Gateway (see bench/systems/gateway.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from bench.systems.base import Workload, WorkloadResult, cpu_seconds, peak_rss
+from bench.systems.gateway import (
+    GATEWAY_WORKLOADS,
+    gateway_unavailable,
+    server_arguments,
+    start_gateway,
+    stop_gateway,
+)
 from bench.systems.observer import Observer, measure_reconnect, observe
 from bench.workloads import input_latencies_ms, outputs_match, percentile
 from jupyterlab_collab_exec.tests.clients import RoomClient, ServerProcess
@@ -18,6 +26,8 @@ from jupyterlab_collab_exec.tests.clients import RoomClient, ServerProcess
 NOTEBOOK = "bench.ipynb"
 FINAL = ("ok", "error", "cancelled", "interrupted")
 DEADLINE = 600.0
+
+OURS_VIA_GATEWAY_NAME = "jupyterlab-collab-exec via gateway"
 
 
 async def pending_input(client: RoomClient, prompt: str) -> str:
@@ -29,18 +39,29 @@ async def pending_input(client: RoomClient, prompt: str) -> str:
 
 
 class CollabExecSystem:
-    def __init__(self, *, extension: bool = True) -> None:
+    def __init__(self, *, extension: bool = True, gateway: bool = False) -> None:
         self.extension = extension
-        self.name = "jupyterlab-collab-exec" if extension else "jupyter-collaboration alone"
+        self.gateway = gateway
+        if gateway:
+            self.name = OURS_VIA_GATEWAY_NAME
+        else:
+            self.name = "jupyterlab-collab-exec" if extension else "jupyter-collaboration alone"
 
     def available(self) -> str | None:
-        return None
+        return gateway_unavailable() if self.gateway else None
 
-    def server(self, work_dir: Path) -> ServerProcess:
+    def applies_to(self, workload: Workload) -> bool:
+        if self.gateway:
+            return workload.key in GATEWAY_WORKLOADS
+        # The room without the extension is the reference of the reconnect only.
+        return self.extension or workload.prefilled_outputs is not None
+
+    def server(self, work_dir: Path, extra_arguments: list[str] | None = None) -> ServerProcess:
         arguments = [
             f"--SQLiteYStore.db_path={work_dir / '.ystore.db'}",
             f"--BaseFileIdManager.db_path={work_dir / '.fileid.db'}",
             f"--BaseFileIdManager.root_dir={work_dir}",
+            *(extra_arguments or []),
         ]
         if not self.extension:
             arguments.append("--ServerApp.jpserver_extensions=jupyterlab_collab_exec=False")
@@ -52,9 +73,24 @@ class CollabExecSystem:
         )
 
     async def run(self, workload: Workload, work_dir: Path) -> WorkloadResult:
+        if not self.gateway:
+            return await self._run(workload, work_dir)
+        try:
+            gateway = await start_gateway(work_dir)
+        except RuntimeError as error:
+            return WorkloadResult(system=self.name, workload=workload.key, error=str(error))
+        try:
+            # Kernels started through the server's POST /api/kernels then live on the gateway.
+            return await self._run(workload, work_dir, server_arguments(gateway))
+        finally:
+            await stop_gateway(gateway)
+
+    async def _run(
+        self, workload: Workload, work_dir: Path, extra_arguments: list[str] | None = None
+    ) -> WorkloadResult:
         result = WorkloadResult(system=self.name, workload=workload.key)
         workload.write(work_dir / NOTEBOOK)
-        server = self.server(work_dir)
+        server = self.server(work_dir, extra_arguments)
         await server.start()
         try:
             room_id, session_id = await server.session(NOTEBOOK)

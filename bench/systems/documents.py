@@ -136,6 +136,9 @@ class DocumentsSystem:
     def available(self) -> str | None:
         return None
 
+    def applies_to(self, workload: Workload) -> bool:
+        return True
+
     async def run(self, workload: Workload, work_dir: Path) -> WorkloadResult:
         result = WorkloadResult(system=self.name, workload=workload.key)
         try:

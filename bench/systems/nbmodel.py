@@ -182,6 +182,9 @@ class NbmodelSystem:
     def available(self) -> str | None:
         return None
 
+    def applies_to(self, workload: Workload) -> bool:
+        return True
+
     def server(self, python: Path, work_dir: Path) -> ServerProcess:
         # The venv's own config enables jupyter_server_nbmodel, jupyter_server_ydoc and
         # jupyter_server_fileid; nbmodel's settings endpoint answers only once it is loaded.
