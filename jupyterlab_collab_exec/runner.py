@@ -269,8 +269,6 @@ class KernelRunner:
                 conversation.reply_input("", event.message)
             return
         request = execution.request
-        # What the cell printed before asking comes first, as in JupyterLab.
-        self._outputs.flush(request.run)
         pending = PendingInput(
             input_id=inputs.new_input_id(),
             document_id=request.document_id,
@@ -284,6 +282,9 @@ class KernelRunner:
         self._parts.inputs.add(pending)
         notebook = self._parts.rooms.live_notebook(request.document_id)
         with self._ledger.transaction(request.document_id):
+            # What the cell printed before asking comes first, as in JupyterLab; and in the
+            # same update as the prompt.
+            self._outputs.flush(request.run)
             if notebook is not None:
                 inputs.add_pending_input(
                     notebook.ydoc,

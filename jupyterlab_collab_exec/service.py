@@ -158,13 +158,14 @@ class ExecutionService:
                 "The kernel can no longer take this input.", status="cancelled"
             ) from error
         request = self._ledger.get(pending.request_id)
+        # The answer, the request running again and JupyterLab's echo: one update.
         with self._ledger.transaction(document_id):
             self._mark_input(pending, None if pending.password else value)
             if request is not None:
                 self._ledger.resume(request)
-        if request is not None:
-            echo = inputs.echo_text(pending.prompt, value, pending.password)
-            self._outputs.add(request.run, "stream", {"name": "stdin", "text": echo})
+                echo = inputs.echo_text(pending.prompt, value, pending.password)
+                self._outputs.add(request.run, "stream", {"name": "stdin", "text": echo})
+                self._outputs.flush(request.run)
 
     def _mark_input(self, pending: PendingInput, value: str | None) -> None:
         notebook = self._rooms.live_notebook(pending.document_id)

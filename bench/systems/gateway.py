@@ -14,9 +14,10 @@ only to check the expected outputs. It does not use jupyter_server's
 `GatewayKernelClient`, whose async reads busy-wait and would take CPU from the system
 being measured.
 
-Sending one cell at a time costs about 40 ms per cell through a stock gateway: its kernel
-websocket does not set TCP_NODELAY, so after the first small frame of a reply (status busy)
-the next ones wait for the client's delayed ACK. Both the server and the bare client pay it."""
+A stock gateway's kernel websocket leaves Nagle's algorithm on: after the first small frame
+of a reply (status busy), the next ones wait for the client's acknowledgement, which Linux
+delays by up to 40 ms, so each cell sent one at a time would cost that much. Both the server
+and the bare client ask for immediate acknowledgements before each read."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ from tornado.websocket import websocket_connect
 
 from bench.systems.base import Workload, WorkloadResult
 from bench.workloads import outputs_match
+from jupyterlab_collab_exec.kernel_channels import acknowledge_quickly
 from jupyterlab_collab_exec.outputs import OutputReducer
 from jupyterlab_collab_exec.tests.gateway import KernelGatewayProcess
 
@@ -94,6 +96,9 @@ class KernelWebsocket:
         return str(msg["header"]["msg_id"])
 
     async def receive(self) -> dict[str, Any]:
+        # As the project's own gateway client does: without it, each cell waits for a
+        # delayed ACK (see the docstring of this module).
+        acknowledge_quickly(self._connection.stream.socket)
         frame = await self._connection.read_message()
         if frame is None:
             raise ConnectionError("the gateway closed the kernel's websocket")
