@@ -29,21 +29,13 @@ def echo_text(prompt: str, value: str, password: bool) -> str:
     return f"{prompt} {PASSWORD_MASK if password else value}\n"
 
 
-def add_pending_input(
-    ydoc: Doc[Any],
-    *,
-    input_id: str,
-    request_id: str,
-    cell_id: str,
-    prompt: str,
-    password: bool,
-) -> None:
-    inputs_map(ydoc)[input_id] = Map(
+def add_pending_input(ydoc: Doc[Any], pending: PendingInput) -> None:
+    inputs_map(ydoc)[pending.input_id] = Map(
         {
-            schema.REQUEST_ID: request_id,
-            schema.CELL_ID: cell_id,
-            schema.PROMPT: prompt,
-            schema.PASSWORD: password,
+            schema.REQUEST_ID: pending.request_id,
+            schema.CELL_ID: pending.cell_id,
+            schema.PROMPT: pending.prompt,
+            schema.PASSWORD: pending.password,
             schema.VALUE: Text(),
             schema.STATUS: "pending",
         }

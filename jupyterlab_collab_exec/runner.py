@@ -149,7 +149,12 @@ class KernelRunner:
         execution = self._executions.get(parent_id) if parent_id else None
         affected = [execution] if execution is not None else list(self._executions.values())
         for touched in affected:
-            self._end_execution(touched, "interrupted", reason=f"Server error: {error}")
+            try:
+                self._end_execution(touched, "interrupted", reason=f"Server error: {error}")
+            except Exception:
+                # Ending it failed too: it is not tracked any more, so the queue goes on.
+                self._executions.pop(touched.msg_id, None)
+                self._log.exception("Ending request %s failed", touched.request.request_id)
         self._advance()
 
     def _advance(self) -> None:
@@ -286,14 +291,7 @@ class KernelRunner:
             # same update as the prompt.
             self._outputs.flush(request.run)
             if notebook is not None:
-                inputs.add_pending_input(
-                    notebook.ydoc,
-                    input_id=pending.input_id,
-                    request_id=request.request_id,
-                    cell_id=request.cell_id,
-                    prompt=pending.prompt,
-                    password=pending.password,
-                )
+                inputs.add_pending_input(notebook.ydoc, pending)
             self._ledger.await_input(request)
 
     def _on_replied(self, event: Replied) -> None:
