@@ -22,11 +22,12 @@ FEATURES = ["execute", "cancel", "input", "status"]
 HandlerMethod = TypeVar("HandlerMethod", bound=Callable[..., Awaitable[None]])
 
 
-def answer_errors(method: HandlerMethod) -> HandlerMethod:
-    """Answer the service's errors as the contract says (errors.http_answer)."""
+def executing(method: HandlerMethod) -> HandlerMethod:
+    """What every mutating endpoint does first: authenticate, authorize `execute` on
+    `kernels`, and answer the service's errors as the contract says (errors.http_answer)."""
 
     @functools.wraps(method)
-    async def wrapper(self: CollabExecHandler, *args: Any, **kwargs: Any) -> None:
+    async def answering_errors(self: CollabExecHandler, *args: Any, **kwargs: Any) -> None:
         try:
             await method(self, *args, **kwargs)
         except Exception as error:
@@ -37,7 +38,8 @@ def answer_errors(method: HandlerMethod) -> HandlerMethod:
             self.set_status(status)
             self.finish(json.dumps(body))
 
-    return wrapper  # type: ignore[return-value]
+    authorizing: Any = authorized(action="execute")(answering_errors)
+    return web.authenticated(authorizing)  # type: ignore[return-value]
 
 
 class CollabExecHandler(APIHandler):
@@ -64,9 +66,7 @@ class InfoHandler(CollabExecHandler):
 
 
 class ExecuteHandler(CollabExecHandler):
-    @web.authenticated
-    @authorized(action="execute")
-    @answer_errors
+    @executing
     async def post(self) -> None:
         body = bodies.execute_body(self.request.body)
         accepted = await self.service.submit(
@@ -82,9 +82,7 @@ class ExecuteHandler(CollabExecHandler):
 
 
 class CancelHandler(CollabExecHandler):
-    @web.authenticated
-    @authorized(action="execute")
-    @answer_errors
+    @executing
     async def post(self) -> None:
         body = bodies.cancel_body(self.request.body)
         cancelled = await self.service.cancel(body.document_id, body.request_ids)
@@ -92,9 +90,7 @@ class CancelHandler(CollabExecHandler):
 
 
 class InputHandler(CollabExecHandler):
-    @web.authenticated
-    @authorized(action="execute")
-    @answer_errors
+    @executing
     async def post(self) -> None:
         body = bodies.input_body(self.request.body)
         await self.service.answer_input(body.document_id, body.input_id, body.value, self.person())

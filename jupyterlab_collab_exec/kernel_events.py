@@ -71,20 +71,14 @@ class ConnectionLost:
 
 
 @dataclass(frozen=True)
-class Connected:
-    """A connection is ready: requests can be sent through it. `attempt` tells a stale
-    connection (made before the kernel was lost again) from the current one."""
+class Connecting:
+    """How an attempt to connect ended: with a conversation that requests can be sent
+    through, or with the error that made it fail for good. `attempt` tells a stale attempt
+    (made before the kernel was lost again) from the current one."""
 
-    conversation: Any
     attempt: int
-
-
-@dataclass(frozen=True)
-class ConnectFailed:
-    """Connecting failed for good."""
-
-    reason: str
-    attempt: int
+    conversation: Any = None
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -128,8 +122,7 @@ KernelEvent = (
     | InputRequested
     | Replied
     | ConnectionLost
-    | Connected
-    | ConnectFailed
+    | Connecting
     | Interrupted
     | KernelLost
     | KernelRestarted

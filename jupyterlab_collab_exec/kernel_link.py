@@ -13,7 +13,7 @@ from typing import Any
 
 from .kernel_connections import KernelConnector
 from .kernel_conversation import EventSink, KernelConversation
-from .kernel_events import Connected, ConnectFailed, Stalled
+from .kernel_events import Connecting, Stalled
 from .tasks import BackgroundTasks
 
 
@@ -47,7 +47,7 @@ class KernelLink:
 
     def connect(self) -> None:
         """Connect, unless a connection is being made already; the outcome comes to the
-        sink as `Connected` or `ConnectFailed`."""
+        sink as `Connecting`."""
         if self._connecting is None or self._connecting.done():
             self._connecting = self._tasks.spawn(
                 self._connect(self._attempt), f"Connecting to kernel {self._kernel_id}"
@@ -57,11 +57,11 @@ class KernelLink:
         try:
             conversation = await self._connector.connect(self._kernel_id, self._sink)
         except Exception as error:
-            self._sink.put_nowait(ConnectFailed(str(error), attempt))
+            self._sink.put_nowait(Connecting(attempt, error=str(error)))
             return
-        self._sink.put_nowait(Connected(conversation, attempt))
+        self._sink.put_nowait(Connecting(attempt, conversation))
 
-    def accept(self, event: Connected) -> bool:
+    def accept(self, event: Connecting) -> bool:
         """Take a new connection, unless it is stale: then it is closed."""
         conversation: KernelConversation = event.conversation
         if event.attempt != self._attempt or self._conversation is not None:
@@ -70,7 +70,7 @@ class KernelLink:
         self._conversation = conversation
         return True
 
-    def is_stale(self, event: ConnectFailed) -> bool:
+    def is_stale(self, event: Connecting) -> bool:
         return event.attempt != self._attempt
 
     def drop(self) -> None:

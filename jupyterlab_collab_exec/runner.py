@@ -28,8 +28,7 @@ from .kernel_connections import KernelConnector
 from .kernel_conversation import KernelConversation, KernelGone
 from .kernel_events import (
     CommMessage,
-    Connected,
-    ConnectFailed,
+    Connecting,
     ConnectionLost,
     InputRequested,
     Interrupted,
@@ -85,8 +84,7 @@ class KernelRunner:
         self._closed = False
         self._handlers: dict[type, Callable[[Any], None]] = {
             Wake: lambda event: None,
-            Connected: self._on_connected,
-            ConnectFailed: self._on_connect_failed,
+            Connecting: self._on_connecting,
             KernelStatus: self._on_status,
             Output: self._on_output,
             CommMessage: lambda event: None,
@@ -150,7 +148,7 @@ class KernelRunner:
         affected = [execution] if execution is not None else list(self._executions.values())
         for touched in affected:
             try:
-                self._end_execution(touched, "interrupted", reason=f"Server error: {error}")
+                self._end_execution(touched, "interrupted", f"Server error: {error}")
             except Exception:
                 # Ending it failed too: it is not tracked any more, so the queue goes on.
                 self._executions.pop(touched.msg_id, None)
@@ -203,20 +201,20 @@ class KernelRunner:
 
     # Connections
 
-    def _on_connected(self, event: Connected) -> None:
-        if self._link.accept(event):
-            # It has just answered a kernel_info_request.
-            self._parts.kernel_state.set_now(self.kernel_id, "idle")
-
-    def _on_connect_failed(self, event: ConnectFailed) -> None:
+    def _on_connecting(self, event: Connecting) -> None:
+        if event.error is None:
+            if self._link.accept(event):
+                # It has just answered a kernel_info_request.
+                self._parts.kernel_state.set_now(self.kernel_id, "idle")
+            return
         if self._link.is_stale(event):
             return
-        self._log.warning("Kernel %s: %s", self.kernel_id, event.reason)
+        self._log.warning("Kernel %s: %s", self.kernel_id, event.error)
         head = next((request for request in self._waiting if not request.ended), None)
         if head is None:
             return
-        self._end(head, "interrupted", event.reason)
-        self._cancel_waiting(lambda request: request.batch_id == head.batch_id, event.reason)
+        self._end(head, "interrupted", event.error)
+        self._cancel_waiting(lambda request: request.batch_id == head.batch_id, event.error)
 
     def _on_connection_lost(self, event: ConnectionLost) -> None:
         if self._link.is_current(event.conversation):
@@ -226,7 +224,7 @@ class KernelRunner:
         self._log.warning("Kernel %s: %s", self.kernel_id, reason)
         self._link.drop()
         for execution in list(self._executions.values()):
-            self._end_execution(execution, "interrupted", reason=reason)
+            self._end_execution(execution, "interrupted", reason)
 
     # Kernel traffic
 
@@ -309,16 +307,11 @@ class KernelRunner:
 
     def _end_when_done(self, execution: Execution) -> None:
         if execution.done:
-            self._end_execution(execution, execution.status, reply=execution.kernel_reply())
+            self._end_execution(execution, execution.status)
 
-    def _end_execution(
-        self,
-        execution: Execution,
-        status: str,
-        *,
-        reply: KernelReply | None = None,
-        reason: str | None = None,
-    ) -> None:
+    def _end_execution(self, execution: Execution, status: str, reason: str | None = None) -> None:
+        """End a request in the kernel: with what its reply gives the cell, if it came."""
+        reply = execution.kernel_reply() if execution.done else None
         self._executions.pop(execution.msg_id, None)
         conversation = self._link.conversation
         if conversation is not None:
