@@ -38,15 +38,43 @@ export function notebookContent(sources: string[]): string {
 }
 
 /**
+ * How a notebook is put on the server.
+ */
+export interface INotebookOptions {
+  /**
+   * Save it as a notebook, which the server signs as it does what JupyterLab saves, so
+   * that every view trusts its outputs (widgets render only in trusted outputs). By
+   * default it is uploaded as a file, unsigned: then only the view that runs a cell
+   * trusts what that cell outputs.
+   */
+  trusted?: boolean;
+}
+
+/**
  * Upload a notebook into the test's folder; returns its path.
  */
 export async function uploadNotebook(
   request: APIRequestContext,
   tmpPath: string,
   name: string,
-  sources: string[]
+  sources: string[],
+  options: INotebookOptions = {}
 ): Promise<string> {
   const path = `${tmpPath}/${name}`;
+  if (options.trusted) {
+    const response = await request.put(
+      `/api/contents/${path.split('/').map(encodeURIComponent).join('/')}`,
+      {
+        data: {
+          type: 'notebook',
+          format: 'json',
+          content: JSON.parse(notebookContent(sources))
+        }
+      }
+    );
+    expect(response.ok(), `saving ${path}`).toBe(true);
+    return path;
+  }
   const contents = galata.newContentsHelper(request);
   await contents.uploadContent(notebookContent(sources), 'text', path);
   return path;
@@ -208,6 +236,13 @@ export function queueToolbarLocator(page: IJupyterLabPageFixture): Locator {
   return page.locator(
     '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-NotebookPanel-toolbar .jp-CollabExec-toolbar'
   );
+}
+
+/**
+ * The kernel state in the toolbar of the notebook in the visible panel.
+ */
+export function kernelStateLocator(page: IJupyterLabPageFixture): Locator {
+  return queueToolbarLocator(page).locator('.jp-CollabExec-kernelState');
 }
 
 /**
