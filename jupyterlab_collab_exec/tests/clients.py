@@ -11,7 +11,7 @@ import sqlite3
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from pycrdt import Doc, Map, Provider
 from pycrdt.websocket.websocket import HttpxWebsocket
 
 DEFAULT_TIMEOUT = 60.0
+PYTHON_KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
 
 async def wait_for(
@@ -36,6 +37,19 @@ async def wait_for(
         if loop.time() > deadline:
             raise AssertionError(f"Timed out after {timeout}s waiting for {what}")
         await asyncio.sleep(0.02)
+
+
+def write_notebook(root: Path, name: str, sources: Sequence[str]) -> str:
+    """Write a notebook whose code cells `cell-0`, `cell-1`, … have the given sources;
+    returns its name."""
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = dict(PYTHON_KERNELSPEC)
+    notebook.cells = [
+        nbformat.v4.new_code_cell(source, id=f"cell-{index}")
+        for index, source in enumerate(sources)
+    ]
+    (root / name).write_text(nbformat.writes(notebook), encoding="utf-8")
+    return name
 
 
 def saved_cell(path: Path) -> dict[str, Any]:
@@ -95,6 +109,19 @@ class RoomClient:
                 return input_id
         return None
 
+    async def wait_for_input(
+        self, prompt: str | None = None, timeout: float = DEFAULT_TIMEOUT
+    ) -> str:
+        """Wait for a pending input, with the given prompt if one is given; returns its id."""
+        await self.wait_until(
+            lambda: self.pending_input(prompt) is not None,
+            timeout,
+            what=f"an input asking {prompt!r}" if prompt is not None else "an input",
+        )
+        input_id = self.pending_input(prompt)
+        assert input_id is not None
+        return input_id
+
     def kernel_state(self) -> dict[str, Any] | None:
         kernel = self.notebook.ydoc.get("collab_exec", type=Map).get("kernel")
         return kernel.to_py() if isinstance(kernel, Map) else None
@@ -131,6 +158,21 @@ def _entries_of(ydoc: Doc[Any], key: str) -> dict[str, dict[str, Any]]:
 
 def _requests_of(ydoc: Doc[Any]) -> dict[str, dict[str, Any]]:
     return _entries_of(ydoc, "requests")
+
+
+@asynccontextmanager
+async def joined_room(
+    url: str, room_id: str, *, track_statuses: bool = True
+) -> AsyncIterator[RoomClient]:
+    """A client joined to the room behind a websocket URL, once it holds the cells."""
+    client = RoomClient(track_statuses)
+    async with (
+        aconnect_ws(url) as websocket,  # type: ignore[var-annotated]
+        Provider(client.notebook.ydoc, HttpxWebsocket(websocket, room_id)) as provider,
+    ):
+        await asyncio.wait_for(provider.synced.wait(), DEFAULT_TIMEOUT)
+        await client.wait_until(lambda: client.notebook.cell_number > 0, what="cells synced")
+        yield client
 
 
 def free_port() -> int:
@@ -255,16 +297,27 @@ class ServerProcess:
         )
         return f"json:notebook:{data['fileId']}", data["sessionId"]
 
-    @asynccontextmanager
-    async def join(self, room_id: str, session_id: str) -> AsyncIterator[RoomClient]:
+    async def start_kernel(self) -> str:
+        kernel = await self.request("POST", "api/kernels", {})
+        return str(kernel["id"])
+
+    async def execute(self, room_id: str, kernel_id: str, cell_ids: Sequence[str]) -> list[str]:
+        """Queue cells; returns the request ids in order."""
+        accepted = await self.request(
+            "POST",
+            "api/collab-exec/execute",
+            {
+                "document_id": room_id,
+                "kernel_id": kernel_id,
+                "cells": [{"cell_id": cell_id} for cell_id in cell_ids],
+            },
+        )
+        return [request["request_id"] for request in accepted["requests"]]
+
+    def join(
+        self, room_id: str, session_id: str, *, track_statuses: bool = True
+    ) -> contextlib.AbstractAsyncContextManager[RoomClient]:
         url = (
             f"{self.url}/api/collaboration/room/{room_id}?sessionId={session_id}&token={self.token}"
         )
-        client = RoomClient()
-        async with (
-            aconnect_ws(url) as websocket,  # type: ignore[var-annotated]
-            Provider(client.notebook.ydoc, HttpxWebsocket(websocket, room_id)) as provider,
-        ):
-            await asyncio.wait_for(provider.synced.wait(), 60)
-            await client.wait_until(lambda: client.notebook.cell_number > 0)
-            yield client
+        return joined_room(url, room_id, track_statuses=track_statuses)

@@ -8,27 +8,35 @@ the gateway only."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-import nbformat
 import pytest
-from httpx_ws import aconnect_ws
 from jupyter_server.gateway.gateway_client import GatewayClient
 from jupyter_server.utils import url_path_join
-from pycrdt import Provider
-from pycrdt.websocket.websocket import HttpxWebsocket
 from tornado.httpclient import HTTPClientError
 
-from .clients import DEFAULT_TIMEOUT, RoomClient
+from .clients import DEFAULT_TIMEOUT, RoomClient, joined_room, write_notebook
 from .gateway import KernelGatewayProcess
 
 pytest_plugins = ("pytest_jupyter.jupyter_server",)
 KERNEL_KINDS = ("local", "gateway")
+FINAL = frozenset({"ok", "error", "cancelled", "interrupted"})
+
+JoinRoom = Callable[[str, str], AbstractAsyncContextManager[RoomClient]]
+PostJson = Callable[..., Awaitable[tuple[int, dict[str, Any]]]]
+Execute = Callable[..., Awaitable[list[str]]]
+StartKernel = Callable[[], Awaitable[str]]
+
+
+class DocumentIdFor(Protocol):
+    def __call__(
+        self, path: str, headers: dict[str, str] | None = None
+    ) -> Awaitable[tuple[str, str]]: ...
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -147,38 +155,28 @@ def jp_server_config(
 
 
 @pytest.fixture
-def notebook_factory(jp_root_dir: Path) -> Callable[..., str]:
+def notebook_factory(jp_root_dir: Path) -> Callable[[str, list[str]], str]:
     """Write a notebook whose code cells have the given sources; returns its path."""
 
     def create(name: str, sources: list[str]) -> str:
-        notebook = nbformat.v4.new_notebook()
-        notebook.metadata["kernelspec"] = {
-            "name": "python3",
-            "display_name": "Python 3",
-            "language": "python",
-        }
-        notebook.cells = [
-            nbformat.v4.new_code_cell(source, id=f"cell-{index}")
-            for index, source in enumerate(sources)
-        ]
-        path = jp_root_dir / name
-        path.write_text(nbformat.writes(notebook), encoding="utf-8")
-        return name
+        return write_notebook(jp_root_dir, name, sources)
 
     return create
 
 
 @pytest.fixture
-def document_id_for(jp_fetch: Any) -> Callable[[str], Awaitable[tuple[str, str]]]:
-    """The room id and the collaboration session id of a notebook path."""
+def document_id_for(jp_fetch: Any) -> DocumentIdFor:
+    """The room id and the collaboration session id of a notebook path, as the user that
+    the headers name (by default, the server's token) opens it."""
 
-    async def get(path: str) -> tuple[str, str]:
+    async def get(path: str, headers: dict[str, str] | None = None) -> tuple[str, str]:
         response = await jp_fetch(
             "api",
             "collaboration",
             "session",
             path,
             method="PUT",
+            headers=headers,
             body=json.dumps({"format": "json", "type": "notebook"}),
         )
         data = json.loads(response.body)
@@ -188,31 +186,23 @@ def document_id_for(jp_fetch: Any) -> Callable[[str], Awaitable[tuple[str, str]]
 
 
 @pytest.fixture
-def join_room(jp_http_port: int, jp_base_url: str, jp_serverapp: Any) -> Callable[[str, str], Any]:
+def join_room(jp_http_port: int, jp_base_url: str, jp_serverapp: Any) -> JoinRoom:
     """Join a room with a pycrdt client: `async with join_room(room_id, session_id) as client`."""
 
-    @asynccontextmanager
-    async def join(room_id: str, session_id: str) -> AsyncIterator[RoomClient]:
+    def join(room_id: str, session_id: str) -> AbstractAsyncContextManager[RoomClient]:
         token = jp_serverapp.identity_provider.token
         url = (
             f"http://127.0.0.1:{jp_http_port}"
             + url_path_join(jp_base_url, "api/collaboration/room", room_id)
             + f"?sessionId={session_id}&token={token}"
         )
-        client = RoomClient()
-        async with (
-            aconnect_ws(url) as websocket,  # type: ignore[var-annotated]
-            Provider(client.notebook.ydoc, HttpxWebsocket(websocket, room_id)) as provider,
-        ):
-            await asyncio.wait_for(provider.synced.wait(), DEFAULT_TIMEOUT)
-            await client.wait_until(lambda: client.notebook.cell_number > 0, what="cells synced")
-            yield client
+        return joined_room(url, room_id)
 
     return join
 
 
 @pytest.fixture
-def start_kernel(jp_fetch: Any) -> Callable[[], Awaitable[str]]:
+def start_kernel(jp_fetch: Any) -> StartKernel:
     async def start() -> str:
         response = await jp_fetch("api", "kernels", method="POST", body=json.dumps({}))
         return str(json.loads(response.body)["id"])
@@ -221,7 +211,7 @@ def start_kernel(jp_fetch: Any) -> Callable[[], Awaitable[str]]:
 
 
 @pytest.fixture
-def post_json(jp_fetch: Any) -> Callable[..., Awaitable[tuple[int, dict[str, Any]]]]:
+def post_json(jp_fetch: Any) -> PostJson:
     """POST a JSON body; returns the status code and the decoded answer, errors included."""
 
     async def post(*parts: str, body: Any, raw: bytes | None = None) -> tuple[int, dict[str, Any]]:
@@ -236,18 +226,21 @@ def post_json(jp_fetch: Any) -> Callable[..., Awaitable[tuple[int, dict[str, Any
     return post
 
 
+def execute_body(
+    document_id: str, kernel_id: str, cells: Sequence[str | dict[str, Any]], **options: Any
+) -> dict[str, Any]:
+    """The body of an execute request; a cell given as a string is named by its id."""
+    specs = [{"cell_id": cell} if isinstance(cell, str) else cell for cell in cells]
+    return {"document_id": document_id, "kernel_id": kernel_id, "cells": specs, **options}
+
+
 @pytest.fixture
-def execute(post_json: Any) -> Callable[..., Awaitable[list[str]]]:
+def execute(post_json: PostJson) -> Execute:
     """Queue cells; returns the request ids in order."""
 
     async def run(document_id: str, kernel_id: str, *cells: str | dict[str, Any]) -> list[str]:
-        specs = [{"cell_id": cell} if isinstance(cell, str) else cell for cell in cells]
-        code, answer = await post_json(
-            "api",
-            "collab-exec",
-            "execute",
-            body={"document_id": document_id, "kernel_id": kernel_id, "cells": specs},
-        )
+        body = execute_body(document_id, kernel_id, cells)
+        code, answer = await post_json("api", "collab-exec", "execute", body=body)
         assert code == 202, answer
         return [request["request_id"] for request in answer["requests"]]
 
@@ -255,7 +248,7 @@ def execute(post_json: Any) -> Callable[..., Awaitable[list[str]]]:
 
 
 async def answer(
-    post_json: Any, document_id: str, input_id: str, value: str
+    post_json: PostJson, document_id: str, input_id: str, value: str
 ) -> tuple[int, dict[str, Any]]:
     """Answer a pending input over REST; returns the status code and the decoded answer."""
     body = {"document_id": document_id, "input_id": input_id, "value": value}
@@ -268,8 +261,112 @@ def statuses(client: RoomClient, *request_ids: str) -> list[str | None]:
     return [requests.get(request_id, {}).get("status") for request_id in request_ids]
 
 
+def all_final(client: RoomClient, request_ids: Sequence[str]) -> Callable[[], bool]:
+    """A predicate: each of the requests has a final status."""
+    return lambda: all(client.request_status(request_id) in FINAL for request_id in request_ids)
+
+
 def all_cells_idle(client: RoomClient) -> bool:
     return all(
         client.notebook.ycells[index].get("execution_state") != "running"
         for index in range(client.notebook.cell_number)
     )
+
+
+def started(client: RoomClient, cell_id: str) -> bool:
+    """Whether a cell's first output begins with `started`, as the slow cells print it."""
+    outputs = client.cell(cell_id)["outputs"]
+    return bool(outputs) and outputs[0].get("text", "").startswith("started")
+
+
+@dataclass
+class OpenNotebook:
+    """A notebook with its room open, a kernel, and a client joined to the room."""
+
+    path: str
+    document_id: str
+    session_id: str
+    kernel_id: str
+    client: RoomClient
+    _execute: Execute
+    _post_json: PostJson
+    _document_id_for: DocumentIdFor
+    _join_room: JoinRoom
+
+    async def run(self, *cells: str | dict[str, Any]) -> list[str]:
+        """Queue cells on the notebook's kernel; returns the request ids in order."""
+        return await self._execute(self.document_id, self.kernel_id, *cells)
+
+    async def post_execute(
+        self, *cells: str | dict[str, Any], **options: Any
+    ) -> tuple[int, dict[str, Any]]:
+        """POST an execute request for cells; returns the status code and the answer."""
+        body = execute_body(self.document_id, self.kernel_id, cells, **options)
+        return await self._post_json("api", "collab-exec", "execute", body=body)
+
+    async def answer(self, input_id: str, value: str) -> tuple[int, dict[str, Any]]:
+        return await answer(self._post_json, self.document_id, input_id, value)
+
+    async def wait_statuses(
+        self,
+        request_ids: Sequence[str],
+        expected: Sequence[str],
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        what: str = "",
+    ) -> None:
+        """Wait until the client sees the requests with exactly the expected statuses."""
+        await self.client.wait_until(
+            lambda: statuses(self.client, *request_ids) == list(expected),
+            timeout=timeout,
+            what=what or f"{list(request_ids)} to be {list(expected)}",
+        )
+
+    async def wait_idle(self, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+        await self.client.wait_until(
+            lambda: all_cells_idle(self.client), timeout=timeout, what="every cell idle"
+        )
+
+    @asynccontextmanager
+    async def join(self) -> AsyncIterator[RoomClient]:
+        """One more client, joined as a browser that opens the notebook joins."""
+        document_id, session_id = await self._document_id_for(self.path)
+        async with self._join_room(document_id, session_id) as client:
+            yield client
+
+
+OpenNotebookFactory = Callable[[str, list[str]], AbstractAsyncContextManager[OpenNotebook]]
+
+
+@pytest.fixture
+def open_notebook(
+    notebook_factory: Callable[[str, list[str]], str],
+    document_id_for: DocumentIdFor,
+    join_room: JoinRoom,
+    start_kernel: StartKernel,
+    execute: Execute,
+    post_json: PostJson,
+) -> OpenNotebookFactory:
+    """`async with open_notebook(name, sources) as notebook`: the notebook written, its room
+    open, a kernel started (local or gateway, as the test is parametrized) and a client
+    joined."""
+
+    @asynccontextmanager
+    async def open_(name: str, sources: list[str]) -> AsyncIterator[OpenNotebook]:
+        path = notebook_factory(name, sources)
+        document_id, session_id = await document_id_for(path)
+        kernel_id = await start_kernel()
+        async with join_room(document_id, session_id) as client:
+            yield OpenNotebook(
+                path,
+                document_id,
+                session_id,
+                kernel_id,
+                client,
+                execute,
+                post_json,
+                document_id_for,
+                join_room,
+            )
+
+    return open_

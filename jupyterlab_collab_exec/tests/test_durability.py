@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from .clients import saved_cell, wait_for
-from .conftest import statuses
+from .conftest import OpenNotebookFactory, statuses
 
 LINES = 20
 SLOW_PRINTS = (
@@ -26,25 +26,19 @@ async def test_every_client_leaves_mid_run(
     document_cleanup_delay: float,
     jp_root_dir: Path,
     jp_serverapp: Any,
-    notebook_factory: Any,
-    document_id_for: Any,
-    join_room: Any,
-    start_kernel: Any,
-    execute: Any,
+    open_notebook: OpenNotebookFactory,
 ) -> None:
-    path = notebook_factory("durable.ipynb", [SLOW_PRINTS])
-    document_id, session_id = await document_id_for(path)
-    kernel_id = await start_kernel()
     service = jp_serverapp.web_app.settings["collab_exec_service"]
     ydoc_extension = jp_serverapp.extension_manager.extension_points["jupyter_server_ydoc"].app
-    async with join_room(document_id, session_id) as client:
-        [request_id] = await execute(document_id, kernel_id, "cell-0")
+    async with open_notebook("durable.ipynb", [SLOW_PRINTS]) as notebook:
+        client = notebook.client
+        [request_id] = await notebook.run("cell-0")
         await client.wait_until(
             lambda: "line 3" in "".join(o.get("text", "") for o in client.cell("cell-0")["outputs"])
         )
     # Every client has gone; jupyter_server_ydoc would evict the room after 1 s.
     await wait_for(lambda: not service.active_request_ids, timeout=60, what="the run to finish")
-    on_disk = jp_root_dir / path
+    on_disk = jp_root_dir / notebook.path
 
     def disk_is_complete() -> bool:
         cell = saved_cell(on_disk)
@@ -56,15 +50,14 @@ async def test_every_client_leaves_mid_run(
 
     # Nothing is held once the work is done: the room goes as jupyter_server_ydoc would.
     await wait_for(
-        lambda: document_id not in ydoc_extension.ywebsocket_server.rooms,
+        lambda: notebook.document_id not in ydoc_extension.ywebsocket_server.rooms,
         timeout=30,
         what="the room to be evicted",
     )
     assert not service._rooms._held
 
     # A client joining later reloads the room and sees the finished run exactly once.
-    document_id, session_id = await document_id_for(path)
-    async with join_room(document_id, session_id) as late:
+    async with notebook.join() as late:
         cell = late.cell("cell-0")
         assert [output["text"] for output in cell["outputs"]] == [EXPECTED_TEXT]
         assert cell["execution_count"] == 1
@@ -104,25 +97,17 @@ FLOOD_LINES = 200_000
     [{"ServerApp": {"iopub_data_rate_limit": 1000.0, "iopub_msg_rate_limit": 10.0}}],
 )
 async def test_flood_is_complete_and_coalesced(
-    extra_server_config: Any,
-    notebook_factory: Any,
-    document_id_for: Any,
-    join_room: Any,
-    start_kernel: Any,
-    execute: Any,
+    extra_server_config: Any, open_notebook: OpenNotebookFactory
 ) -> None:
-    path = notebook_factory("flood.ipynb", [f"for i in range({FLOOD_LINES}):\n    print(i)"])
-    document_id, session_id = await document_id_for(path)
-    kernel_id = await start_kernel()
-    async with join_room(document_id, session_id) as client:
+    sources = [f"for i in range({FLOOD_LINES}):\n    print(i)"]
+    async with open_notebook("flood.ipynb", sources) as notebook:
+        client = notebook.client
         youtputs = client.notebook.ycells[0]["outputs"]
         loop = asyncio.get_running_loop()
         arrivals: list[float] = []
         subscription = youtputs.observe_deep(lambda events: arrivals.append(loop.time()))
-        [request_id] = await execute(document_id, kernel_id, "cell-0")
-        await client.wait_until(
-            lambda: statuses(client, request_id) == ["ok"], timeout=300, what="the flood"
-        )
+        [request_id] = await notebook.run("cell-0")
+        await notebook.wait_statuses([request_id], ["ok"], timeout=300, what="the flood")
         youtputs.unobserve(subscription)
         [output] = client.cell("cell-0")["outputs"]
         lines = output["text"].splitlines()
@@ -149,27 +134,21 @@ async def test_flood_is_complete_and_coalesced(
 async def test_a_long_run_is_saved_while_it_runs(
     extra_server_config: Any,
     jp_root_dir: Path,
-    notebook_factory: Any,
-    document_id_for: Any,
-    join_room: Any,
-    start_kernel: Any,
-    execute: Any,
+    open_notebook: OpenNotebookFactory,
 ) -> None:
     """Output every 0.1 s keeps postponing jupyter_server_ydoc's debounced save; the
     checkpoints still put what the cell printed so far into the .ipynb, so a crash of the
     server loses at most one interval."""
     printing = "import time\nfor i in range(60):\n    print(i, flush=True)\n    time.sleep(0.1)"
-    path = notebook_factory("long.ipynb", [printing])
-    document_id, session_id = await document_id_for(path)
-    kernel_id = await start_kernel()
-    async with join_room(document_id, session_id) as client:
-        [request_id] = await execute(document_id, kernel_id, "cell-0")
+    async with open_notebook("long.ipynb", [printing]) as notebook:
+        client = notebook.client
+        [request_id] = await notebook.run("cell-0")
 
         def saved_part_of_the_run() -> bool:
-            outputs = saved_cell(jp_root_dir / path).get("outputs") or []
+            outputs = saved_cell(jp_root_dir / notebook.path).get("outputs") or []
             return bool(outputs) and "5\n" in outputs[0].get("text", "")
 
         await wait_for(saved_part_of_the_run, timeout=30, what="a checkpoint with outputs")
         # Saved while the cell still runs.
         assert client.request_status(request_id) == "running"
-        await client.wait_until(lambda: statuses(client, request_id) == ["ok"], timeout=60)
+        await notebook.wait_statuses([request_id], ["ok"], timeout=60)

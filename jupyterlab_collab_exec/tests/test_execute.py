@@ -9,7 +9,7 @@ import pytest
 from jupyter_server.auth import Authorizer
 from pycrdt import Array, Doc, Map
 
-from .conftest import all_cells_idle, statuses
+from .conftest import OpenNotebookFactory, all_cells_idle, execute_body, statuses
 
 pytestmark = pytest.mark.both_kernels
 
@@ -23,22 +23,11 @@ async def test_info(jp_fetch: Any) -> None:
 
 
 async def test_room_client_sees_outputs_count_and_statuses(
-    notebook_factory: Any, document_id_for: Any, join_room: Any, start_kernel: Any, post_json: Any
+    open_notebook: OpenNotebookFactory,
 ) -> None:
-    path = notebook_factory("demo.ipynb", ["print('hello')\n40 + 2"])
-    document_id, session_id = await document_id_for(path)
-    kernel_id = await start_kernel()
-    async with join_room(document_id, session_id) as client:
-        code, answer = await post_json(
-            "api",
-            "collab-exec",
-            "execute",
-            body={
-                "document_id": document_id,
-                "kernel_id": kernel_id,
-                "cells": [{"cell_id": "cell-0"}],
-            },
-        )
+    async with open_notebook("demo.ipynb", ["print('hello')\n40 + 2"]) as notebook:
+        client = notebook.client
+        code, answer = await notebook.post_execute("cell-0")
         assert code == 202, answer
         [accepted] = answer["requests"]
         assert accepted["cell_id"] == "cell-0"
@@ -64,7 +53,7 @@ async def test_room_client_sees_outputs_count_and_statuses(
         assert cell["execution_count"] == 1
         assert client.status_history[request_id] == ["queued", "running", "ok"]
         entry = client.requests()[request_id]
-        assert entry["kernel_id"] == kernel_id
+        assert entry["kernel_id"] == notebook.kernel_id
         assert entry["cell_id"] == "cell-0"
         assert entry["execution_count"] == 1
         assert entry["submitted_at"] <= entry["started_at"] <= entry["finished_at"]
@@ -72,28 +61,22 @@ async def test_room_client_sees_outputs_count_and_statuses(
 
 
 async def test_given_source_runs_and_batch_runs_in_order(
-    notebook_factory: Any, document_id_for: Any, join_room: Any, start_kernel: Any, execute: Any
+    open_notebook: OpenNotebookFactory,
 ) -> None:
-    path = notebook_factory("order.ipynb", ["x = 1", "print(x)"])
-    document_id, session_id = await document_id_for(path)
-    kernel_id = await start_kernel()
-    async with join_room(document_id, session_id) as client:
-        _, last = await execute(
-            document_id, kernel_id, {"cell_id": "cell-0", "source": "x = 'given'"}, "cell-1"
-        )
-        await client.wait_until(lambda: statuses(client, last) == ["ok"], what="batch done")
+    async with open_notebook("order.ipynb", ["x = 1", "print(x)"]) as notebook:
+        client = notebook.client
+        _, last = await notebook.run({"cell_id": "cell-0", "source": "x = 'given'"}, "cell-1")
+        await notebook.wait_statuses([last], ["ok"], what="batch done")
         await client.wait_until(lambda: client.cell("cell-1")["execution_count"] == 2)
         assert client.cell("cell-1")["outputs"][0]["text"] == "given\n"
 
 
 async def test_error_fails_request_and_cancels_rest_of_batch(
-    notebook_factory: Any, document_id_for: Any, join_room: Any, start_kernel: Any, execute: Any
+    open_notebook: OpenNotebookFactory,
 ) -> None:
-    path = notebook_factory("error.ipynb", ["1 / 0", "print('never')"])
-    document_id, session_id = await document_id_for(path)
-    kernel_id = await start_kernel()
-    async with join_room(document_id, session_id) as client:
-        failing, skipped = await execute(document_id, kernel_id, "cell-0", "cell-1")
+    async with open_notebook("error.ipynb", ["1 / 0", "print('never')"]) as notebook:
+        client = notebook.client
+        failing, skipped = await notebook.run("cell-0", "cell-1")
 
         def settled() -> bool:
             return statuses(client, failing, skipped) == ["error", "cancelled"] and all_cells_idle(
@@ -147,11 +130,7 @@ async def test_unknown_document_kernel_and_cell_get_404(
     kernel_id = await start_kernel()
 
     async def execute(**changes: Any) -> tuple[int, dict[str, Any]]:
-        body = {
-            "document_id": document_id,
-            "kernel_id": kernel_id,
-            "cells": [{"cell_id": "cell-0"}],
-        }
+        body = execute_body(document_id, kernel_id, ["cell-0"])
         return await post_json("api", "collab-exec", "execute", body={**body, **changes})
 
     cases: list[tuple[dict[str, Any], str]] = [
@@ -193,19 +172,12 @@ async def test_execute_needs_kernels_execute(
 
 @pytest.mark.parametrize("flush_interval", [2.0])
 async def test_quick_cells_show_outputs_with_their_final_status(
-    flush_interval: float,
-    notebook_factory: Any,
-    document_id_for: Any,
-    join_room: Any,
-    start_kernel: Any,
-    execute: Any,
+    flush_interval: float, open_notebook: OpenNotebookFactory
 ) -> None:
     """A cell that ends within a flush interval of its start reaches clients in one update:
     no client ever sees its outputs while it still runs."""
-    path = notebook_factory("quick.ipynb", [f"print({index})" for index in range(5)])
-    document_id, session_id = await document_id_for(path)
-    kernel_id = await start_kernel()
-    async with join_room(document_id, session_id) as client:
+    async with open_notebook("quick.ipynb", [f"print({index})" for index in range(5)]) as notebook:
+        client = notebook.client
         replica: Doc[Any] = Doc()
         replica.apply_update(client.notebook.ydoc.get_update())
         seen: list[tuple[str, str | None]] = []
@@ -225,8 +197,8 @@ async def test_quick_cells_show_outputs_with_their_final_status(
                     seen.append((ycell["id"], status_of_cell.get(ycell["id"])))
 
         subscription = client.notebook.ydoc.observe(on_transaction)
-        request_ids = await execute(document_id, kernel_id, *(f"cell-{i}" for i in range(5)))
-        await client.wait_until(lambda: statuses(client, *request_ids) == ["ok"] * 5)
+        request_ids = await notebook.run(*(f"cell-{i}" for i in range(5)))
+        await notebook.wait_statuses(request_ids, ["ok"] * 5)
         client.notebook.ydoc.unobserve(subscription)
         assert seen
         assert {status for _, status in seen} == {"ok"}, seen

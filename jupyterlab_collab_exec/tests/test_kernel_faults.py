@@ -14,7 +14,7 @@ from jupyter_client.asynchronous.client import AsyncKernelClient
 
 from jupyterlab_collab_exec.kernel_channels import GatewayChannelsClient
 
-from .conftest import all_cells_idle, statuses
+from .conftest import OpenNotebookFactory
 
 pytestmark = pytest.mark.both_kernels
 
@@ -52,33 +52,28 @@ async def test_a_failing_kernel_client_settles_what_it_touched(
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
     jp_serverapp: Any,
-    notebook_factory: Any,
-    document_id_for: Any,
-    join_room: Any,
-    start_kernel: Any,
-    execute: Any,
+    open_notebook: OpenNotebookFactory,
 ) -> None:
-    path = notebook_factory("faults.ipynb", ["print('warm')", SLOW, "print('next')"])
-    document_id, session_id = await document_id_for(path)
-    kernel_id = await start_kernel()
     service = jp_serverapp.web_app.settings["collab_exec_service"]
-    async with join_room(document_id, session_id) as client:
+    sources = ["print('warm')", SLOW, "print('next')"]
+    async with open_notebook("faults.ipynb", sources) as notebook:
+        client = notebook.client
         if fault == "connecting":
             client_class = GatewayChannelsClient if kernel_kind == "gateway" else AsyncKernelClient
             monkeypatch.setattr(client_class, "start_channels", always_raising(fault))
-            [hit] = await execute(document_id, kernel_id, "cell-0")
+            [hit] = await notebook.run("cell-0")
         else:
-            [warm] = await execute(document_id, kernel_id, "cell-0")
-            await client.wait_until(lambda: statuses(client, warm) == ["ok"])
-            conversation = service._runners[kernel_id]._link.conversation
+            [warm] = await notebook.run("cell-0")
+            await notebook.wait_statuses([warm], ["ok"])
+            conversation = service._runners[notebook.kernel_id]._link.conversation
             kernel_client = conversation._client
             if fault == "sending":
                 monkeypatch.setattr(
                     kernel_client, "execute", raising_once(kernel_client.execute, fault)
                 )
-                [hit] = await execute(document_id, kernel_id, "cell-1")
+                [hit] = await notebook.run("cell-1")
             else:
-                [hit] = await execute(document_id, kernel_id, "cell-1")
+                [hit] = await notebook.run("cell-1")
                 await client.wait_until(
                     lambda: "started" in str(client.cell("cell-1")["outputs"]), what="the start"
                 )
@@ -92,16 +87,14 @@ async def test_a_failing_kernel_client_settles_what_it_touched(
                     monkeypatch.setattr(
                         session, "deserialize", raising_once(session.deserialize, fault)
                     )
-        await client.wait_until(
-            lambda: statuses(client, hit) == ["interrupted"],
-            timeout=DEADLINE,
-            what=f"the request hit while {fault} to end",
+        await notebook.wait_statuses(
+            [hit], ["interrupted"], timeout=DEADLINE, what=f"the request hit while {fault} to end"
         )
-        await client.wait_until(lambda: all_cells_idle(client), timeout=DEADLINE)
+        await notebook.wait_idle(timeout=DEADLINE)
         assert f"injected {fault}" in client.requests()[hit]["reason"]
         assert f"injected {fault}" in caplog.text
         assert "Traceback" in caplog.text
         monkeypatch.undo()
-        [after] = await execute(document_id, kernel_id, "cell-2")
-        await client.wait_until(lambda: statuses(client, after) == ["ok"], what="the next run")
+        [after] = await notebook.run("cell-2")
+        await notebook.wait_statuses([after], ["ok"], what="the next run")
         assert client.cell("cell-2")["outputs"][0]["text"] == "next\n"

@@ -15,39 +15,28 @@ from jupyterlab_collab_exec.ledger import AcceptanceClock
 from jupyterlab_collab_exec.reconcile import reconcile
 from jupyterlab_collab_exec.request_records import update_request
 
-from .conftest import all_cells_idle, statuses
+from .conftest import DocumentIdFor, OpenNotebookFactory, started
 
 pytestmark = pytest.mark.both_kernels
 
 SLOW = "import time\nprint('started', flush=True)\ntime.sleep({seconds})\nprint('slow done')"
 
 
-def started(client: Any, cell_id: str) -> bool:
-    outputs = client.cell(cell_id)["outputs"]
-    return bool(outputs) and outputs[0].get("text", "").startswith("started")
-
-
-async def test_batches_run_fifo_per_kernel(
-    notebook_factory: Any, document_id_for: Any, join_room: Any, start_kernel: Any, execute: Any
-) -> None:
-    path = notebook_factory(
-        "fifo.ipynb",
-        [
-            "import time\norder = []\ntime.sleep(0.5)\norder.append('a')",
-            "order.append('b')",
-            "order.append('c')",
-            "print(order)",
-        ],
-    )
-    document_id, session_id = await document_id_for(path)
-    kernel_id = await start_kernel()
-    async with join_room(document_id, session_id) as client:
-        first = await execute(document_id, kernel_id, "cell-0", "cell-1")
-        second = await execute(document_id, kernel_id, "cell-2")
-        third = await execute(document_id, kernel_id, "cell-3")
+async def test_batches_run_fifo_per_kernel(open_notebook: OpenNotebookFactory) -> None:
+    sources = [
+        "import time\norder = []\ntime.sleep(0.5)\norder.append('a')",
+        "order.append('b')",
+        "order.append('c')",
+        "print(order)",
+    ]
+    async with open_notebook("fifo.ipynb", sources) as notebook:
+        client = notebook.client
+        first = await notebook.run("cell-0", "cell-1")
+        second = await notebook.run("cell-2")
+        third = await notebook.run("cell-3")
         everything = [*first, *second, *third]
-        await client.wait_until(lambda: statuses(client, *everything) == ["ok"] * 4)
-        await client.wait_until(lambda: all_cells_idle(client))
+        await notebook.wait_statuses(everything, ["ok"] * 4)
+        await notebook.wait_idle()
         assert client.cell("cell-3")["outputs"][0]["text"] == "['a', 'b', 'c']\n"
         counts = [client.cell(f"cell-{index}")["execution_count"] for index in range(4)]
         assert counts == sorted(counts)
@@ -60,22 +49,13 @@ async def test_batches_run_fifo_per_kernel(
 
 
 async def test_cancel_removes_queued_requests_only(
-    notebook_factory: Any,
-    document_id_for: Any,
-    join_room: Any,
-    start_kernel: Any,
-    execute: Any,
-    post_json: Any,
+    open_notebook: OpenNotebookFactory, post_json: Any
 ) -> None:
-    path = notebook_factory(
-        "cancel.ipynb", [SLOW.format(seconds=2), "print('one')", "print('two')", "print('three')"]
-    )
-    document_id, session_id = await document_id_for(path)
-    kernel_id = await start_kernel()
-    async with join_room(document_id, session_id) as client:
-        slow, one, two, three = await execute(
-            document_id, kernel_id, "cell-0", "cell-1", "cell-2", "cell-3"
-        )
+    sources = [SLOW.format(seconds=2), "print('one')", "print('two')", "print('three')"]
+    async with open_notebook("cancel.ipynb", sources) as notebook:
+        client = notebook.client
+        document_id = notebook.document_id
+        slow, one, two, three = await notebook.run("cell-0", "cell-1", "cell-2", "cell-3")
         await client.wait_until(lambda: started(client, "cell-0"))
 
         code, answer = await post_json(
@@ -92,13 +72,10 @@ async def test_cancel_removes_queued_requests_only(
         assert code == 200
         assert sorted(answer["cancelled"]) == sorted([two, three])
 
-        await client.wait_until(
-            lambda: (
-                statuses(client, slow, one, two, three)
-                == ["ok", "cancelled", "cancelled", "cancelled"]
-            )
+        await notebook.wait_statuses(
+            [slow, one, two, three], ["ok", "cancelled", "cancelled", "cancelled"]
         )
-        await client.wait_until(lambda: all_cells_idle(client))
+        await notebook.wait_idle()
         for cell_id in ("cell-1", "cell-2", "cell-3"):
             assert client.cell(cell_id)["outputs"] == []
             assert client.cell(cell_id)["execution_count"] is None
@@ -120,108 +97,70 @@ async def test_cancel_rejects_bad_bodies(post_json: Any, body: Any, code: int) -
 
 
 async def test_interrupt_fails_running_and_cancels_queue(
-    notebook_factory: Any,
-    document_id_for: Any,
-    join_room: Any,
-    start_kernel: Any,
-    execute: Any,
-    jp_fetch: Any,
+    open_notebook: OpenNotebookFactory, jp_fetch: Any
 ) -> None:
-    path = notebook_factory("interrupt.ipynb", [SLOW.format(seconds=60), "print('queued')"])
-    document_id, session_id = await document_id_for(path)
-    kernel_id = await start_kernel()
-    async with join_room(document_id, session_id) as client:
-        running, queued = await execute(document_id, kernel_id, "cell-0", "cell-1")
+    sources = [SLOW.format(seconds=60), "print('queued')"]
+    async with open_notebook("interrupt.ipynb", sources) as notebook:
+        client = notebook.client
+        running, queued = await notebook.run("cell-0", "cell-1")
         await client.wait_until(lambda: started(client, "cell-0"))
-        await jp_fetch("api", "kernels", kernel_id, "interrupt", method="POST", body="")
-        await client.wait_until(
-            lambda: statuses(client, running, queued) == ["interrupted", "cancelled"]
-        )
-        await client.wait_until(lambda: all_cells_idle(client))
+        await jp_fetch("api", "kernels", notebook.kernel_id, "interrupt", method="POST", body="")
+        await notebook.wait_statuses([running, queued], ["interrupted", "cancelled"])
+        await notebook.wait_idle()
         started_output, error = client.cell("cell-0")["outputs"]
         assert started_output["text"] == "started\n"
         assert error["ename"] == "KeyboardInterrupt"
         # The kernel survives and runs the next request.
-        [again] = await execute(document_id, kernel_id, "cell-1")
-        await client.wait_until(lambda: statuses(client, again) == ["ok"])
+        [again] = await notebook.run("cell-1")
+        await notebook.wait_statuses([again], ["ok"])
 
 
 async def test_restart_cancels_everything_and_resets_cells(
-    notebook_factory: Any,
-    document_id_for: Any,
-    join_room: Any,
-    start_kernel: Any,
-    execute: Any,
-    jp_fetch: Any,
+    open_notebook: OpenNotebookFactory, jp_fetch: Any
 ) -> None:
-    path = notebook_factory("restart.ipynb", [SLOW.format(seconds=60), "print('queued')"])
-    document_id, session_id = await document_id_for(path)
-    kernel_id = await start_kernel()
-    async with join_room(document_id, session_id) as client:
-        running, queued = await execute(document_id, kernel_id, "cell-0", "cell-1")
+    sources = [SLOW.format(seconds=60), "print('queued')"]
+    async with open_notebook("restart.ipynb", sources) as notebook:
+        client = notebook.client
+        kernel_id = notebook.kernel_id
+        running, queued = await notebook.run("cell-0", "cell-1")
         await client.wait_until(lambda: started(client, "cell-0"))
         await jp_fetch("api", "kernels", kernel_id, "restart", method="POST", body="")
-        await client.wait_until(
-            lambda: statuses(client, running, queued) == ["interrupted", "cancelled"]
-        )
-        await client.wait_until(lambda: all_cells_idle(client))
+        await notebook.wait_statuses([running, queued], ["interrupted", "cancelled"])
+        await notebook.wait_idle()
         await client.wait_until(
             lambda: client.kernel_state() == {"kernel_id": kernel_id, "execution_state": "idle"},
             what="kernel idle after restart",
         )
-        [again] = await execute(document_id, kernel_id, "cell-1")
-        await client.wait_until(lambda: statuses(client, again) == ["ok"])
+        [again] = await notebook.run("cell-1")
+        await notebook.wait_statuses([again], ["ok"])
         assert client.cell("cell-1")["execution_count"] == 1
 
 
 async def test_kernel_death_interrupts_running_and_cancels_queue(
-    notebook_factory: Any,
-    document_id_for: Any,
-    join_room: Any,
-    start_kernel: Any,
-    execute: Any,
-    jp_fetch: Any,
+    open_notebook: OpenNotebookFactory,
 ) -> None:
-    path = notebook_factory(
-        "death.ipynb",
-        ["import os, signal\nos.kill(os.getpid(), signal.SIGKILL)", "print('queued')"],
-    )
-    document_id, session_id = await document_id_for(path)
-    kernel_id = await start_kernel()
-    async with join_room(document_id, session_id) as client:
-        dying, queued = await execute(document_id, kernel_id, "cell-0", "cell-1")
-        await client.wait_until(
-            lambda: statuses(client, dying, queued) == ["interrupted", "cancelled"],
-            what="death noticed",
+    sources = ["import os, signal\nos.kill(os.getpid(), signal.SIGKILL)", "print('queued')"]
+    async with open_notebook("death.ipynb", sources) as notebook:
+        client = notebook.client
+        dying, queued = await notebook.run("cell-0", "cell-1")
+        await notebook.wait_statuses(
+            [dying, queued], ["interrupted", "cancelled"], what="death noticed"
         )
-        await client.wait_until(lambda: all_cells_idle(client))
+        await notebook.wait_idle()
         # jupyter_client restarts the kernel, and the next request runs on the new one.
-        [again] = await execute(document_id, kernel_id, "cell-1")
-        await client.wait_until(lambda: statuses(client, again) == ["ok"], what="rerun")
+        [again] = await notebook.run("cell-1")
+        await notebook.wait_statuses([again], ["ok"], what="rerun")
         assert client.cell("cell-1")["execution_count"] == 1
 
 
-async def test_kernel_state_and_timing_are_recorded(
-    notebook_factory: Any, document_id_for: Any, join_room: Any, start_kernel: Any, post_json: Any
-) -> None:
-    path = notebook_factory("timing.ipynb", ["1 + 1"])
-    document_id, session_id = await document_id_for(path)
-    kernel_id = await start_kernel()
-    async with join_room(document_id, session_id) as client:
-        code, answer = await post_json(
-            "api",
-            "collab-exec",
-            "execute",
-            body={
-                "document_id": document_id,
-                "kernel_id": kernel_id,
-                "cells": [{"cell_id": "cell-0"}],
-                "record_timing": True,
-            },
-        )
+async def test_kernel_state_and_timing_are_recorded(open_notebook: OpenNotebookFactory) -> None:
+    async with open_notebook("timing.ipynb", ["1 + 1"]) as notebook:
+        client = notebook.client
+        kernel_id = notebook.kernel_id
+        code, answer = await notebook.post_execute("cell-0", record_timing=True)
         assert code == 202
         request_id = answer["requests"][0]["request_id"]
-        await client.wait_until(lambda: statuses(client, request_id) == ["ok"])
+        await notebook.wait_statuses([request_id], ["ok"])
         await client.wait_until(lambda: "execution" in client.cell("cell-0")["metadata"])
         timing = client.cell("cell-0")["metadata"]["execution"]
         assert set(timing) == {
@@ -239,22 +178,15 @@ async def test_kernel_state_and_timing_are_recorded(
 
 @pytest.mark.parametrize("extra_server_config", [{"CollabExecApp": {"retained_requests": 3}}])
 async def test_finished_requests_are_pruned(
-    extra_server_config: Any,
-    notebook_factory: Any,
-    document_id_for: Any,
-    join_room: Any,
-    start_kernel: Any,
-    execute: Any,
+    extra_server_config: Any, open_notebook: OpenNotebookFactory
 ) -> None:
-    path = notebook_factory("prune.ipynb", ["1", "2", "3", "4", "5"])
-    document_id, session_id = await document_id_for(path)
-    kernel_id = await start_kernel()
-    async with join_room(document_id, session_id) as client:
+    async with open_notebook("prune.ipynb", ["1", "2", "3", "4", "5"]) as notebook:
+        client = notebook.client
         latest: dict[str, str] = {}
         for round_ in range(3):
-            ids = await execute(document_id, kernel_id, *(f"cell-{index}" for index in range(5)))
+            ids = await notebook.run(*(f"cell-{index}" for index in range(5)))
             latest = {f"cell-{index}": request_id for index, request_id in enumerate(ids)}
-            await client.wait_until(lambda ids=ids: statuses(client, *ids) == ["ok"] * 5)
+            await notebook.wait_statuses(ids, ["ok"] * 5)
             # 3 retained, a quarter over before pruning, and the latest of each cell.
             assert len(client.requests()) <= 5, round_
         # The latest request of every cell survives pruning.
@@ -284,22 +216,14 @@ class TwoPeople(IdentityProvider):
 async def test_submitted_by_is_the_caller(
     extra_server_config: Any,
     notebook_factory: Any,
+    document_id_for: DocumentIdFor,
     jp_fetch: Any,
     jp_serverapp: Any,
 ) -> None:
     path = notebook_factory("people.ipynb", ["1", "2"])
     alice = {"Authorization": "token alice-token"}
     bob = {"Authorization": "token bob-token"}
-    response = await jp_fetch(
-        "api",
-        "collaboration",
-        "session",
-        path,
-        method="PUT",
-        headers=alice,
-        body=json.dumps({"format": "json", "type": "notebook"}),
-    )
-    document_id = f"json:notebook:{json.loads(response.body)['fileId']}"
+    document_id, _ = await document_id_for(path, headers=alice)
     response = await jp_fetch("api", "kernels", method="POST", headers=alice, body="{}")
     kernel_id = json.loads(response.body)["id"]
     submitted = {}

@@ -9,7 +9,7 @@ from pycrdt import Array, Doc
 
 from jupyterlab_collab_exec.outputs import OutputReducer
 
-from .conftest import statuses
+from .conftest import OpenNotebookFactory
 
 pytestmark = pytest.mark.both_kernels
 
@@ -83,19 +83,13 @@ def test_a_rich_output_too_big_is_replaced_by_the_notice() -> None:
 
 @pytest.mark.parametrize("extra_server_config", [{"CollabExecApp": {"max_output_bytes": CAP}}])
 async def test_server_caps_a_cell_and_finishes_the_run(
-    extra_server_config: Any,
-    notebook_factory: Any,
-    document_id_for: Any,
-    join_room: Any,
-    start_kernel: Any,
-    execute: Any,
+    extra_server_config: Any, open_notebook: OpenNotebookFactory
 ) -> None:
-    path = notebook_factory("cap.ipynb", ["for i in range(100000):\n    print(i)", "print('next')"])
-    document_id, session_id = await document_id_for(path)
-    kernel_id = await start_kernel()
-    async with join_room(document_id, session_id) as client:
-        big, small = await execute(document_id, kernel_id, "cell-0", "cell-1")
-        await client.wait_until(lambda: statuses(client, big, small) == ["ok", "ok"])
+    sources = ["for i in range(100000):\n    print(i)", "print('next')"]
+    async with open_notebook("cap.ipynb", sources) as notebook:
+        client = notebook.client
+        big, small = await notebook.run("cell-0", "cell-1")
+        await notebook.wait_statuses([big, small], ["ok", "ok"])
         kept, notice = client.cell("cell-0")["outputs"]
         assert len(kept["text"]) == CAP
         assert "Output truncated" in notice["text"]

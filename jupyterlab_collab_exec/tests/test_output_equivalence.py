@@ -20,7 +20,7 @@ from jupyterlab_collab_exec import cells
 from jupyterlab_collab_exec.display_router import DisplayRouter
 from jupyterlab_collab_exec.outputs import OutputReducer
 
-from .conftest import statuses
+from .conftest import OpenNotebookFactory, statuses
 
 pytestmark = pytest.mark.both_kernels
 
@@ -115,26 +115,15 @@ def comparable(outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("path", RECORDINGS, ids=lambda path: path.stem)
 async def test_server_stores_what_jupyterlab_holds(
-    path: Path,
-    jp_root_dir: Path,
-    notebook_factory: Any,
-    document_id_for: Any,
-    join_room: Any,
-    start_kernel: Any,
-    execute: Any,
+    path: Path, open_notebook: OpenNotebookFactory
 ) -> None:
     """The same cells, run by a real kernel through the server, end as JupyterLab's model
     holds the recorded messages."""
     recording, expected = load(path)
-    name = f"{path.stem}.ipynb"
-    notebook_factory(name, [cell["code"] for cell in recording["cells"]])
-    document_id, session_id = await document_id_for(name)
-    kernel_id = await start_kernel()
-    async with join_room(document_id, session_id) as client:
-        request_ids = [
-            (await execute(document_id, kernel_id, cell["cell_id"]))[0]
-            for cell in recording["cells"]
-        ]
+    sources = [cell["code"] for cell in recording["cells"]]
+    async with open_notebook(f"{path.stem}.ipynb", sources) as notebook:
+        client = notebook.client
+        request_ids = [(await notebook.run(cell["cell_id"]))[0] for cell in recording["cells"]]
         await client.wait_until(
             lambda: all(status in ("ok", "error") for status in statuses(client, *request_ids)),
             what="every cell ran",

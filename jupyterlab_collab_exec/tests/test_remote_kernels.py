@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import all_cells_idle, statuses
+from .conftest import OpenNotebookFactory, started
 from .gateway import KernelGatewayProcess
 
 pytestmark = pytest.mark.both_kernels
@@ -18,26 +18,18 @@ TEN_MEGABYTES = "for _ in range(10):\n    print('x' * 1_000_000)"
 RATE_NOTICE = "IOPub data rate exceeded"
 
 
-def started(client: Any, cell_id: str) -> bool:
-    outputs = client.cell(cell_id)["outputs"]
-    return bool(outputs) and outputs[0].get("text", "").startswith("started")
-
-
 async def test_a_kernel_that_exits_settles_its_request_and_the_next_run_works(
-    notebook_factory: Any, document_id_for: Any, join_room: Any, start_kernel: Any, execute: Any
+    open_notebook: OpenNotebookFactory,
 ) -> None:
-    path = notebook_factory("exit.ipynb", ["import os\nos._exit(1)", "print('after')"])
-    document_id, session_id = await document_id_for(path)
-    kernel_id = await start_kernel()
-    async with join_room(document_id, session_id) as client:
-        [exiting] = await execute(document_id, kernel_id, "cell-0")
-        await client.wait_until(
-            lambda: statuses(client, exiting) == ["interrupted"], timeout=10, what="the exit"
-        )
+    sources = ["import os\nos._exit(1)", "print('after')"]
+    async with open_notebook("exit.ipynb", sources) as notebook:
+        client = notebook.client
+        [exiting] = await notebook.run("cell-0")
+        await notebook.wait_statuses([exiting], ["interrupted"], timeout=10, what="the exit")
         assert client.requests()[exiting]["reason"]
-        await client.wait_until(lambda: all_cells_idle(client))
-        [again] = await execute(document_id, kernel_id, "cell-1")
-        await client.wait_until(lambda: statuses(client, again) == ["ok"], what="the next run")
+        await notebook.wait_idle()
+        [again] = await notebook.run("cell-1")
+        await notebook.wait_statuses([again], ["ok"], what="the next run")
         assert client.cell("cell-1")["outputs"][0]["text"] == "after\n"
 
 
@@ -45,23 +37,15 @@ async def test_a_kernel_that_exits_settles_its_request_and_the_next_run_works(
 async def test_a_kernel_deleted_on_the_gateway_settles_the_request_in_flight(
     caplog: pytest.LogCaptureFixture,
     gateway_process: KernelGatewayProcess,
-    notebook_factory: Any,
-    document_id_for: Any,
-    join_room: Any,
-    start_kernel: Any,
-    execute: Any,
+    open_notebook: OpenNotebookFactory,
 ) -> None:
-    path = notebook_factory("deleted.ipynb", [STARTED])
-    document_id, session_id = await document_id_for(path)
-    kernel_id = await start_kernel()
-    async with join_room(document_id, session_id) as client:
-        [running] = await execute(document_id, kernel_id, "cell-0")
+    async with open_notebook("deleted.ipynb", [STARTED]) as notebook:
+        client = notebook.client
+        [running] = await notebook.run("cell-0")
         await client.wait_until(lambda: started(client, "cell-0"))
-        await asyncio.to_thread(gateway_process.delete_kernel, kernel_id)
-        await client.wait_until(
-            lambda: statuses(client, running) == ["interrupted"], what="the deletion noticed"
-        )
-        await client.wait_until(lambda: all_cells_idle(client))
+        await asyncio.to_thread(gateway_process.delete_kernel, notebook.kernel_id)
+        await notebook.wait_statuses([running], ["interrupted"], what="the deletion noticed")
+        await notebook.wait_idle()
         reason = client.requests()[running]["reason"]
         assert reason
         assert reason in caplog.text
@@ -107,35 +91,30 @@ async def test_a_gateway_that_stops_answering_settles_what_waits_for_it(
     extra_server_config: dict[str, Any],
     gateway_process: KernelGatewayProcess,
     jp_fetch: Any,
-    notebook_factory: Any,
-    document_id_for: Any,
-    join_room: Any,
-    start_kernel: Any,
-    execute: Any,
+    open_notebook: OpenNotebookFactory,
 ) -> None:
-    path = notebook_factory("frozen.ipynb", ["x = 1", "print('never')", "print('nor this')"])
-    document_id, session_id = await document_id_for(path)
-    kernel_id = await start_kernel()
-    try:
-        async with join_room(document_id, session_id) as client:
-            [warm] = await execute(document_id, kernel_id, "cell-0")
-            await client.wait_until(lambda: statuses(client, warm) == ["ok"])
+    sources = ["x = 1", "print('never')", "print('nor this')"]
+    async with open_notebook("frozen.ipynb", sources) as notebook:
+        client = notebook.client
+        try:
+            [warm] = await notebook.run("cell-0")
+            await notebook.wait_statuses([warm], ["ok"])
             gateway_process.pause()
             # Sent on the open connection, it never starts: a probe goes unanswered.
-            [stuck] = await execute(document_id, kernel_id, "cell-1")
-            await client.wait_until(lambda: statuses(client, stuck) == ["interrupted"])
+            [stuck] = await notebook.run("cell-1")
+            await notebook.wait_statuses([stuck], ["interrupted"])
             assert "answered nothing" in client.requests()[stuck]["reason"]
             # With no connection, connecting fails.
-            [queued] = await execute(document_id, kernel_id, "cell-2")
-            await client.wait_until(lambda: statuses(client, queued) == ["interrupted"])
+            [queued] = await notebook.run("cell-2")
+            await notebook.wait_statuses([queued], ["interrupted"])
             reason = client.requests()[queued]["reason"]
             assert reason.startswith("Could not connect to the kernel")
-            await client.wait_until(lambda: all_cells_idle(client))
+            await notebook.wait_idle()
             assert "answered nothing" in caplog.text
             assert reason in caplog.text
-    finally:
-        gateway_process.resume()
-        await jp_fetch("api", "kernels", kernel_id, method="DELETE")
+        finally:
+            gateway_process.resume()
+            await jp_fetch("api", "kernels", notebook.kernel_id, method="DELETE")
 
 
 @pytest.mark.gateway_kernel
@@ -148,22 +127,16 @@ async def test_ten_megabytes_through_the_gateway(
     gateway_arguments: list[str] | None,
     whole: bool,
     jp_fetch: Any,
-    notebook_factory: Any,
-    document_id_for: Any,
-    join_room: Any,
-    start_kernel: Any,
-    execute: Any,
+    open_notebook: OpenNotebookFactory,
 ) -> None:
     """The gateway applies jupyter_server's IOPub rate limit to its own websocket. By
     default it drops most of a 10 MB print, and the cell shows its notice; with the limit
     off on the gateway, every byte arrives."""
-    path = notebook_factory("big.ipynb", [TEN_MEGABYTES])
-    document_id, session_id = await document_id_for(path)
-    kernel_id = await start_kernel()
-    try:
-        async with join_room(document_id, session_id) as client:
-            [printing] = await execute(document_id, kernel_id, "cell-0")
-            await client.wait_until(lambda: statuses(client, printing) == ["ok"])
+    async with open_notebook("big.ipynb", [TEN_MEGABYTES]) as notebook:
+        client = notebook.client
+        try:
+            [printing] = await notebook.run("cell-0")
+            await notebook.wait_statuses([printing], ["ok"])
             outputs = client.cell("cell-0")["outputs"]
             stdout = "".join(o["text"] for o in outputs if o.get("name") == "stdout")
             stderr = "".join(o["text"] for o in outputs if o.get("name") == "stderr")
@@ -173,6 +146,6 @@ async def test_ten_megabytes_through_the_gateway(
             else:
                 assert RATE_NOTICE in stderr
                 assert len(stdout) < 10_000_000
-    finally:
-        if gateway_arguments is not None:
-            await jp_fetch("api", "kernels", kernel_id, method="DELETE")
+        finally:
+            if gateway_arguments is not None:
+                await jp_fetch("api", "kernels", notebook.kernel_id, method="DELETE")

@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from .clients import ServerProcess, wait_for
+from .clients import ServerProcess, wait_for, write_notebook
 from .conftest import statuses
 
 ACTIVE = {"queued", "running", "awaiting_input"}
@@ -32,33 +32,19 @@ async def test_restarted_server_shows_no_stuck_cell(
 ) -> None:
     root = tmp_path / "root"
     root.mkdir()
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [
-        nbformat.v4.new_code_cell(WAITING_CELLS[waiting], id="cell-0"),
-        nbformat.v4.new_code_cell("print('queued')", id="cell-1"),
-    ]
-    (root / "restart.ipynb").write_text(nbformat.writes(notebook), "utf-8")
+    write_notebook(root, "restart.ipynb", [WAITING_CELLS[waiting], "print('queued')"])
     server = ServerProcess(root)
     await server.start()
     try:
         room_id, session_id = await server.session("restart.ipynb")
-        kernel = await server.request("POST", "api/kernels", {})
+        kernel_id = await server.start_kernel()
         async with server.join(room_id, session_id) as client:
-            accepted = await server.request(
-                "POST",
-                "api/collab-exec/execute",
-                {
-                    "document_id": room_id,
-                    "kernel_id": kernel["id"],
-                    "cells": [{"cell_id": "cell-0"}, {"cell_id": "cell-1"}],
-                },
-            )
-            request_ids = [request["request_id"] for request in accepted["requests"]]
+            request_ids = await server.execute(room_id, kernel_id, ["cell-0", "cell-1"])
             await client.wait_until(
                 lambda: bool(client.cell("cell-0")["outputs"]), what="the cell to start"
             )
             if waiting == "awaiting input":
-                await client.wait_until(lambda: client.pending_input("Name?") is not None)
+                await client.wait_for_input("Name?")
             # The YStore holds the queued and running entries before the server goes.
             written = server.stored_updates()
             await wait_for(lambda: server.stored_updates() > written, what="a YStore write")

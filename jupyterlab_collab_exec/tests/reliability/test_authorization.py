@@ -5,9 +5,8 @@ leaves the documents and the service's work as they were."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from typing import Any, ClassVar
 
 import httpx
@@ -15,9 +14,11 @@ import pytest
 from jupyter_server.auth import Authorizer
 from jupyter_server.utils import url_path_join
 
+from ..clients import RoomClient
 from ..conftest import all_cells_idle, statuses
+from .conftest import OpenFuzzWorld
 from .tally import Tally
-from .test_hostile import QUIET_SERVER, Known, ServerDocs, differences, fuzz_world
+from .world import QUIET_SERVER, Known, ServerDocs, differences
 
 MUTATING = ("execute", "cancel", "input")
 
@@ -111,28 +112,38 @@ class Api:
         await self.http.aclose()
 
 
+World = tuple[Known, RoomClient, Api]
+OpenWorld = Callable[[], AbstractAsyncContextManager[World]]
+
+
+@pytest.fixture
+def open_world(
+    tally: Tally, jp_http_port: int, jp_base_url: str, open_fuzz_world: OpenFuzzWorld
+) -> OpenWorld:
+    """`async with open_world() as (known, client, api)`: the hostile suite's notebooks,
+    settled, and an Api that checks that a refused request changed nothing in them."""
+
+    @asynccontextmanager
+    async def open_() -> AsyncIterator[World]:
+        async with open_fuzz_world() as (known, docs, client):
+            api = Api(jp_http_port, jp_base_url, docs, tally)
+            try:
+                yield known, client, api
+            finally:
+                await api.close()
+
+    return open_
+
+
 @pytest.mark.parametrize(
     "extra_server_config", [{**QUIET_SERVER, "ServerApp": {"authorizer_class": Switchboard}}]
 )
 async def test_denied_execute_gets_403_on_every_mutating_endpoint(
-    extra_server_config: Any,
-    tally: Tally,
-    jp_root_dir: Path,
-    jp_serverapp: Any,
-    jp_http_port: int,
-    jp_base_url: str,
-    document_id_for: Any,
-    join_room: Any,
-    start_kernel: Any,
-    execute: Any,
-    post_json: Any,
+    extra_server_config: Any, jp_serverapp: Any, open_world: OpenWorld, post_json: Any
 ) -> None:
     Switchboard.mode = "all"
     token = {"Authorization": f"token {jp_serverapp.identity_provider.token}"}
-    async with fuzz_world(
-        jp_root_dir, jp_serverapp, document_id_for, join_room, start_kernel, execute
-    ) as (known, docs, client):
-        api = Api(jp_http_port, jp_base_url, docs, tally)
+    async with open_world() as (known, client, api):
         try:
             for mode in ("deny-execute", "read-only"):
                 Switchboard.mode = mode
@@ -149,7 +160,6 @@ async def test_denied_execute_gets_403_on_every_mutating_endpoint(
                     assert Switchboard.asked == [("read", "kernels")]
         finally:
             Switchboard.mode = "all"
-            await api.close()
 
         # The refused bodies were valid: allowed again, they act.
         code, reply = await post_json(
@@ -170,21 +180,9 @@ async def test_denied_execute_gets_403_on_every_mutating_endpoint(
 
 @pytest.mark.parametrize("extra_server_config", [QUIET_SERVER])
 async def test_no_token_gets_403_on_every_endpoint(
-    extra_server_config: Any,
-    tally: Tally,
-    jp_root_dir: Path,
-    jp_serverapp: Any,
-    jp_http_port: int,
-    jp_base_url: str,
-    document_id_for: Any,
-    join_room: Any,
-    start_kernel: Any,
-    execute: Any,
+    extra_server_config: Any, jp_serverapp: Any, jp_http_port: int, open_world: OpenWorld
 ) -> None:
-    async with fuzz_world(
-        jp_root_dir, jp_serverapp, document_id_for, join_room, start_kernel, execute
-    ) as (known, docs, _):
-        api = Api(jp_http_port, jp_base_url, docs, tally)
+    async with open_world() as (known, _, api):
         token = jp_serverapp.identity_provider.token
         credentials: list[dict[str, str]] = [
             {},
@@ -194,89 +192,68 @@ async def test_no_token_gets_403_on_every_endpoint(
             # Past the XSRF check (which refuses the others' POSTs first), still no user.
             {"Cookie": "_xsrf=matching", "X-XSRFToken": "matching"},
         ]
-        try:
-            for headers in credentials:
-                await api.refused("GET", "", headers=headers)
-                for endpoint, body in valid_bodies(known):
-                    answer = await api.refused("POST", endpoint, headers=headers, body=body)
-                    if "X-XSRFToken" in headers:
-                        assert "xsrf" not in answer["message"].lower(), answer
-        finally:
-            await api.close()
+        for headers in credentials:
+            await api.refused("GET", "", headers=headers)
+            for endpoint, body in valid_bodies(known):
+                answer = await api.refused("POST", endpoint, headers=headers, body=body)
+                if "X-XSRFToken" in headers:
+                    assert "xsrf" not in answer["message"].lower(), answer
 
 
 @pytest.mark.parametrize("extra_server_config", [QUIET_SERVER])
 async def test_cookie_authenticated_posts_need_the_xsrf_token(
-    extra_server_config: Any,
-    tally: Tally,
-    jp_root_dir: Path,
-    jp_serverapp: Any,
-    jp_http_port: int,
-    jp_base_url: str,
-    document_id_for: Any,
-    join_room: Any,
-    start_kernel: Any,
-    execute: Any,
+    extra_server_config: Any, jp_serverapp: Any, jp_base_url: str, open_world: OpenWorld
 ) -> None:
-    async with fuzz_world(
-        jp_root_dir, jp_serverapp, document_id_for, join_room, start_kernel, execute
-    ) as (known, docs, client):
-        api = Api(jp_http_port, jp_base_url, docs, tally)
+    async with open_world() as (known, client, api):
         token = jp_serverapp.identity_provider.token
-        try:
-            # A browser's visit: the login page sets the _xsrf cookie, and a request with
-            # the token in its URL sets the login cookie.
-            page = await api.http.get(url_path_join(jp_base_url, "login"))
-            assert page.status_code == 200
-            xsrf = page.cookies.get("_xsrf")
-            assert xsrf, page.headers
-            visit = await api.http.get(api.path() + f"?token={token}")
-            assert visit.status_code == 200
-            login = {name: value for name, value in visit.cookies.items() if name != "_xsrf"}
-            assert login, visit.headers
-            api.http.cookies.clear()
-            cookie = "; ".join(
-                f"{name}={value}" for name, value in {**login, "_xsrf": xsrf}.items()
+        # A browser's visit: the login page sets the _xsrf cookie, and a request with
+        # the token in its URL sets the login cookie.
+        page = await api.http.get(url_path_join(jp_base_url, "login"))
+        assert page.status_code == 200
+        xsrf = page.cookies.get("_xsrf")
+        assert xsrf, page.headers
+        visit = await api.http.get(api.path() + f"?token={token}")
+        assert visit.status_code == 200
+        login = {name: value for name, value in visit.cookies.items() if name != "_xsrf"}
+        assert login, visit.headers
+        api.http.cookies.clear()
+        cookie = "; ".join(f"{name}={value}" for name, value in {**login, "_xsrf": xsrf}.items())
+        browser = {"Cookie": cookie}
+
+        with api.trial():
+            response = await api.request("GET", api.path(), headers=browser)
+            assert response.status_code == 200, response.text
+
+        for endpoint, body in valid_bodies(known):
+            answer = await api.refused("POST", endpoint, headers=browser, body=body)
+            assert "xsrf" in answer["message"].lower(), answer
+            wrong = {**browser, "X-XSRFToken": "2|00000000|" + "0" * 32 + "|1"}
+            await api.refused("POST", endpoint, headers=wrong, body=body)
+
+        # With the matching header, the same cookie is enough.
+        with_xsrf = {**browser, "X-XSRFToken": xsrf}
+        with api.trial():
+            before = await api.docs.snapshot()
+            harmless = {"document_id": known.input_document, "request_ids": ["no-such"]}
+            response = await api.request(
+                "POST", api.path("cancel"), headers=with_xsrf, body=harmless
             )
-            browser = {"Cookie": cookie}
-
-            with api.trial():
-                response = await api.request("GET", api.path(), headers=browser)
-                assert response.status_code == 200, response.text
-
-            for endpoint, body in valid_bodies(known):
-                answer = await api.refused("POST", endpoint, headers=browser, body=body)
-                assert "xsrf" in answer["message"].lower(), answer
-                wrong = {**browser, "X-XSRFToken": "2|00000000|" + "0" * 32 + "|1"}
-                await api.refused("POST", endpoint, headers=wrong, body=body)
-
-            # With the matching header, the same cookie is enough.
-            with_xsrf = {**browser, "X-XSRFToken": xsrf}
-            with api.trial():
-                before = await docs.snapshot()
-                harmless = {"document_id": known.input_document, "request_ids": ["no-such"]}
-                response = await api.request(
-                    "POST", api.path("cancel"), headers=with_xsrf, body=harmless
-                )
-                assert (response.status_code, response.json()) == (200, {"cancelled": []})
-                after = await docs.snapshot()
-                assert after == before, differences(before, after)
-            unknown = {"document_id": known.input_document, "input_id": "no-such", "value": "v"}
-            await api.refused("POST", "input", headers=with_xsrf, body=unknown, code=404)
-            with api.trial():
-                _, input_body = valid_bodies(known)[3]
-                response = await api.request(
-                    "POST", api.path("input"), headers=with_xsrf, body=input_body
-                )
-                assert (response.status_code, response.json()) == (200, {"status": "answered"})
-                await client.wait_until(
-                    lambda: (
-                        statuses(client, *known.request_ids) == ["ok", "ok"]
-                        and all_cells_idle(client)
-                    ),
-                    what="the run to finish",
-                )
-                entry = client.inputs()[known.input_id]
-                assert entry["answered_by"]["username"]
-        finally:
-            await api.close()
+            assert (response.status_code, response.json()) == (200, {"cancelled": []})
+            after = await api.docs.snapshot()
+            assert after == before, differences(before, after)
+        unknown = {"document_id": known.input_document, "input_id": "no-such", "value": "v"}
+        await api.refused("POST", "input", headers=with_xsrf, body=unknown, code=404)
+        with api.trial():
+            _, input_body = valid_bodies(known)[3]
+            response = await api.request(
+                "POST", api.path("input"), headers=with_xsrf, body=input_body
+            )
+            assert (response.status_code, response.json()) == (200, {"status": "answered"})
+            await client.wait_until(
+                lambda: (
+                    statuses(client, *known.request_ids) == ["ok", "ok"] and all_cells_idle(client)
+                ),
+                what="the run to finish",
+            )
+            entry = client.inputs()[known.input_id]
+            assert entry["answered_by"]["username"]

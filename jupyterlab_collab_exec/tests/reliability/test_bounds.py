@@ -14,28 +14,25 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import time
 from collections import deque
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import pytest
-from httpx_ws import aconnect_ws
-from pycrdt import Doc, Map, Provider
-from pycrdt.websocket.websocket import HttpxWebsocket
+from pycrdt import Doc, Map
 
 from jupyterlab_collab_exec.app import CollabExecApp
 from jupyterlab_collab_exec.ledger import PRUNE_SLACK_FRACTION
 from jupyterlab_collab_exec.schema import FINAL_STATUSES
 
-from ..clients import RoomClient, ServerProcess, wait_for
+from ..clients import RoomClient, ServerProcess, wait_for, write_notebook
 from .tally import SOAK, Tally, count
 
 MIB = 1024 * 1024
@@ -132,36 +129,12 @@ class MemorySamples:
         return max([self.read()["VmHWM"], *self.rss])
 
 
-def write_notebook(root: Path, name: str, sources: list[str]) -> str:
-    notebook = nbformat.v4.new_notebook()
-    notebook.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    notebook.cells = [
-        nbformat.v4.new_code_cell(source, id=f"cell-{index}")
-        for index, source in enumerate(sources)
-    ]
-    (root / name).write_text(nbformat.writes(notebook), encoding="utf-8")
-    return name
-
-
-@asynccontextmanager
-async def joined(server: ServerProcess, room_id: str, session_id: str) -> AsyncIterator[RoomClient]:
+def joined(
+    server: ServerProcess, room_id: str, session_id: str
+) -> AbstractAsyncContextManager[RoomClient]:
     """A client in the room that does not replay every status: with thousands of
     executions that bookkeeping would cost more than the server's work."""
-    url = (
-        f"{server.url}/api/collaboration/room/{room_id}?sessionId={session_id}&token={server.token}"
-    )
-    client = RoomClient(track_statuses=False)
-    async with (
-        aconnect_ws(url) as websocket,  # type: ignore[var-annotated]
-        Provider(client.notebook.ydoc, HttpxWebsocket(websocket, room_id)) as provider,
-    ):
-        await asyncio.wait_for(provider.synced.wait(), 60)
-        await client.wait_until(lambda: client.notebook.cell_number > 0, what="cells synced")
-        yield client
+    return server.join(room_id, session_id, track_statuses=False)
 
 
 @asynccontextmanager
@@ -174,21 +147,6 @@ async def running_server(root: Path, *options: str) -> AsyncIterator[ServerProce
     finally:
         if server.process is not None and server.process.returncode is None:
             await server.stop_gracefully()
-
-
-async def execute(
-    server: ServerProcess, room_id: str, kernel_id: str, cell_ids: list[str]
-) -> list[str]:
-    accepted = await server.request(
-        "POST",
-        "api/collab-exec/execute",
-        {
-            "document_id": room_id,
-            "kernel_id": kernel_id,
-            "cells": [{"cell_id": cell_id} for cell_id in cell_ids],
-        },
-    )
-    return [request["request_id"] for request in accepted["requests"]]
 
 
 def requests_size(client: RoomClient) -> int:
@@ -237,17 +195,17 @@ async def test_an_attempt_at_1_gb_of_output_keeps_the_server_bounded(
         assert server.process is not None
         memory = MemorySamples(server.process.pid)
         room_id, session_id = await server.session(path)
-        kernel = await server.request("POST", "api/kernels", {})
+        kernel_id = await server.start_kernel()
         async with joined(server, room_id, session_id) as client:
             # Warm up: the room is loaded and the server's kernel connection open.
-            [warmup] = await execute(server, room_id, kernel["id"], ["cell-0"])
+            [warmup] = await server.execute(room_id, kernel_id, ["cell-0"])
             await client.wait_until(lambda: finished(client, [warmup]), what="the warm-up")
             baseline = memory.read()["VmRSS"]
             memory.reset_peak()
             started = time.monotonic()
 
             with tally.trial("output-bound"):
-                flood, after = await execute(server, room_id, kernel["id"], ["cell-1", "cell-2"])
+                flood, after = await server.execute(room_id, kernel_id, ["cell-1", "cell-2"])
 
                 def done() -> bool:
                     memory.sample()
@@ -329,9 +287,9 @@ async def test_the_requests_map_stays_bounded_over_many_executions(
     path = write_notebook(root, "many.ipynb", [f"x{index} = {index}" for index in range(CELLS)])
     async with running_server(root) as server:
         room_id, session_id = await server.session(path)
-        kernel = await server.request("POST", "api/kernels", {})
+        kernel_id = await server.start_kernel()
         async with joined(server, room_id, session_id) as client:
-            [warmup] = await execute(server, room_id, kernel["id"], ["cell-0"])
+            [warmup] = await server.execute(room_id, kernel_id, ["cell-0"])
             await client.wait_until(lambda: finished(client, [warmup]), what="the warm-up")
             initial_doc = encoded_size(client.notebook.ydoc)
             largest_map = 0
@@ -358,7 +316,7 @@ async def test_the_requests_map_stays_bounded_over_many_executions(
                     assert largest_map <= MAP_BOUND, (batch_number, largest_map)
 
             for batch in range(BATCHES):
-                latest = await execute(server, room_id, kernel["id"], cell_ids)
+                latest = await server.execute(room_id, kernel_id, cell_ids)
                 in_flight.append(latest)
                 sample_map()
                 if len(in_flight) == BATCHES_IN_FLIGHT:

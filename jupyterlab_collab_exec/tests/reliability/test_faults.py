@@ -22,17 +22,13 @@ from typing import Any
 
 import nbformat
 import pytest
-from httpx_ws import aconnect_ws
 from jupyter_server.utils import url_path_join
-from pycrdt import Provider
-from pycrdt.websocket.websocket import HttpxWebsocket
 
-from ..clients import RoomClient, ServerProcess, wait_for
-from ..conftest import all_cells_idle, answer
+from ..clients import RoomClient, ServerProcess, joined_room, wait_for, write_notebook
+from ..conftest import FINAL, all_cells_idle, all_final, answer
 from .proxy import LoopbackProxy
 from .tally import Tally, count
 
-FINAL = {"ok", "error", "cancelled", "interrupted"}
 CLIENTS = 3
 
 
@@ -91,17 +87,6 @@ SCENARIOS: dict[str, Callable[[int], Scenario]] = {
 }
 
 
-def write_notebook(root: Path, name: str, scenario: Scenario) -> str:
-    notebook = nbformat.v4.new_notebook()
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
-    notebook.cells = [
-        nbformat.v4.new_code_cell(source, id=cell_id)
-        for source, cell_id in zip(scenario.sources, scenario.cell_ids, strict=True)
-    ]
-    (root / name).write_text(nbformat.writes(notebook), encoding="utf-8")
-    return name
-
-
 def merged_streams(outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Outputs as JupyterLab shows them; the doc keeps a stream as one output already."""
     return [
@@ -157,10 +142,6 @@ def assert_saved(path: Path, scenario: Scenario) -> bool:
     return True
 
 
-def all_final(client: RoomClient, request_ids: list[str]) -> Callable[[], bool]:
-    return lambda: all(client.request_status(rid) in FINAL for rid in request_ids)
-
-
 def at_least_ok(client: RoomClient, request_ids: list[str], wanted: int) -> Callable[[], bool]:
     return lambda: sum(client.request_status(rid) == "ok" for rid in request_ids) >= wanted
 
@@ -195,21 +176,15 @@ class Crowd:
 
     async def join(self, how_many: int) -> None:
         for _ in range(how_many):
-            client = RoomClient()
             joined = asyncio.Event()
-            self.clients.append(client)
-            self._tasks.append(asyncio.ensure_future(self._hold(client, joined)))
+            self._tasks.append(asyncio.ensure_future(self._hold(joined)))
             await asyncio.wait_for(joined.wait(), 60)
 
-    async def _hold(self, client: RoomClient, joined: asyncio.Event) -> None:
+    async def _hold(self, joined: asyncio.Event) -> None:
         # A cut connection ends the client as a crashed tab ends: with an error, unheard.
         with contextlib.suppress(Exception):
-            async with (
-                aconnect_ws(self.url) as websocket,  # type: ignore[var-annotated]
-                Provider(client.notebook.ydoc, HttpxWebsocket(websocket, self.room_id)) as peer,
-            ):
-                await peer.synced.wait()
-                await client.wait_until(lambda: client.notebook.cell_number > 0)
+            async with joined_room(self.url, self.room_id) as client:
+                self.clients.append(client)
                 joined.set()
                 await self._stop.wait()
 
@@ -268,7 +243,7 @@ async def test_killing_every_client_loses_nothing(
     for trial in range(count(4, 34)):
         with tally.trial("kill-all"):
             scenario = SCENARIOS[kind](trial)
-            path = write_notebook(jp_root_dir, f"kill-{kind}-{trial}.ipynb", scenario)
+            path = write_notebook(jp_root_dir, f"kill-{kind}-{trial}.ipynb", scenario.sources)
             document_id, session_id = await document_id_for(path)
             async with LoopbackProxy(jp_http_port, seed=trial) as proxy:
                 url = room_url(proxy.port, document_id, session_id)
@@ -324,7 +299,7 @@ async def test_flapping_connections_converge(
     for trial in range(count(2, 20)):
         with tally.trial("flaps"):
             scenario = flood(20_000) if trial % 2 else run_all(30)
-            path = write_notebook(jp_root_dir, f"flap-{trial}.ipynb", scenario)
+            path = write_notebook(jp_root_dir, f"flap-{trial}.ipynb", scenario.sources)
             document_id, session_id = await document_id_for(path)
             async with LoopbackProxy(jp_http_port, seed=trial) as proxy:
                 proxy.max_delay = 0.02
@@ -387,22 +362,13 @@ async def test_server_restarted_mid_run_leaves_nothing_stuck(
                 [SLOW_CELL.format(index=index) for index in range(RESTART_CELLS)],
                 [[stream(f"{index}\n")] for index in range(RESTART_CELLS)],
             )
-            path = write_notebook(root, f"restart-{trial}.ipynb", scenario)
+            path = write_notebook(root, f"restart-{trial}.ipynb", scenario.sources)
             await server.start()
             try:
                 room_id, session_id = await server.session(path)
-                kernel = await server.request("POST", "api/kernels", {})
+                kernel_id = await server.start_kernel()
                 async with server.join(room_id, session_id) as client:
-                    accepted = await server.request(
-                        "POST",
-                        "api/collab-exec/execute",
-                        {
-                            "document_id": room_id,
-                            "kernel_id": kernel["id"],
-                            "cells": [{"cell_id": cell_id} for cell_id in scenario.cell_ids],
-                        },
-                    )
-                    request_ids = [request["request_id"] for request in accepted["requests"]]
+                    request_ids = await server.execute(room_id, kernel_id, scenario.cell_ids)
                     finished_before = randomness.randrange(1, RESTART_CELLS - 2)
                     await client.wait_until(
                         at_least_ok(client, request_ids, finished_before), what="part of the run"
@@ -439,17 +405,8 @@ async def test_server_restarted_mid_run_leaves_nothing_stuck(
                             # Cut short, it shows at most what it printed, once.
                             assert outputs in ([], expected), (cell_id, status, outputs)
                     # The kernel's conversation did not survive the server; a new one runs.
-                    kernel = await server.request("POST", "api/kernels", {})
-                    accepted = await server.request(
-                        "POST",
-                        "api/collab-exec/execute",
-                        {
-                            "document_id": room_id,
-                            "kernel_id": kernel["id"],
-                            "cells": [{"cell_id": "cell-0"}],
-                        },
-                    )
-                    [rerun] = [request["request_id"] for request in accepted["requests"]]
+                    kernel_id = await server.start_kernel()
+                    [rerun] = await server.execute(room_id, kernel_id, ["cell-0"])
                     await again.wait_until(
                         at_least_ok(again, [rerun], 1), what="a run after the restart"
                     )

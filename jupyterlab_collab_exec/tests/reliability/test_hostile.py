@@ -15,14 +15,11 @@ import json
 import os
 import random
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
-import nbformat
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -31,151 +28,16 @@ from pycrdt import Map
 
 from ..clients import RoomClient, wait_for
 from ..conftest import all_cells_idle, answer, statuses
+from .conftest import OpenFuzzWorld
 from .tally import Tally, count
+from .world import QUIET_SERVER, Known, ServerDocs, decode_state_vector, differences, write_notebook
 
 MB = 1024 * 1024
 HUGE = 10 * MB
 ENDPOINTS = ("execute", "cancel", "input")
-ASK = "print('before', flush=True)\nname = input('Name?')\nprint(f'Hello {name}')"
 
 # Examples per endpoint: about 120 under `make test`, 3,400 (over 10,000 in all) in the soak.
 EXAMPLES = count(120, 3400)
-
-
-# The documents on the server
-
-
-def write_notebook(root: Path, name: str, cells: list[tuple[str, str, str]]) -> str:
-    """A notebook of (cell id, 'code' or 'markdown', source) cells; returns its path."""
-    notebook = nbformat.v4.new_notebook()
-    notebook.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    for cell_id, kind, source in cells:
-        if kind == "code":
-            notebook.cells.append(nbformat.v4.new_code_cell(source, id=cell_id))
-        else:
-            notebook.cells.append(nbformat.v4.new_markdown_cell(source, id=cell_id))
-    (root / name).write_text(nbformat.writes(notebook), encoding="utf-8")
-    return name
-
-
-def decode_state_vector(encoded: bytes) -> dict[int, int]:
-    """A Yjs state vector (client id to clock), independent of its encoding order."""
-    position = 0
-
-    def varuint() -> int:
-        nonlocal position
-        value = shift = 0
-        while True:
-            byte = encoded[position]
-            position += 1
-            value |= (byte & 0x7F) << shift
-            shift += 7
-            if byte < 0x80:
-                return value
-
-    entries = varuint()
-    return dict((varuint(), varuint()) for _ in range(entries))
-
-
-class ServerDocs:
-    """The live documents of notebook rooms, as the server holds them, and the service's
-    work. Read them on the server's event loop."""
-
-    def __init__(self, serverapp: Any, document_ids: list[str]) -> None:
-        point = serverapp.extension_manager.extension_points["jupyter_server_ydoc"]
-        self._ydoc_extension = point.app
-        self.service = serverapp.web_app.settings["collab_exec_service"]
-        self.document_ids = document_ids
-
-    async def notebook(self, document_id: str) -> Any:
-        notebook = await self._ydoc_extension.get_document(room_id=document_id, copy=False)
-        assert notebook is not None, f"the room of {document_id} is not loaded"
-        return notebook
-
-    def room(self, document_id: str) -> Any:
-        return self._ydoc_extension.ywebsocket_server.rooms[document_id]
-
-    async def snapshot(self) -> dict[str, Any]:
-        """Everything a rejected request must leave alone. The state vector shows any
-        insertion; the contents show deletions too."""
-        shot: dict[str, Any] = {"active": sorted(self.service.active_request_ids)}
-        for document_id in self.document_ids:
-            notebook = await self.notebook(document_id)
-            ydoc = notebook.ydoc
-            shot[document_id] = {
-                "state_vector": decode_state_vector(ydoc.get_state()),
-                "cells": notebook.ycells.to_py(),
-                "meta": ydoc.get("meta", type=Map).to_py(),
-                "state": notebook.ystate.to_py(),
-                "collab_exec": ydoc.get("collab_exec", type=Map).to_py(),
-            }
-        return shot
-
-    async def settled(self) -> None:
-        """Wait until no save of a room is pending: a save writes `state.dirty` and
-        `state.hash` into the document."""
-
-        def no_save_pending() -> bool:
-            for document_id in self.document_ids:
-                saving = self.room(document_id)._saving_document
-                if saving is not None and not saving.done():
-                    return False
-            return True
-
-        await wait_for(no_save_pending, what="the rooms' saves")
-
-
-def differences(before: Any, after: Any, path: str = "") -> list[str]:
-    """Where two snapshots differ, with the values, briefly."""
-    if isinstance(before, dict) and isinstance(after, dict):
-        found = []
-        for key in sorted({*before, *after}, key=str):
-            found.extend(differences(before.get(key), after.get(key), f"{path}/{key}"))
-        return found
-    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
-        found = []
-        for index, (old, new) in enumerate(zip(before, after, strict=True)):
-            found.extend(differences(old, new, f"{path}/{index}"))
-        return found
-    return [] if before == after else [f"{path}: {before!r:.200} -> {after!r:.200}"]
-
-
-@dataclass(frozen=True)
-class Known:
-    """The real ids that fuzzed bodies mix with junk."""
-
-    documents: dict[str, list[str]]
-    """Each notebook's room id and its code cells' ids (no id is shared between them)."""
-    markdown: dict[str, str]
-    """A markdown cell of each notebook."""
-    kernel_id: str
-    request_ids: list[str]
-    input_id: str
-    input_document: str
-
-    @property
-    def document_ids(self) -> list[str]:
-        return sorted(self.documents)
-
-    @property
-    def file_ids(self) -> list[str]:
-        return [document_id.split(":", 2)[2] for document_id in self.document_ids]
-
-    @property
-    def all_ids(self) -> set[str]:
-        cells = {cell for cells in self.documents.values() for cell in cells}
-        return {
-            *self.documents,
-            *cells,
-            *self.markdown.values(),
-            self.kernel_id,
-            *self.request_ids,
-            self.input_id,
-        }
 
 
 # Strategies: junk values
@@ -684,86 +546,19 @@ def found_cases(endpoint: str, known: Known) -> list[Case]:
 # The fuzzing
 
 
-@asynccontextmanager
-async def fuzz_world(
-    root: Path,
-    serverapp: Any,
-    document_id_for: Any,
-    join_room: Any,
-    start_kernel: Any,
-    execute: Any,
-) -> AsyncIterator[tuple[Known, ServerDocs, RoomClient]]:
-    """Two notebooks with a client in each; in the first one a cell waits for input and
-    another is queued behind it. Every document settled before it is yielded."""
-    first = write_notebook(
-        root,
-        "hostile-a.ipynb",
-        [("ask", "code", ASK), ("quiet", "code", "x = 1"), ("notes", "markdown", "# A")],
-    )
-    second = write_notebook(
-        root, "hostile-b.ipynb", [("b-code", "code", "y = 2"), ("b-notes", "markdown", "# B")]
-    )
-    document, session = await document_id_for(first)
-    other, other_session = await document_id_for(second)
-    kernel_id = await start_kernel()
-    async with join_room(document, session) as client, join_room(other, other_session):
-        asking, queued = await execute(document, kernel_id, "ask", "quiet")
-        await client.wait_until(lambda: client.pending_input("Name?") is not None)
-        input_id = client.pending_input("Name?")
-        assert input_id is not None
-
-        def quiet() -> bool:
-            kernel = client.kernel_state() or {}
-            return (
-                statuses(client, asking, queued) == ["awaiting_input", "queued"]
-                and [o.get("text") for o in client.cell("ask")["outputs"]] == ["before\n"]
-                and kernel.get("execution_state") == "busy"
-            )
-
-        await client.wait_until(quiet, what="the first notebook to wait for input")
-        docs = ServerDocs(serverapp, [document, other])
-        other_root = (await docs.notebook(other)).ydoc.get("collab_exec", type=Map)
-        # Joining reconciles a room, which creates the maps of `collab_exec`.
-        await wait_for(
-            lambda: "requests" in other_root and "inputs" in other_root,
-            what="collab_exec of the second room",
-        )
-        await docs.settled()
-        known = Known(
-            documents={document: ["ask", "quiet"], other: ["b-code"]},
-            markdown={document: "notes", other: "b-notes"},
-            kernel_id=kernel_id,
-            request_ids=[asking, queued],
-            input_id=input_id,
-            input_document=document,
-        )
-        yield known, docs, client
-
-
-# Checkpoint saves write `state.dirty` and `state.hash` into a document while work runs in it;
-# the fuzzing compares documents around each request, so it runs without them.
-QUIET_SERVER = {"CollabExecApp": {"checkpoint_interval": 0.0}}
-
-
 @pytest.mark.parametrize("extra_server_config", [QUIET_SERVER])
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 async def test_fuzzed_bodies_get_4xx_and_change_nothing(
     extra_server_config: Any,
     endpoint: str,
     tally: Tally,
-    jp_root_dir: Path,
     jp_serverapp: Any,
     jp_http_port: int,
     jp_base_url: str,
-    document_id_for: Any,
-    join_room: Any,
-    start_kernel: Any,
-    execute: Any,
+    open_fuzz_world: OpenFuzzWorld,
     post_json: Any,
 ) -> None:
-    async with fuzz_world(
-        jp_root_dir, jp_serverapp, document_id_for, join_room, start_kernel, execute
-    ) as (known, docs, client):
+    async with open_fuzz_world() as (known, docs, client):
         loop = asyncio.get_running_loop()
 
         def snapshot() -> dict[str, Any]:
@@ -1023,8 +818,7 @@ async def tampering_while_running(
         await alice.wait_until(lambda: has_seen(alice, client), what="the tampering to arrive")
 
         # 2. `ask` waits for its input.
-        await alice.wait_until(lambda: alice.pending_input("Name?") is not None)
-        input_id = alice.pending_input("Name?")
+        input_id = await alice.wait_for_input("Name?")
         assert input_id is not None
 
         def first_repaired() -> bool:
@@ -1161,8 +955,7 @@ async def tampering_while_idle(
     ):
         mallory = Mallory(client, rng, kernel_id)
         ask, after = await execute(document_id, kernel_id, "ask", "after")
-        await alice.wait_until(lambda: alice.pending_input("Name?") is not None)
-        input_id = alice.pending_input("Name?")
+        input_id = await alice.wait_for_input("Name?")
         assert input_id is not None
         code, _ = await answer(post_json, document_id, input_id, "Ada")
         assert code == 200

@@ -11,10 +11,9 @@ from typing import Any
 import httpx
 from jupyter_server.utils import url_path_join
 
-from ..conftest import all_cells_idle
+from ..conftest import OpenNotebookFactory, all_cells_idle, all_final
 from .tally import Tally, count
 
-FINAL = {"ok", "error", "cancelled", "interrupted"}
 ANSWERERS = 8
 
 
@@ -23,41 +22,32 @@ async def test_eight_answers_race_and_exactly_one_wins(
     jp_http_port: int,
     jp_base_url: str,
     jp_serverapp: Any,
-    notebook_factory: Any,
-    document_id_for: Any,
-    join_room: Any,
-    start_kernel: Any,
-    execute: Any,
+    open_notebook: OpenNotebookFactory,
 ) -> None:
     """Each round, eight clients on connections of their own answer the same prompt at
     once: one gets 200, seven get 409 naming the winner, and the kernel gets one answer."""
     rounds = count(25, 200)
     asking = f"answers = []\nfor i in range({rounds}):\n    answers.append(input(f'q{{i}}'))"
     printing = "import json\nprint(json.dumps(answers))"
-    path = notebook_factory("answer-race.ipynb", [asking, printing])
-    document_id, session_id = await document_id_for(path)
-    kernel_id = await start_kernel()
     endpoint = f"http://127.0.0.1:{jp_http_port}" + url_path_join(
         jp_base_url, "api/collab-exec/input"
     )
     headers = {"Authorization": f"token {jp_serverapp.identity_provider.token}"}
     answerers = [httpx.AsyncClient(headers=headers, timeout=60) for _ in range(ANSWERERS)]
     try:
-        async with join_room(document_id, session_id) as client:
-            await execute(document_id, kernel_id, "cell-0")
+        async with open_notebook("answer-race.ipynb", [asking, printing]) as notebook:
+            client = notebook.client
+            await notebook.run("cell-0")
             winners = []
             for round_ in range(rounds):
                 prompt = f"q{round_}"
-                await client.wait_until(
-                    lambda prompt=prompt: client.pending_input(prompt) is not None
-                )
-                input_id = client.pending_input(prompt)
+                input_id = await client.wait_for_input(prompt)
                 responses = await asyncio.gather(
                     *(
                         answerer.post(
                             endpoint,
                             json={
-                                "document_id": document_id,
+                                "document_id": notebook.document_id,
                                 "input_id": input_id,
                                 "value": f"{round_}-{index}",
                             },
@@ -73,7 +63,7 @@ async def test_eight_answers_race_and_exactly_one_wins(
                 won = [index for index, r in enumerate(responses) if r.status_code == 200]
                 assert len(won) == 1, [r.status_code for r in responses]
                 winners.append(f"{round_}-{won[0]}")
-            [printed] = await execute(document_id, kernel_id, "cell-1")
+            [printed] = await notebook.run("cell-1")
             await client.wait_until(lambda: client.request_status(printed) == "ok")
             [output] = client.cell("cell-1")["outputs"]
             # The kernel received each round's winner, once, in order, and nothing else.
@@ -84,42 +74,26 @@ async def test_eight_answers_race_and_exactly_one_wins(
 
 
 async def test_cancel_racing_start_is_all_or_nothing(
-    tally: Tally,
-    notebook_factory: Any,
-    document_id_for: Any,
-    join_room: Any,
-    start_kernel: Any,
-    execute: Any,
-    post_json: Any,
+    tally: Tally, open_notebook: OpenNotebookFactory, post_json: Any
 ) -> None:
     """A cancel lands at a random moment around the start of the request it names. Either
     the answer lists it and it never ran, or it does not and the request ran once."""
     randomness = random.Random("cancel-vs-start")
-    path = notebook_factory(
-        "cancel-race.ipynb",
-        [
-            "import time\ntime.sleep({delay})",
-            "runs.append(1)\nprint(len(runs))",
-            "print(json.dumps(runs))",
-        ],
-    )
-    document_id, session_id = await document_id_for(path)
-    kernel_id = await start_kernel()
-    async with join_room(document_id, session_id) as client:
-        [setup] = await execute(
-            document_id,
-            kernel_id,
-            {"cell_id": "cell-2", "source": "import json\nruns = []"},
-        )
+    sources = [
+        "import time\ntime.sleep({delay})",
+        "runs.append(1)\nprint(len(runs))",
+        "print(json.dumps(runs))",
+    ]
+    async with open_notebook("cancel-race.ipynb", sources) as notebook:
+        client = notebook.client
+        [setup] = await notebook.run({"cell_id": "cell-2", "source": "import json\nruns = []"})
         await client.wait_until(lambda: client.request_status(setup) == "ok")
         ran = 0
         trials = count(20, 200)
         for trial in range(trials):
             with tally.trial("cancel-vs-start"):
                 delay = randomness.choice([0, 0.001, 0.005, 0.02])
-                first, second = await execute(
-                    document_id,
-                    kernel_id,
+                first, second = await notebook.run(
                     {"cell_id": "cell-0", "source": f"import time\ntime.sleep({delay})"},
                     "cell-1",
                 )
@@ -129,15 +103,11 @@ async def test_cancel_racing_start_is_all_or_nothing(
                     "api",
                     "collab-exec",
                     "cancel",
-                    body={"document_id": document_id, "request_ids": [second]},
+                    body={"document_id": notebook.document_id, "request_ids": [second]},
                 )
                 assert code == 200, answer
                 await client.wait_until(
-                    lambda first=first, second=second: (
-                        client.request_status(first) in FINAL
-                        and client.request_status(second) in FINAL
-                    ),
-                    what=f"trial {trial} to finish",
+                    all_final(client, [first, second]), what=f"trial {trial} to finish"
                 )
                 assert client.request_status(first) == "ok"
                 cell = client.cell("cell-1")
@@ -153,7 +123,7 @@ async def test_cancel_racing_start_is_all_or_nothing(
         # Both sides of the race were taken.
         assert 0 < ran < trials
         # The kernel ran the cell exactly as often as the answers said it would.
-        [check] = await execute(document_id, kernel_id, "cell-2")
+        [check] = await notebook.run("cell-2")
         await client.wait_until(lambda: client.request_status(check) == "ok")
         assert json.loads(client.cell("cell-2")["outputs"][0]["text"]) == [1] * ran
 
@@ -161,35 +131,26 @@ async def test_cancel_racing_start_is_all_or_nothing(
 async def test_execute_racing_restart_ends_every_request(
     tally: Tally,
     jp_fetch: Any,
-    notebook_factory: Any,
-    document_id_for: Any,
-    join_room: Any,
-    start_kernel: Any,
-    execute: Any,
+    open_notebook: OpenNotebookFactory,
 ) -> None:
     """A run-all and a kernel restart at a random moment: every request ends, every cell
     is idle, the kernel state comes back, and the next run works."""
     randomness = random.Random("execute-vs-restart")
     cells = [f"import time\ntime.sleep(0.01)\nprint({index})" for index in range(8)]
-    path = notebook_factory("restart-race.ipynb", cells)
-    document_id, session_id = await document_id_for(path)
-    kernel_id = await start_kernel()
     cell_ids = [f"cell-{index}" for index in range(len(cells))]
     # Runs that the restart cut short, and runs that it missed.
     outcomes = {False: 0, True: 0}
-    async with join_room(document_id, session_id) as client:
+    async with open_notebook("restart-race.ipynb", cells) as notebook:
+        client = notebook.client
         for trial in range(count(6, 50)):
             with tally.trial("execute-vs-restart"):
                 restarting = asyncio.ensure_future(
-                    restart_after(jp_fetch, kernel_id, randomness.uniform(0, 0.3))
+                    restart_after(jp_fetch, notebook.kernel_id, randomness.uniform(0, 0.3))
                 )
-                request_ids = await execute(document_id, kernel_id, *cell_ids)
+                request_ids = await notebook.run(*cell_ids)
                 await restarting
                 await client.wait_until(
-                    lambda ids=request_ids: all(
-                        client.request_status(request_id) in FINAL for request_id in ids
-                    ),
-                    what=f"trial {trial}: every request to end",
+                    all_final(client, request_ids), what=f"trial {trial}: every request to end"
                 )
                 await client.wait_until(
                     lambda: (
@@ -215,11 +176,8 @@ async def test_execute_racing_restart_ends_every_request(
                 # Once a request is cut short, none after it ran.
                 ended = [status == "ok" for status in statuses]
                 assert ended == sorted(ended, reverse=True), statuses
-                [after] = await execute(document_id, kernel_id, "cell-0")
-                await client.wait_until(
-                    lambda after=after: client.request_status(after) == "ok",
-                    what="a run after the restart",
-                )
+                [after] = await notebook.run("cell-0")
+                await notebook.wait_statuses([after], ["ok"], what="a run after the restart")
     print(f"execute-vs-restart: {outcomes[False]} cut short, {outcomes[True]} complete")
     assert outcomes[False] > 0
 
