@@ -8,6 +8,7 @@ the gateway only."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
+from jupyter_core.utils import ensure_event_loop
 from jupyter_server.gateway.gateway_client import GatewayClient
 from jupyter_server.utils import url_path_join
 from tornado.httpclient import HTTPClientError
@@ -25,6 +27,26 @@ from .gateway import KernelGatewayProcess
 
 pytest_plugins = ("pytest_jupyter.jupyter_server",)
 KERNEL_KINDS = ("local", "gateway")
+# How long the tasks a test's server left behind may take to end once cancelled.
+LOOP_CLOSE_TIMEOUT = 10.0
+
+
+@pytest.fixture(autouse=True)
+def jp_asyncio_loop() -> Iterator[asyncio.AbstractEventLoop]:
+    """pytest-jupyter's loop, closed as `asyncio.run` closes one. pytest-jupyter closes it
+    with tasks of the stopped server still pending; pycrdt's websocket server among them
+    holds an AnyIO worker thread that stops only when that task ends, and Python waits for
+    that thread at exit: the test process would never end."""
+    loop = ensure_event_loop(prefer_selector_loop=True)
+    yield loop
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.wait(pending, timeout=LOOP_CLOSE_TIMEOUT))
+    loop.run_until_complete(loop.shutdown_asyncgens())
+    loop.run_until_complete(loop.shutdown_default_executor())
+    loop.close()
 FINAL = frozenset({"ok", "error", "cancelled", "interrupted"})
 
 JoinRoom = Callable[[str, str], AbstractAsyncContextManager[RoomClient]]
