@@ -47,6 +47,8 @@ def jp_asyncio_loop() -> Iterator[asyncio.AbstractEventLoop]:
     loop.run_until_complete(loop.shutdown_asyncgens())
     loop.run_until_complete(loop.shutdown_default_executor())
     loop.close()
+
+
 FINAL = frozenset({"ok", "error", "cancelled", "interrupted"})
 
 JoinRoom = Callable[[str, str], AbstractAsyncContextManager[RoomClient]]
