@@ -63,6 +63,24 @@ class CollabExecApp(ExtensionApp):
         it, the request ends `interrupted` with the reason.""",
     )
 
+    widget_snapshot_interval = Float(
+        5.0,
+        min=0.1,
+        config=True,
+        help="""While widgets change, the notebook metadata `widgets` (the saved widget state)
+        is written at least this often (seconds). It is also written when a request ends and
+        when the kernel goes idle or away, never on every update.""",
+    )
+
+    max_widget_bytes = Int(
+        64 * 1024 * 1024,
+        min=1024,
+        config=True,
+        help="""The most widget state, in bytes of JSON and binary buffers, that the server
+        keeps per kernel in the shared document. Past it, newer widgets and updates are not
+        kept there, and `collab_widgets.notice` says so.""",
+    )
+
     def initialize_settings(self) -> None:
         assert self.serverapp is not None
         point = self.serverapp.extension_manager.extension_points.get(YDOC_EXTENSION)
@@ -80,6 +98,8 @@ class CollabExecApp(ExtensionApp):
                 retained_requests=self.retained_requests,
                 max_output_bytes=self.max_output_bytes,
                 response_timeout=self.kernel_response_timeout,
+                widget_snapshot_interval=self.widget_snapshot_interval,
+                max_widget_bytes=self.max_widget_bytes,
             ),
             self.log,
         )

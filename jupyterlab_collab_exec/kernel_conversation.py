@@ -56,6 +56,24 @@ def _msg_type(msg: dict[str, Any]) -> str:
     return str(msg.get("msg_type") or msg.get("header", {}).get("msg_type") or "")
 
 
+def _comm_message(msg_type: str, msg: dict[str, Any], parent_id: Any) -> CommMessage:
+    content = msg.get("content")
+    content = content if isinstance(content, dict) else {}
+    data = content.get("data")
+    target = content.get("target_name")
+    header = msg.get("header")
+    session = header.get("session") if isinstance(header, dict) else None
+    return CommMessage(
+        msg_type=msg_type,
+        comm_id=str(content.get("comm_id", "")),
+        data=data if isinstance(data, dict) else {},
+        target_name=target if isinstance(target, str) else None,
+        buffers=tuple(bytes(buffer) for buffer in msg.get("buffers") or ()),
+        session=session if isinstance(session, str) else "",
+        parent_id=parent_id if isinstance(parent_id, str) else None,
+    )
+
+
 def _parent(msg: dict[str, Any]) -> dict[str, Any]:
     parent = msg.get("parent_header")
     return parent if isinstance(parent, dict) else {}
@@ -103,6 +121,13 @@ class KernelConversation:
         self._check_alive()
         msg = self._client.session.msg("kernel_info_request")
         self._client.control_channel.send(msg)
+        return str(msg["header"]["msg_id"])
+
+    def send_comm(self, comm_id: str, data: dict[str, Any]) -> str:
+        """A `comm_msg` to the kernel, on shell, as a browser sends one; returns its msg_id."""
+        self._check_alive()
+        msg = self._client.session.msg("comm_msg", {"comm_id": comm_id, "data": data})
+        self._client.shell_channel.send(msg)
         return str(msg["header"]["msg_id"])
 
     def mute_streams(self, msg_id: str) -> None:
@@ -167,7 +192,7 @@ class KernelConversation:
                     )
                 )
         elif msg_type in COMM_MESSAGE_TYPES:
-            self._sink.put_nowait(CommMessage(msg))
+            self._sink.put_nowait(_comm_message(msg_type, msg, parent_id))
         elif msg_type == "shutdown_reply":
             self._sink.put_nowait(ShuttingDown(bool(msg.get("content", {}).get("restart"))))
         elif isinstance(parent_id, str) and parent_id:

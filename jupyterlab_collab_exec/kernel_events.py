@@ -41,7 +41,15 @@ class ShuttingDown:
 class CommMessage:
     """A `comm_open`, `comm_msg` or `comm_close` on IOPub, whoever caused it."""
 
-    msg: dict[str, Any]
+    msg_type: str
+    comm_id: str
+    data: dict[str, Any]
+    target_name: str | None = None
+    """Of a `comm_open`."""
+    buffers: tuple[bytes, ...] = ()
+    session: str = ""
+    """The IOPub session of the kernel process that sent it."""
+    parent_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ from .ledger import KernelReply, Request, RequestLedger
 from .output_desk import OutputDesk
 from .room_access import NotebookRooms
 from .tasks import BackgroundTasks
+from .widget_mirror import WidgetMirror
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class RunnerParts:
     kernel_state: KernelStateMirror
     rooms: NotebookRooms
     tasks: BackgroundTasks
+    widgets: WidgetMirror
     log: logging.Logger
     response_timeout: float
 
@@ -71,6 +73,7 @@ class KernelRunner:
         self._parts = parts
         self._ledger = parts.ledger
         self._outputs = parts.outputs
+        self._widgets = parts.widgets
         self._log = parts.log
         self.inbox: asyncio.Queue[KernelEvent] = asyncio.Queue()
         self._waiting: deque[Request] = deque()
@@ -87,7 +90,7 @@ class KernelRunner:
             Connecting: self._on_connecting,
             KernelStatus: self._on_status,
             Output: self._on_output,
-            CommMessage: lambda event: None,
+            CommMessage: lambda event: self._widgets.on_comm(kernel_id, event),
             InputRequested: self._on_input_requested,
             Replied: self._on_replied,
             ConnectionLost: self._on_connection_lost,
@@ -184,6 +187,8 @@ class KernelRunner:
                 self._end(request, "interrupted", f"Server error: {error}")
 
     def _send(self, conversation: KernelConversation, request: Request) -> None:
+        # The kernel gets the outputs of its Output widgets before the next cell runs.
+        self._widgets.flush(self.kernel_id)
         try:
             msg_id = conversation.execute(request.code)
         except Exception as error:
@@ -206,6 +211,7 @@ class KernelRunner:
             if self._link.accept(event):
                 # It has just answered a kernel_info_request.
                 self._parts.kernel_state.set_now(self.kernel_id, "idle")
+                self._widgets.connected(self.kernel_id, event.conversation)
             return
         if self._link.is_stale(event):
             return
@@ -223,6 +229,7 @@ class KernelRunner:
     def _lose_connection(self, reason: str) -> None:
         self._log.warning("Kernel %s: %s", self.kernel_id, reason)
         self._link.drop()
+        self._widgets.connected(self.kernel_id, None)
         for execution in list(self._executions.values()):
             self._end_execution(execution, "interrupted", reason)
 
@@ -230,6 +237,8 @@ class KernelRunner:
 
     def _on_status(self, event: KernelStatus) -> None:
         self._parts.kernel_state.on_status(self.kernel_id, event)
+        if event.state == "idle":
+            self._widgets.kernel_idle(self.kernel_id)
         if event.parent_id is None and event.state in ("restarting", "dead"):
             # A gateway forwards a kernel's death so.
             restarting = event.state == "restarting"
@@ -255,6 +264,10 @@ class KernelRunner:
             return
         if event.msg_type == "execute_input":
             execution.timing["iopub.execute_input"] = event.date
+            return
+        capturing = self._widgets.capture_target(self.kernel_id, event.parent_id)
+        if capturing is not None:
+            self._widgets.capture(self.kernel_id, capturing, event.msg_type, event.content)
             return
         run = execution.request.run
         self._outputs.add(run, event.msg_type, event.content)
@@ -325,6 +338,7 @@ class KernelRunner:
             for following in self._executions.values():
                 if following.request.document_id == request.document_id:
                     self._ledger.start(following.request)
+        self._widgets.request_ended(self.kernel_id)
 
     def _end(
         self, request: Request, status: str, reason: str | None, reply: KernelReply | None = None
@@ -371,6 +385,7 @@ class KernelRunner:
         self._lose_connection(event.reason)
         self._link.restart()
         self._outputs.forget_kernel(self.kernel_id)
+        self._widgets.kernel_lost(self.kernel_id)
         self._parts.kernel_state.set_now(self.kernel_id, event.state)
         if event.retire:
             self._closed = True

@@ -35,3 +35,18 @@ ANSWERED_AT: Final = "answered_at"
 
 # Keys of `kernel`.
 EXECUTION_STATE: Final = "execution_state"
+
+# The `collab_widgets` root map: the ipywidgets models of the notebook's kernel.
+WIDGETS_ROOT: Final = "collab_widgets"
+KERNEL_SESSION: Final = "kernel_session"
+WIDGET_MODELS: Final = "models"
+WIDGET_NOTICE: Final = "notice"
+
+# Keys of one entry of `models`.
+MODEL_NAME: Final = "model_name"
+MODEL_MODULE: Final = "model_module"
+MODEL_MODULE_VERSION: Final = "model_module_version"
+WIDGET_STATE: Final = "state"
+WIDGET_BUFFERS: Final = "buffers"
+WIDGET_LIVE: Final = "live"
+WIDGET_CLOSED: Final = "closed"

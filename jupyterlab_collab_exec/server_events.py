@@ -49,6 +49,6 @@ class EventForwarder:
             return
         cells_replaced = action == "overwrite" or room_id in self._cells_from_file
         self._cells_from_file.discard(room_id)
-        settled = self._service.reconcile(notebook, cells_replaced=cells_replaced)
+        settled = self._service.reconcile(room_id, notebook, cells_replaced=cells_replaced)
         if settled:
             self._log.info("Settled %d stale requests in %s", len(settled), room_id)

@@ -29,6 +29,7 @@ from .reconcile import reconcile
 from .room_access import RoomAccess
 from .runner import KernelRunner, RunnerParts
 from .tasks import BackgroundTasks
+from .widget_mirror import WidgetMirror, WidgetSettings
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ class ExecutionSettings:
     retained_requests: int = 200
     max_output_bytes: int | None = 20 * 1024 * 1024
     response_timeout: float = 60.0
+    widget_snapshot_interval: float = 5.0
+    max_widget_bytes: int | None = 64 * 1024 * 1024
 
 
 class ExecutionService:
@@ -63,6 +66,16 @@ class ExecutionService:
         untracked = getattr(kernel_manager, "untracked_message_types", ())
         self._kernel_state = KernelStateMirror(rooms, settings.flush_interval, untracked)
         self._connector = KernelConnector(kernel_manager, log, settings.response_timeout)
+        self._widgets = WidgetMirror(
+            rooms,
+            WidgetSettings(
+                flush_interval=settings.flush_interval,
+                snapshot_interval=settings.widget_snapshot_interval,
+                max_widget_bytes=settings.max_widget_bytes,
+                max_output_bytes=settings.max_output_bytes,
+            ),
+            log,
+        )
         self._guard = CollabExecGuard(self._ledger, self._inputs, self._kernel_state)
         self._parts = RunnerParts(
             connector=self._connector,
@@ -72,6 +85,7 @@ class ExecutionService:
             kernel_state=self._kernel_state,
             rooms=rooms,
             tasks=self._tasks,
+            widgets=self._widgets,
             log=log,
             response_timeout=settings.response_timeout,
         )
@@ -120,6 +134,7 @@ class ExecutionService:
                 document_id, kernel_id, fallback=self._connector.manager_state(kernel_id)
             )
         self._guard.watch(document_id, notebook)
+        self._widgets.attach(document_id, notebook, kernel_id)
         self._runner(kernel_id).enqueue(accepted)
         return accepted
 
@@ -201,11 +216,14 @@ class ExecutionService:
 
     # Rooms
 
-    def reconcile(self, notebook: YNotebook, *, cells_replaced: bool = False) -> list[str]:
+    def reconcile(
+        self, document_id: str, notebook: YNotebook, *, cells_replaced: bool = False
+    ) -> list[str]:
         """Settle the stale entries and the stuck cells of a room that was just loaded;
         `cells_replaced` when its cells came from the file and `collab_exec` did not."""
         active_cells = {request.cell_id for request in self._ledger.active()}
         with notebook.ydoc.transaction(origin=ORIGIN):
+            self._widgets.restore(document_id, notebook)
             return reconcile(
                 notebook.ydoc,
                 active_request_ids=self._ledger.active_ids,
@@ -228,6 +246,7 @@ class ExecutionService:
             await runner.close()
         self._runners.clear()
         self._guard.close()
+        self._widgets.close()
         self._kernel_state.close()
         await self._tasks.close()
 

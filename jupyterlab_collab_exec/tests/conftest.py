@@ -24,6 +24,7 @@ from tornado.httpclient import HTTPClientError
 
 from .clients import DEFAULT_TIMEOUT, RoomClient, joined_room, write_notebook
 from .gateway import KernelGatewayProcess
+from .scripted import Core
 
 pytest_plugins = ("pytest_jupyter.jupyter_server",)
 KERNEL_KINDS = ("local", "gateway")
@@ -83,6 +84,20 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def kernel_kind(request: pytest.FixtureRequest) -> str:
     """Where the server runs its kernels: `local`, or `gateway`."""
     return str(getattr(request, "param", "local"))
+
+
+@pytest.fixture
+def core_factory(jp_asyncio_loop: asyncio.AbstractEventLoop) -> Iterator[Any]:
+    made: list[Core] = []
+
+    def make(*sources: str) -> Core:
+        made.append(Core(list(sources)))
+        return made[-1]
+
+    yield make
+    for core in made:
+        jp_asyncio_loop.run_until_complete(core.runner.close())
+        jp_asyncio_loop.run_until_complete(core.tasks.close())
 
 
 @pytest.fixture(scope="session")

@@ -4,18 +4,12 @@ jupyterlab-git). The integration suites run the same core against real kernels."
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from jupyter_ydoc import YNotebook
-from pycrdt import Map
 
 from jupyterlab_collab_exec.cells import CellSpec, resolve_cells
-from jupyterlab_collab_exec.collab_doc import Person, kernel_map, requests_map
-from jupyterlab_collab_exec.inputs import InputRegistry
+from jupyterlab_collab_exec.collab_doc import kernel_map
 from jupyterlab_collab_exec.kernel_conversation import KernelGone
 from jupyterlab_collab_exec.kernel_events import (
     ConnectionLost,
@@ -27,176 +21,10 @@ from jupyterlab_collab_exec.kernel_events import (
     Replied,
     Stalled,
 )
-from jupyterlab_collab_exec.kernel_state import KernelStateMirror, KernelStateTracker
-from jupyterlab_collab_exec.ledger import KernelReply, Request, RequestLedger
-from jupyterlab_collab_exec.output_desk import OutputDesk, OutputSettings
-from jupyterlab_collab_exec.runner import KernelRunner, RunnerParts
-from jupyterlab_collab_exec.tasks import BackgroundTasks
+from jupyterlab_collab_exec.kernel_state import KernelStateTracker
+from jupyterlab_collab_exec.ledger import KernelReply, Request
 
-KERNEL = "kernel-1"
-DOCUMENT = "json:notebook:file-1"
-ALICE = Person("alice", "Alice")
-UNTRACKED = ("kernel_info_request", "debug_request", "comm_info_request")
-
-
-class BareRooms:
-    """One live notebook, and a count of the leases given back."""
-
-    def __init__(self, notebook: YNotebook) -> None:
-        self.notebook = notebook
-        self.released = 0
-
-    def live_notebook(self, document_id: str) -> YNotebook | None:
-        return self.notebook if document_id == DOCUMENT else None
-
-    async def release(self, document_id: str, count: int = 1, *, save: bool = True) -> None:
-        self.released += count
-
-
-class ScriptedConversation:
-    """Records the commands a runner gives; the test plays the kernel's part."""
-
-    def __init__(self) -> None:
-        self.alive = True
-        self.sent: list[str] = []
-        self.replies: list[str] = []
-        self.probes: list[str] = []
-        self.muted: set[str] = set()
-        self.fail_next_send: Exception | None = None
-
-    def execute(self, code: str) -> str:
-        if self.fail_next_send is not None:
-            error, self.fail_next_send = self.fail_next_send, None
-            raise error
-        self.sent.append(code)
-        return f"msg-{len(self.sent)}"
-
-    def reply_input(self, value: str, request: dict[str, Any]) -> None:
-        self.replies.append(value)
-
-    def probe(self) -> str:
-        self.probes.append(f"probe-{len(self.probes) + 1}")
-        return self.probes[-1]
-
-    def mute_streams(self, msg_id: str) -> None:
-        self.muted.add(msg_id)
-
-    def forget(self, msg_id: str) -> None:
-        self.muted.discard(msg_id)
-
-    async def stop(self) -> None:
-        self.alive = False
-
-
-class ScriptedConnector:
-    def __init__(self) -> None:
-        self.conversations: list[ScriptedConversation] = []
-        self.failures: list[Exception] = []
-
-    def has_kernel(self, kernel_id: str) -> bool:
-        return True
-
-    async def connect(self, kernel_id: str, sink: Any) -> ScriptedConversation:
-        if self.failures:
-            raise self.failures.pop(0)
-        self.conversations.append(ScriptedConversation())
-        return self.conversations[-1]
-
-    @property
-    def conversation(self) -> ScriptedConversation:
-        return self.conversations[-1]
-
-
-class Core:
-    """A runner with its ledger over a bare notebook."""
-
-    def __init__(self, sources: list[str]) -> None:
-        self.notebook = YNotebook()
-        self.notebook.set(
-            {
-                "cells": [
-                    {"cell_type": "code", "id": f"cell-{index}", "source": source}
-                    for index, source in enumerate(sources)
-                ],
-                "metadata": {},
-                "nbformat": 4,
-                "nbformat_minor": 5,
-            }
-        )
-        self.log = logging.getLogger("test_core")
-        self.rooms = BareRooms(self.notebook)
-        self.connector = ScriptedConnector()
-        self.tasks = BackgroundTasks(self.log)
-        self.outputs = OutputDesk(OutputSettings(flush_interval=0.0, max_output_bytes=2048))
-        self.ledger = RequestLedger(
-            self.rooms, InputRegistry(), self.outputs, self.tasks, retained_requests=200
-        )
-        self.kernel_state = KernelStateMirror(self.rooms, 0.0, UNTRACKED)
-        parts = RunnerParts(
-            connector=self.connector,  # type: ignore[arg-type]
-            ledger=self.ledger,
-            outputs=self.outputs,
-            inputs=self.ledger._inputs,
-            kernel_state=self.kernel_state,
-            rooms=self.rooms,
-            tasks=self.tasks,
-            log=self.log,
-            response_timeout=3600.0,
-        )
-        self.runner = KernelRunner(KERNEL, parts)
-
-    async def submit(self, *cell_ids: str) -> list[Request]:
-        resolved = resolve_cells(self.notebook, DOCUMENT, [CellSpec(c) for c in cell_ids])
-        requests = self.ledger.accept(
-            self.notebook, DOCUMENT, KERNEL, resolved, record_timing=False, submitted_by=ALICE
-        )
-        self.kernel_state.attach(DOCUMENT, KERNEL)
-        self.runner.enqueue(requests)
-        await self.settle()
-        return requests
-
-    async def play(self, *events: Any) -> None:
-        """The kernel's part: events into the runner's inbox, handled in order."""
-        for event in events:
-            self.runner.post(event)
-        await self.settle()
-
-    async def settle(self) -> None:
-        # Every event is handled synchronously once taken from the inbox; connecting
-        # takes a few more turns of the loop.
-        for _ in range(50):
-            await asyncio.sleep(0)
-
-    def status(self, request: Request) -> str | None:
-        entry = requests_map(self.notebook.ydoc).get(request.request_id)
-        return entry.get("status") if isinstance(entry, Map) else None
-
-    def entry(self, request: Request) -> dict[str, Any]:
-        return dict(requests_map(self.notebook.ydoc)[request.request_id].to_py())
-
-    def cell(self, index: int) -> dict[str, Any]:
-        return dict(self.notebook.ycells[index].to_py())
-
-    def run_to_end(self, msg_id: str, status: str = "ok", count: int = 1) -> list[Any]:
-        return [
-            KernelStatus("busy", msg_id, "execute_request", "t1"),
-            Replied(msg_id, {"content": {"status": status, "execution_count": count}}),
-            KernelStatus("idle", msg_id, "execute_request", "t2"),
-        ]
-
-
-@pytest.fixture
-def core_factory(jp_asyncio_loop: asyncio.AbstractEventLoop) -> Iterator[Any]:
-    made: list[Core] = []
-
-    def make(*sources: str) -> Core:
-        made.append(Core(list(sources)))
-        return made[-1]
-
-    yield make
-    for core in made:
-        jp_asyncio_loop.run_until_complete(core.runner.close())
-        jp_asyncio_loop.run_until_complete(core.tasks.close())
+from .scripted import ALICE, DOCUMENT, KERNEL, UNTRACKED, Core
 
 
 async def test_requests_run_one_at_a_time_and_the_next_is_sent_on_the_reply(

@@ -1,0 +1,389 @@
+"""The widget mirror: each kernel's ipywidgets models, kept in the docs that run on it.
+
+The runner of a kernel passes it every comm message of the kernel and the output of the
+requests that an Output widget captures. Changes are coalesced: the docs get at most one
+transaction per kernel per flush interval, however many updates a loop makes, and the
+kernel gets the captured outputs of its Output widgets in the same beat. The models live
+here, in memory, so they survive the eviction of a room and are written back when the
+room loads again.
+
+The notebook metadata `widgets` gets a snapshot when a request ends, when the kernel goes
+idle or away, and every `snapshot_interval` while models change; never per update.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from jupyter_ydoc import YNotebook
+from pycrdt import Map
+
+from . import widget_doc
+from .collab_doc import ORIGIN
+from .kernel_events import CommMessage
+from .room_access import NotebookRooms
+from .widget_capture import OutputCapture
+from .widget_models import KernelWidgets, WidgetModel
+from .widget_snapshot import STATE_MIME, needed_models, saved_models, widget_state
+
+# How soon after the kernel goes idle the metadata is written, at the earliest: a browser
+# that drags a slider makes the kernel idle after every move.
+IDLE_SNAPSHOT_SPACING = 1.0
+# How many of the server's own updates are remembered, to skip their echoes.
+OWN_UPDATES_KEPT = 256
+
+
+class CommSender(Protocol):
+    def send_comm(self, comm_id: str, data: dict[str, Any]) -> str: ...
+
+
+@dataclass(frozen=True)
+class WidgetSettings:
+    flush_interval: float
+    snapshot_interval: float
+    max_widget_bytes: int | None
+    max_output_bytes: int | None
+
+
+@dataclass
+class _KernelMirror:
+    widgets: KernelWidgets
+    documents: set[str] = field(default_factory=set)
+    # Model id: the state keys to write, or None for the whole model.
+    pending: dict[str, set[str] | None] = field(default_factory=dict)
+    removed: set[str] = field(default_factory=set)
+    captured: set[str] = field(default_factory=set)
+    sender: CommSender | None = None
+    own_updates: OrderedDict[str, None] = field(default_factory=OrderedDict)
+    flush_timer: asyncio.TimerHandle | None = None
+    snapshot_timer: asyncio.TimerHandle | None = None
+    last_flush: float = 0.0
+    last_snapshot: float = 0.0
+    snapshot_due: bool = False
+    capped: bool = False
+
+    def mark(self, model_id: str, keys: set[str] | None) -> None:
+        if keys is None or model_id not in self.pending:
+            self.pending[model_id] = None if keys is None else set(keys)
+            return
+        current = self.pending[model_id]
+        if current is not None:
+            current |= keys
+
+
+class WidgetMirror:
+    def __init__(self, rooms: NotebookRooms, settings: WidgetSettings, log: logging.Logger):
+        self._rooms = rooms
+        self._settings = settings
+        self._log = log
+        self._kernels: dict[str, _KernelMirror] = {}
+        self._kernel_of_document: dict[str, str] = {}
+        self._capture = OutputCapture(settings.max_output_bytes)
+        self._watches: dict[str, tuple[YNotebook, Map[Any], Any]] = {}
+        self._repairs_due: set[str] = set()
+
+    def _kernel(self, kernel_id: str) -> _KernelMirror:
+        mirror = self._kernels.get(kernel_id)
+        if mirror is None:
+            mirror = _KernelMirror(KernelWidgets(self._settings.max_widget_bytes))
+            self._kernels[kernel_id] = mirror
+        return mirror
+
+    def models(self, kernel_id: str) -> dict[str, WidgetModel]:
+        mirror = self._kernels.get(kernel_id)
+        return dict(mirror.widgets.models) if mirror is not None else {}
+
+    # Documents
+
+    def attach(self, document_id: str, notebook: YNotebook, kernel_id: str) -> None:
+        """A document runs on a kernel now: its models show there."""
+        previous = self._kernel_of_document.get(document_id)
+        if previous is not None and previous != kernel_id and previous in self._kernels:
+            self._kernels[previous].documents.discard(document_id)
+        self._kernel_of_document[document_id] = kernel_id
+        self._kernel(kernel_id).documents.add(document_id)
+        if previous != kernel_id:
+            self.restore(document_id, notebook)
+        self._watch(document_id, notebook)
+
+    def restore(self, document_id: str, notebook: YNotebook) -> None:
+        """The room (re)loaded: write the models back; or, when no kernel here holds
+        them, show what the doc has as frozen."""
+        kernel_id = self._kernel_of_document.get(document_id)
+        with notebook.ydoc.transaction(origin=ORIGIN):
+            if kernel_id is None:
+                widget_doc.freeze_all(notebook.ydoc)
+                return
+            mirror = self._kernel(kernel_id)
+            widget_doc.write_all(
+                notebook.ydoc, kernel_id, mirror.widgets.session, mirror.widgets.models
+            )
+            widget_doc.write_notice(notebook.ydoc, self._notice(mirror))
+        self._watch(document_id, notebook)
+
+    def _watch(self, document_id: str, notebook: YNotebook) -> None:
+        """Undo what clients write into `collab_widgets`: the kernel's models win."""
+        watched = self._watches.get(document_id)
+        if watched is not None and watched[0] is notebook:
+            return
+        if watched is not None:
+            watched[1].unobserve(watched[2])
+        root = widget_doc.widgets_root(notebook.ydoc)
+        subscription = root.observe_deep(lambda events: self._on_change(document_id, events))
+        self._watches[document_id] = (notebook, root, subscription)
+
+    def _on_change(self, document_id: str, events: list[Any]) -> None:
+        if (events and events[0].transaction.origin == ORIGIN) or document_id in self._repairs_due:
+            return
+        self._repairs_due.add(document_id)
+        # The doc cannot change inside its own observer: repair right after.
+        asyncio.get_running_loop().call_soon(self._repair, document_id)
+
+    def _repair(self, document_id: str) -> None:
+        self._repairs_due.discard(document_id)
+        notebook = self._rooms.live_notebook(document_id)
+        if notebook is not None and document_id in self._kernel_of_document:
+            self.restore(document_id, notebook)
+
+    # What the runner reports
+
+    def connected(self, kernel_id: str, sender: CommSender | None) -> None:
+        self._kernel(kernel_id).sender = sender
+
+    def on_comm(self, kernel_id: str, event: CommMessage) -> None:
+        mirror = self._kernel(kernel_id)
+        parent_id = event.parent_id
+        if (
+            event.msg_type == "comm_msg"
+            and parent_id is not None
+            and parent_id in mirror.own_updates
+        ):
+            # The echo of the outputs that the server itself sent.
+            del mirror.own_updates[parent_id]
+            return
+        change = mirror.widgets.apply(event)
+        for model_id in change.whole:
+            mirror.mark(model_id, None)
+            self._capture.reset(kernel_id, model_id)
+        for model_id, keys in change.keys.items():
+            mirror.mark(model_id, keys)
+            if "outputs" in keys:
+                self._capture.reset(kernel_id, model_id)
+                mirror.captured.discard(model_id)
+        if change or mirror.widgets.capped != mirror.capped:
+            self._changed(kernel_id, mirror)
+
+    def capture_target(self, kernel_id: str, parent_id: str) -> str | None:
+        """The Output widget that a request's output goes to now, if any."""
+        mirror = self._kernels.get(kernel_id)
+        model = mirror.widgets.capturing(parent_id) if mirror is not None else None
+        return model.model_id if model is not None else None
+
+    def capture(
+        self, kernel_id: str, model_id: str, msg_type: str, content: dict[str, Any]
+    ) -> None:
+        mirror = self._kernel(kernel_id)
+        model = mirror.widgets.models.get(model_id)
+        if model is not None and self._capture.add(kernel_id, model, msg_type, content):
+            mirror.captured.add(model_id)
+            self._changed(kernel_id, mirror)
+
+    def request_ended(self, kernel_id: str) -> None:
+        """Everything now, so that the next request finds the kernel's Output widgets as
+        people see them, and the file has the widgets."""
+        if kernel_id in self._kernels:
+            self.flush(kernel_id)
+            self.snapshot(kernel_id)
+
+    def kernel_idle(self, kernel_id: str) -> None:
+        mirror = self._kernels.get(kernel_id)
+        if mirror is None or not mirror.snapshot_due:
+            return
+        delay = max(
+            self._settings.flush_interval,
+            mirror.last_snapshot + IDLE_SNAPSHOT_SPACING - time.monotonic(),
+        )
+        self._snapshot_in(kernel_id, mirror, delay)
+
+    def kernel_lost(self, kernel_id: str) -> None:
+        """The kernel process is gone: its models freeze, and stay in the doc and file."""
+        mirror = self._kernels.get(kernel_id)
+        if mirror is None:
+            return
+        for model_id in mirror.widgets.freeze():
+            mirror.mark(model_id, None)
+        self._capture.forget_kernel(kernel_id)
+        mirror.captured.clear()
+        mirror.own_updates.clear()
+        mirror.sender = None
+        mirror.snapshot_due = True
+        self.flush(kernel_id)
+        self.snapshot(kernel_id)
+
+    # Writing
+
+    def _changed(self, kernel_id: str, mirror: _KernelMirror) -> None:
+        mirror.snapshot_due = True
+        if mirror.flush_timer is None:
+            delay = max(0.0, mirror.last_flush + self._settings.flush_interval - time.monotonic())
+            mirror.flush_timer = asyncio.get_running_loop().call_later(delay, self.flush, kernel_id)
+        if mirror.snapshot_timer is None:
+            delay = mirror.last_snapshot + self._settings.snapshot_interval - time.monotonic()
+            self._snapshot_in(kernel_id, mirror, max(self._settings.flush_interval, delay))
+
+    def flush(self, kernel_id: str) -> None:
+        """Write what changed into the docs, and send the kernel its Output widgets."""
+        mirror = self._kernels.get(kernel_id)
+        if mirror is None:
+            return
+        if mirror.flush_timer is not None:
+            mirror.flush_timer.cancel()
+            mirror.flush_timer = None
+        mirror.last_flush = time.monotonic()
+        to_kernel = self._take_captured(kernel_id, mirror)
+        if mirror.pending or mirror.removed or mirror.widgets.capped != mirror.capped:
+            self._write(kernel_id, mirror)
+        for model_id, outputs in to_kernel:
+            self._send_outputs(kernel_id, mirror, model_id, outputs)
+
+    def _take_captured(
+        self, kernel_id: str, mirror: _KernelMirror
+    ) -> list[tuple[str, list[dict[str, Any]]]]:
+        taken = []
+        for model_id in mirror.captured:
+            model = mirror.widgets.models.get(model_id)
+            outputs = self._capture.outputs(kernel_id, model_id)
+            if model is None or outputs is None:
+                continue
+            mirror.widgets.set_outputs(model, outputs)
+            mirror.mark(model_id, {"outputs"})
+            taken.append((model_id, outputs))
+        mirror.captured.clear()
+        return taken
+
+    def _write(self, kernel_id: str, mirror: _KernelMirror) -> None:
+        if mirror.widgets.capped and not mirror.capped:
+            self._log.warning("Kernel %s: %s", kernel_id, self._notice(mirror, capped=True))
+        mirror.capped = mirror.widgets.capped
+        pending, removed = mirror.pending, mirror.removed
+        mirror.pending, mirror.removed = {}, set()
+        models = mirror.widgets.models
+        for notebook in self._live_notebooks(mirror):
+            ydoc = notebook.ydoc
+            with ydoc.transaction(origin=ORIGIN):
+                widget_doc.write_kernel(ydoc, kernel_id, mirror.widgets.session)
+                widget_doc.remove_models(ydoc, removed)
+                for model_id, keys in pending.items():
+                    model = models.get(model_id)
+                    if model is not None:
+                        widget_doc.write_model(ydoc, model, keys)
+                widget_doc.write_notice(ydoc, self._notice(mirror))
+
+    def _send_outputs(
+        self, kernel_id: str, mirror: _KernelMirror, model_id: str, outputs: list[dict[str, Any]]
+    ) -> None:
+        """Update the kernel's `Output.outputs`, as JupyterLab's Output widget does."""
+        if mirror.sender is None:
+            return
+        data = {"method": "update", "state": {"outputs": outputs}, "buffer_paths": []}
+        try:
+            msg_id = mirror.sender.send_comm(model_id, data)
+        except Exception as error:
+            self._log.warning(
+                "Kernel %s: could not send the outputs of %s: %s", kernel_id, model_id, error
+            )
+            return
+        mirror.own_updates[msg_id] = None
+        while len(mirror.own_updates) > OWN_UPDATES_KEPT:
+            mirror.own_updates.popitem(last=False)
+
+    def _snapshot_in(self, kernel_id: str, mirror: _KernelMirror, delay: float) -> None:
+        if mirror.snapshot_timer is not None:
+            if mirror.snapshot_timer.when() <= asyncio.get_running_loop().time() + delay:
+                return
+            mirror.snapshot_timer.cancel()
+        mirror.snapshot_timer = asyncio.get_running_loop().call_later(
+            delay, self.snapshot, kernel_id
+        )
+
+    def snapshot(self, kernel_id: str) -> None:
+        """Write the metadata `widgets` of the kernel's docs, and forget the models that
+        no doc needs and no kernel holds."""
+        mirror = self._kernels.get(kernel_id)
+        if mirror is None:
+            return
+        if mirror.snapshot_timer is not None:
+            mirror.snapshot_timer.cancel()
+            mirror.snapshot_timer = None
+        mirror.last_snapshot = time.monotonic()
+        if not mirror.snapshot_due:
+            return
+        mirror.snapshot_due = False
+        self.flush(kernel_id)
+        notebooks = self._live_notebooks(mirror)
+        # A doc that is not loaded may still show frozen models: then all are kept.
+        needed = set(mirror.widgets.models) if len(notebooks) != len(mirror.documents) else set()
+        displayed = {
+            id(notebook): widget_doc.displayed_model_ids(notebook) for notebook in notebooks
+        }
+        for shown in displayed.values():
+            needed |= needed_models(shown, mirror.widgets.models)
+        gone = mirror.widgets.prune(needed)
+        for notebook in notebooks:
+            with notebook.ydoc.transaction(origin=ORIGIN):
+                widget_doc.remove_models(notebook.ydoc, gone)
+                value = self._widget_state(notebook, mirror, displayed[id(notebook)])
+                widget_doc.write_widget_state(notebook, value)
+
+    def _widget_state(
+        self, notebook: YNotebook, mirror: _KernelMirror, displayed: set[str]
+    ) -> dict[str, Any] | None:
+        """The mirror's models that the doc needs; and, for views the mirror does not
+        know (cells not run since the file was saved with widgets), what was saved."""
+        models: dict[str, WidgetModel] = {}
+        saved = widget_doc.saved_widget_state(notebook) or {}
+        saved_state = saved.get(STATE_MIME, {}).get("state", {})
+        if isinstance(saved_state, dict):
+            for model_id, entry in saved_state.items():
+                model = (
+                    WidgetModel.from_state_entry(model_id, entry)
+                    if isinstance(entry, dict)
+                    else None
+                )
+                if model is not None:
+                    models[model_id] = model
+        models.update(mirror.widgets.models)
+        kept = saved_models(displayed, models)
+        return widget_state(models, kept) if kept else None
+
+    def _live_notebooks(self, mirror: _KernelMirror) -> list[YNotebook]:
+        notebooks = []
+        for document_id in mirror.documents:
+            notebook = self._rooms.live_notebook(document_id)
+            if notebook is not None:
+                notebooks.append(notebook)
+        return notebooks
+
+    def _notice(self, mirror: _KernelMirror, *, capped: bool | None = None) -> str | None:
+        if not (mirror.widgets.capped if capped is None else capped):
+            return None
+        limit = self._settings.max_widget_bytes or 0
+        return (
+            f"The widgets of this kernel reached the limit of {limit / (1024 * 1024):g} MiB "
+            "(CollabExecApp.max_widget_bytes): newer widgets and updates are not kept in "
+            "the document."
+        )
+
+    def close(self) -> None:
+        for mirror in self._kernels.values():
+            for timer in (mirror.flush_timer, mirror.snapshot_timer):
+                if timer is not None:
+                    timer.cancel()
+        for _, root, subscription in self._watches.values():
+            root.unobserve(subscription)
+        self._watches.clear()
