@@ -20,6 +20,8 @@ class Execution:
     reply: dict[str, Any] | None = None
     idle: bool = False
     interrupted: bool = False
+    captured: bool = False
+    """An Output widget took some of its output."""
     timing: dict[str, str] = field(default_factory=dict)
     """The timestamps JupyterLab's recordTiming writes."""
 
@@ -39,6 +41,13 @@ class Execution:
             # An aborted request may never get its idle status.
             self.idle = True
         return status if isinstance(status, str) else None
+
+    @property
+    def holds_next(self) -> bool:
+        """Whether the next request waits: until the reply; and, if an Output widget took
+        output, until the idle too, so that the next cell finds the widget's outputs in
+        the kernel, as JupyterLab runs the cells of an Output widget one by one."""
+        return self.reply is None or (self.captured and not self.idle)
 
     @property
     def done(self) -> bool:

@@ -25,12 +25,15 @@ from .kernel_events import (
     InputRequested,
     KernelEvent,
     KernelStatus,
+    MessagesDropped,
     Output,
     Replied,
     ShuttingDown,
 )
 
 COMM_MESSAGE_TYPES = frozenset({"comm_open", "comm_msg", "comm_close"})
+# How jupyter_server's IOPub rate limit begins the notice it sends instead of messages.
+RATE_LIMIT_NOTICES = ("IOPub message rate exceeded.", "IOPub data rate exceeded.")
 
 
 class EventSink(Protocol):
@@ -72,6 +75,11 @@ def _comm_message(msg_type: str, msg: dict[str, Any], parent_id: Any) -> CommMes
         session=session if isinstance(session, str) else "",
         parent_id=parent_id if isinstance(parent_id, str) else None,
     )
+
+
+def _is_rate_limit_notice(content: Any) -> bool:
+    text = content.get("text") if isinstance(content, dict) else None
+    return isinstance(text, str) and text.startswith(RATE_LIMIT_NOTICES)
 
 
 def _parent(msg: dict[str, Any]) -> dict[str, Any]:
@@ -197,6 +205,8 @@ class KernelConversation:
             self._sink.put_nowait(ShuttingDown(bool(msg.get("content", {}).get("restart"))))
         elif isinstance(parent_id, str) and parent_id:
             content = msg.get("content")
+            if msg_type == "stream" and _is_rate_limit_notice(content):
+                self._sink.put_nowait(MessagesDropped())
             self._sink.put_nowait(
                 Output(
                     parent_id=parent_id,

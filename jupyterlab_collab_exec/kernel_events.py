@@ -53,6 +53,12 @@ class CommMessage:
 
 
 @dataclass(frozen=True)
+class MessagesDropped:
+    """A jupyter_server between the kernel and this server (a gateway's) dropped IOPub
+    messages over its rate limit, and said so."""
+
+
+@dataclass(frozen=True)
 class InputRequested:
     """The kernel waits on stdin for a request."""
 
@@ -127,6 +133,7 @@ KernelEvent = (
     | Output
     | ShuttingDown
     | CommMessage
+    | MessagesDropped
     | InputRequested
     | Replied
     | ConnectionLost

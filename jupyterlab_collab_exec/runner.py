@@ -5,7 +5,8 @@ reads, what the connections detect, and the kernel actions of jupyter_server. Re
 to the kernel one at a time, in order. The next one is sent the moment the previous reply
 arrives, before anything is written into the doc, so the kernel does not wait for the
 server between two cells; and a request is never in the kernel before the previous one
-replied, so cancelling and stop-on-error keep their meaning.
+replied, so cancelling and stop-on-error keep their meaning. (A request whose output went
+into an Output widget also waits for its idle: see Execution.holds_next.)
 
 Whatever goes wrong while handling an event is logged with its traceback and ends the
 requests it touched as `interrupted`, with the reason in their record; the runner goes on
@@ -36,6 +37,7 @@ from .kernel_events import (
     KernelLost,
     KernelRestarted,
     KernelStatus,
+    MessagesDropped,
     Output,
     Replied,
     ShuttingDown,
@@ -91,6 +93,7 @@ class KernelRunner:
             KernelStatus: self._on_status,
             Output: self._on_output,
             CommMessage: lambda event: self._widgets.on_comm(kernel_id, event),
+            MessagesDropped: lambda event: self._widgets.messages_dropped(kernel_id),
             InputRequested: self._on_input_requested,
             Replied: self._on_replied,
             ConnectionLost: self._on_connection_lost,
@@ -159,8 +162,8 @@ class KernelRunner:
         self._advance()
 
     def _advance(self) -> None:
-        """Send the next request, unless one of ours still runs without its reply."""
-        if self._closed or any(e.reply is None for e in self._executions.values()):
+        """Send the next request, unless one of ours holds it back (see `holds_next`)."""
+        if self._closed or any(e.holds_next for e in self._executions.values()):
             return
         while self._waiting:
             request = self._waiting[0]
@@ -267,6 +270,7 @@ class KernelRunner:
             return
         capturing = self._widgets.capture_target(self.kernel_id, event.parent_id)
         if capturing is not None:
+            execution.captured = True
             self._widgets.capture(self.kernel_id, capturing, event.msg_type, event.content)
             return
         run = execution.request.run
@@ -338,7 +342,8 @@ class KernelRunner:
             for following in self._executions.values():
                 if following.request.document_id == request.document_id:
                     self._ledger.start(following.request)
-        self._widgets.request_ended(self.kernel_id)
+            # Its widgets, and their snapshot in the metadata, in the same update.
+            self._widgets.request_ended(self.kernel_id)
 
     def _end(
         self, request: Request, status: str, reason: str | None, reply: KernelReply | None = None

@@ -66,6 +66,8 @@ class _KernelMirror:
     last_snapshot: float = 0.0
     snapshot_due: bool = False
     capped: bool = False
+    # Updates were dropped on the way here: ask the kernel for its models again.
+    resync_due: bool = False
 
     def mark(self, model_id: str, keys: set[str] | None) -> None:
         if keys is None or model_id not in self.pending:
@@ -193,16 +195,24 @@ class WidgetMirror:
             mirror.captured.add(model_id)
             self._changed(kernel_id, mirror)
 
+    def messages_dropped(self, kernel_id: str) -> None:
+        self._kernel(kernel_id).resync_due = True
+
     def request_ended(self, kernel_id: str) -> None:
         """Everything now, so that the next request finds the kernel's Output widgets as
         people see them, and the file has the widgets."""
-        if kernel_id in self._kernels:
+        mirror = self._kernels.get(kernel_id)
+        if mirror is not None:
+            self._resync(kernel_id, mirror)
             self.flush(kernel_id)
             self.snapshot(kernel_id)
 
     def kernel_idle(self, kernel_id: str) -> None:
         mirror = self._kernels.get(kernel_id)
-        if mirror is None or not mirror.snapshot_due:
+        if mirror is None:
+            return
+        self._resync(kernel_id, mirror)
+        if not mirror.snapshot_due:
             return
         delay = max(
             self._settings.flush_interval,
@@ -224,6 +234,23 @@ class WidgetMirror:
         mirror.snapshot_due = True
         self.flush(kernel_id)
         self.snapshot(kernel_id)
+
+    def _resync(self, kernel_id: str, mirror: _KernelMirror) -> None:
+        """Ask the kernel for the state of each live model, as a browser asks after a
+        reconnect; its answers are updates like any other."""
+        if not mirror.resync_due or mirror.sender is None:
+            return
+        mirror.resync_due = False
+        live = [model_id for model_id, model in mirror.widgets.models.items() if model.live]
+        self._log.info(
+            "Kernel %s: updates were dropped; asking for %d models", kernel_id, len(live)
+        )
+        for model_id in live:
+            try:
+                mirror.sender.send_comm(model_id, {"method": "request_state"})
+            except Exception as error:
+                self._log.warning("Kernel %s: could not ask for %s: %s", kernel_id, model_id, error)
+                return
 
     # Writing
 

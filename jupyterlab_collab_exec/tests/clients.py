@@ -126,6 +126,19 @@ class RoomClient:
         kernel = self.notebook.ydoc.get("collab_exec", type=Map).get("kernel")
         return kernel.to_py() if isinstance(kernel, Map) else None
 
+    def widget_models(self) -> dict[str, dict[str, Any]]:
+        """The models of `collab_widgets`."""
+        models = self.notebook.ydoc.get("collab_widgets", type=Map).get("models")
+        if not isinstance(models, Map):
+            return {}
+        return {
+            name: value.to_py() or {} for name, value in models.items() if isinstance(value, Map)
+        }
+
+    def metadata(self) -> dict[str, Any]:
+        metadata = self.notebook.ydoc.get("meta", type=Map).get("metadata")
+        return dict(metadata.to_py() or {}) if isinstance(metadata, Map) else {}
+
     def cell(self, cell_id: str) -> dict[str, Any]:
         for index in range(self.notebook.cell_number):
             cell = self.notebook.ycells[index].to_py()

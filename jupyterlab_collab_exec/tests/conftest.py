@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from tornado.httpclient import HTTPClientError
 
 from .clients import DEFAULT_TIMEOUT, RoomClient, joined_room, write_notebook
 from .gateway import KernelGatewayProcess
+from .kernel_websocket import KernelWebsocket, kernel_websocket
 from .scripted import Core
 
 pytest_plugins = ("pytest_jupyter.jupyter_server",)
@@ -56,6 +58,7 @@ JoinRoom = Callable[[str, str], AbstractAsyncContextManager[RoomClient]]
 PostJson = Callable[..., Awaitable[tuple[int, dict[str, Any]]]]
 Execute = Callable[..., Awaitable[list[str]]]
 StartKernel = Callable[[], Awaitable[str]]
+ConnectKernel = Callable[[str], AbstractAsyncContextManager[KernelWebsocket]]
 
 
 class DocumentIdFor(Protocol):
@@ -238,6 +241,22 @@ def join_room(jp_http_port: int, jp_base_url: str, jp_serverapp: Any) -> JoinRoo
         return joined_room(url, room_id)
 
     return join
+
+
+@pytest.fixture
+def connect_kernel(jp_http_port: int, jp_base_url: str, jp_serverapp: Any) -> ConnectKernel:
+    """A raw kernel websocket, as a second browser: `async with connect_kernel(kernel_id)`."""
+
+    def connect(kernel_id: str) -> AbstractAsyncContextManager[KernelWebsocket]:
+        token = jp_serverapp.identity_provider.token
+        url = (
+            f"ws://127.0.0.1:{jp_http_port}"
+            + url_path_join(jp_base_url, "api/kernels", kernel_id, "channels")
+            + f"?session_id={uuid.uuid4().hex}&token={token}"
+        )
+        return kernel_websocket(url)
+
+    return connect
 
 
 @pytest.fixture

@@ -12,7 +12,13 @@ import jsonschema
 from pycrdt import Map
 
 from jupyterlab_collab_exec import schema
-from jupyterlab_collab_exec.kernel_events import CommMessage, KernelLost, KernelStatus, Output
+from jupyterlab_collab_exec.kernel_events import (
+    CommMessage,
+    KernelLost,
+    KernelStatus,
+    Output,
+    Replied,
+)
 
 from .scripted import Core
 
@@ -300,3 +306,24 @@ async def test_what_a_client_writes_into_the_widgets_map_is_undone(core_factory:
     await core.settle()
     assert models(core)["slider"]["state"]["value"] == 7
     assert "layout" in models(core)
+
+
+async def test_after_output_into_a_widget_the_next_cell_waits_for_the_idle(
+    core_factory: Any,
+) -> None:
+    """So that it finds the widget's outputs in the kernel, as in JupyterLab."""
+    core = core_factory("with out: print('in')", "out.outputs")
+    await core.submit("cell-0", "cell-1")
+    conversation = core.connector.conversation
+    await core.play(
+        KernelStatus("busy", "msg-1", "execute_request", "t0"),
+        output_model("out"),
+        updated("out", {"msg_id": "msg-1"}),
+        stream("in\n"),
+        Replied("msg-1", {"content": {"status": "ok", "execution_count": 1}}),
+    )
+    assert conversation.sent == ["with out: print('in')"]
+    await core.play(KernelStatus("idle", "msg-1", "execute_request", "t1"))
+    assert conversation.sent == ["with out: print('in')", "out.outputs"]
+    # The outputs went to the kernel before the next cell.
+    assert conversation.comms[0][1]["state"]["outputs"][0]["text"] == "in\n"
