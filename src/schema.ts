@@ -111,3 +111,36 @@ export interface IInputEntry {
   answered_by?: IPerson;
   answered_at?: number;
 }
+
+/**
+ * The `collab_widgets` root map: the ipywidgets models of the notebook's kernel, written by
+ * the server from the kernel's comm messages. Clients only read it.
+ */
+export const WIDGETS_ROOT = 'collab_widgets';
+export const WIDGET_MODELS = 'models';
+export const KERNEL_SESSION = 'kernel_session';
+export const WIDGET_NOTICE = 'notice';
+
+/**
+ * A binary value of a widget model's state, base64-encoded, at its path in the state.
+ */
+export interface IWidgetBuffer {
+  path: Array<string | number>;
+  encoding: 'base64';
+  data: string;
+}
+
+/**
+ * One entry of `collab_widgets.models`.
+ */
+export interface IWidgetModelEntry {
+  model_name: string;
+  model_module: string;
+  model_module_version: string;
+  state: Record<string, unknown>;
+  buffers?: IWidgetBuffer[];
+  /** False once the comm is closed or the kernel process is gone. */
+  live: boolean;
+  /** The kernel closed the comm: a view of it renders nothing. */
+  closed?: boolean;
+}
