@@ -62,6 +62,10 @@ RECONNECT_TARGET = 1.1
 UPDATES_PER_SECOND_TARGET = 25.0
 INPUT_MEDIAN_TARGET_MS = 15.0
 GROWTH_SLACK_BYTES = 64 * 1024
+# W7: the kernel's own time with the mirror against a browser-style client without it, the
+# doc updates per second per widget, and how much the doc may grow for 15,000 updates.
+WIDGET_KERNEL_TARGET = 1.1
+WIDGET_GROWTH_TARGET_BYTES = 64 * 1024
 
 
 def reference_of(system: str, workload: str) -> str:
@@ -183,6 +187,7 @@ def check_targets(
         bound = 2 * visible + GROWTH_SLACK_BYTES
         if mine.median("doc_bytes") > bound:  # type: ignore[operator]
             missed.append(f"W2: the doc grew to {mine.median('doc_bytes'):.0f} B, target {bound} B")
+    missed.extend(widget_targets(ours("W7"), summaries.get((LIMIT, "W7")), quick))
     mine = ours("W5")
     latency = mine.median_extra("input_latency_median_ms") if mine else None
     if latency is not None and latency > INPUT_MEDIAN_TARGET_MS:
@@ -207,6 +212,41 @@ def check_targets(
     return missed
 
 
+def widget_targets(mine: Summary | None, limit: Summary | None, quick: bool) -> list[str]:
+    if mine is None or not mine.completed:
+        return []
+    missed = []
+    kernel, reference = mine.median_extra("kernel_seconds"), None
+    if limit is not None:
+        reference = limit.median_extra("kernel_seconds")
+    if kernel and reference and kernel / reference > WIDGET_KERNEL_TARGET and not quick:
+        missed.append(f"W7: kernel time {kernel / reference:.2f}x without the mirror, target 1.1x")
+    rate = mine.median_extra("widget_updates_per_second_per_widget")
+    if rate is not None and rate > UPDATES_PER_SECOND_TARGET:
+        missed.append(f"W7: {rate:.1f} doc updates per second per widget, target 25")
+    growth = mine.median_extra("doc_growth_bytes")
+    if growth is not None and growth > WIDGET_GROWTH_TARGET_BYTES:
+        missed.append(f"W7: the doc grew by {growth:.0f} B, target {WIDGET_GROWTH_TARGET_BYTES} B")
+    return missed
+
+
+def widget_note(summary: Summary, limit: Summary | None) -> str:
+    kernel = summary.median_extra("kernel_seconds")
+    if kernel is None:
+        return ""
+    note = f"kernel {kernel:.3f} s"
+    reference = limit.median_extra("kernel_seconds") if limit is not None else None
+    if reference and summary.system != LIMIT:
+        note += f" ({kernel / reference:.2f}x)"
+    rate = summary.median_extra("widget_updates_per_second_per_widget")
+    if rate is not None:
+        note += f", {rate:.1f} updates/s per widget"
+    growth = summary.median_extra("doc_growth_bytes")
+    if growth is not None:
+        note += f", doc +{_bytes(growth)}"
+    return note
+
+
 def table(summaries: dict[tuple[str, str], Summary], repeat: int) -> str:
     lines = [
         "| Workload | System | Median time | x reference | Updates | Bytes received | Doc size "
@@ -226,6 +266,8 @@ def table(summaries: dict[tuple[str, str], Summary], repeat: int) -> str:
             note = f"median {summary.median_extra('input_latency_median_ms'):.1f} ms"
             p95 = summary.median_extra("input_latency_p95_ms")
             note += f", p95 {p95:.1f} ms" if p95 is not None else ""
+        if key == "W7":
+            note = widget_note(summary, summaries.get((LIMIT, key)))
         one_at_a_time = summaries.get((FLOORS.get(system, ""), key))
         floor = one_at_a_time.median("seconds") if one_at_a_time else None
         if seconds and floor:

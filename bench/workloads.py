@@ -1,4 +1,4 @@
-"""The benchmark workloads W1 to W6 and the outputs each must end with."""
+"""The benchmark workloads W1 to W7 and the outputs each must end with."""
 
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ def workloads(scale: float = 1.0) -> dict[str, Workload]:
     cells = max(2, int(200 * scale))
     answers = max(2, int(200 * scale))
     reconnect_cells = max(2, int(200 * scale))
+    bar_steps = max(2, int(10_000 * scale))
+    slider_moves = max(2, int(5_000 * scale))
     line = "x" * 99 + "\n"
     big_output = line * (RECONNECT_OUTPUT_BYTES // len(line))
     return {
@@ -89,6 +91,24 @@ def workloads(scale: float = 1.0) -> dict[str, Workload]:
             expected=None,
             prefilled_outputs=[[stream(big_output)] for _ in range(reconnect_cells)],
         ),
+        "W7": Workload(
+            key="W7",
+            title=f"widgets: a bar over {bar_steps:,} steps, a slider moved {slider_moves:,} times",
+            cells=[
+                "import time\n"
+                "from ipywidgets import IntProgress, IntSlider\n"
+                f"bar, slider = IntProgress(max={bar_steps}), IntSlider(max={slider_moves})\n"
+                "display(bar, slider)\n"
+                "started = time.perf_counter()\n"
+                f"for i in range({bar_steps}):\n"
+                "    bar.value = i + 1\n"
+                f"for i in range({slider_moves}):\n"
+                "    slider.value = i + 1\n"
+                "print(f'kernel seconds: {time.perf_counter() - started}')"
+            ],
+            expected=None,
+            widget_values={"IntProgressModel": bar_steps, "IntSliderModel": slider_moves},
+        ),
     }
 
 
@@ -111,6 +131,43 @@ def percentile(values: list[float], percent: float) -> float:
     ordered = sorted(values)
     rank = max(1, math.ceil(percent / 100 * len(ordered)))
     return ordered[rank - 1]
+
+
+KERNEL_SECONDS = "kernel seconds: "
+
+
+def kernel_seconds(outputs: list[dict[str, Any]]) -> float | None:
+    """How long the widget loop took in the kernel, as the W7 cell printed it."""
+    for output in outputs:
+        text = output.get("text", "") if output.get("output_type") == "stream" else ""
+        for line in text.splitlines():
+            if line.startswith(KERNEL_SECONDS):
+                return float(line[len(KERNEL_SECONDS) :])
+    return None
+
+
+class WidgetValues:
+    """The last `value` of each widget, by model name, as a browser's widget manager would
+    hold it after the same comm messages: the reference of the widget workload."""
+
+    def __init__(self) -> None:
+        self._names: dict[str, str] = {}
+        self.values: dict[str, Any] = {}
+
+    def apply(self, msg_type: str, content: dict[str, Any]) -> None:
+        data = content.get("data", {})
+        state = data.get("state", {}) if isinstance(data, dict) else {}
+        comm_id = content.get("comm_id", "")
+        if msg_type == "comm_open":
+            self._names[comm_id] = state.get("_model_name", "")
+        name = self._names.get(comm_id)
+        if name and "value" in state:
+            self.values[name] = state["value"]
+
+
+def widget_values_match(values: dict[str, Any], expected: dict[str, int]) -> bool:
+    """Whether the last `value` of each model name is the expected one."""
+    return all(values.get(name) == value for name, value in expected.items())
 
 
 def input_latencies_ms(outputs: list[dict[str, Any]]) -> list[float]:

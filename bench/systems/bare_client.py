@@ -18,7 +18,13 @@ from typing import Any
 from jupyter_client.manager import AsyncKernelManager
 
 from bench.systems.base import Workload, WorkloadResult
-from bench.workloads import input_latencies_ms, outputs_match
+from bench.workloads import (
+    WidgetValues,
+    input_latencies_ms,
+    kernel_seconds,
+    outputs_match,
+    widget_values_match,
+)
 from jupyterlab_collab_exec.outputs import OutputReducer
 
 DEADLINE = 600.0
@@ -66,6 +72,7 @@ class BareClientSystem:
                     await self._reply_to(client, msg_id)
             answering = asyncio.create_task(self._answer_inputs(client))
             idle: set[str] = set()
+            widgets = WidgetValues()
             while len(idle) < len(order):
                 msg = await client.get_iopub_msg(timeout=DEADLINE)
                 parent = msg["parent_header"].get("msg_id")
@@ -73,6 +80,8 @@ class BareClientSystem:
                     continue
                 if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
                     idle.add(parent)
+                elif msg["msg_type"] in ("comm_open", "comm_msg"):
+                    widgets.apply(msg["msg_type"], msg["content"])
                 else:
                     reducers[parent].add_message(msg["msg_type"], msg["content"])
             result.seconds = time.perf_counter() - started
@@ -80,6 +89,11 @@ class BareClientSystem:
             outputs = [reducers[msg_id].to_json() for msg_id in order]
             if workload.expected is not None:
                 result.correct = outputs_match(outputs, workload.expected)
+            elif workload.widget_values is not None:
+                seconds = kernel_seconds(outputs[0])
+                result.extra["kernel_seconds"] = seconds
+                matched = widget_values_match(widgets.values, workload.widget_values)
+                result.correct = seconds is not None and matched
             else:
                 latencies = input_latencies_ms(outputs[0])
                 result.correct = len(latencies) == workload.inputs

@@ -34,6 +34,8 @@ class Workload:
     """How many input() prompts the cells ask, answered as they come."""
     prefilled_outputs: list[list[dict[str, Any]]] | None = None
     """Outputs already saved in the notebook (the reconnect workload)."""
+    widget_values: dict[str, int] | None = None
+    """The final `value` of each widget the cells make, by model name (widget workloads)."""
 
     def notebook(self) -> Any:
         notebook = nbformat.v4.new_notebook()  # type: ignore[no-untyped-call]

@@ -20,7 +20,13 @@ from bench.systems.gateway import (
     stop_gateway,
 )
 from bench.systems.observer import Observer, measure_reconnect, observe
-from bench.workloads import input_latencies_ms, outputs_match, percentile
+from bench.workloads import (
+    input_latencies_ms,
+    kernel_seconds,
+    outputs_match,
+    percentile,
+    widget_values_match,
+)
 from jupyterlab_collab_exec.tests.clients import RoomClient, ServerProcess
 
 NOTEBOOK = "bench.ipynb"
@@ -127,6 +133,7 @@ class CollabExecSystem:
                 server, observer, room_id, kernel["id"], [{"cell_id": "cell-0", "source": "pass"}]
             )
             updates, received = observer.updates, observer.bytes_received
+            widget_updates, doc_before = observer.widget_updates.count, observer.doc_bytes()
             assert server.process is not None
             cpu_before = cpu_seconds(server.process.pid)
             since = time.monotonic()
@@ -144,12 +151,31 @@ class CollabExecSystem:
                 result.correct = outputs_match(outputs, workload.expected)
                 if not result.correct:
                     result.error = "the final outputs differ from the expected ones"
+            elif workload.widget_values is not None:
+                self._measure_widgets(workload.widget_values, observer, result)
+                result.extra["widget_updates"] = observer.widget_updates.count - widget_updates
+                result.extra["widget_updates_per_second_per_widget"] = (
+                    result.extra["widget_updates"] / result.seconds / len(workload.widget_values)
+                )
+                result.extra["doc_growth_bytes"] = result.doc_bytes - doc_before
             else:
                 latencies = input_latencies_ms(outputs[0])
                 result.correct = len(latencies) == workload.inputs
                 if latencies:
                     result.extra["input_latency_median_ms"] = statistics.median(latencies)
                     result.extra["input_latency_p95_ms"] = percentile(latencies, 95)
+
+    @staticmethod
+    def _measure_widgets(
+        expected: dict[str, int], observer: Observer, result: WorkloadResult
+    ) -> None:
+        seconds = kernel_seconds(observer.outputs()[0])
+        result.extra["kernel_seconds"] = seconds
+        result.correct = seconds is not None and widget_values_match(
+            observer.widget_values(), expected
+        )
+        if not result.correct:
+            result.error = f"the doc's widgets hold {observer.widget_values()}, not {expected}"
 
     async def _wait_done(
         self,

@@ -137,7 +137,8 @@ class DocumentsSystem:
         return None
 
     def applies_to(self, workload: Workload) -> bool:
-        return True
+        # It leaves comm messages to the browsers: there is no widget state to measure.
+        return workload.widget_values is None
 
     async def run(self, workload: Workload, work_dir: Path) -> WorkloadResult:
         result = WorkloadResult(system=self.name, workload=workload.key)

@@ -183,7 +183,8 @@ class NbmodelSystem:
         return None
 
     def applies_to(self, workload: Workload) -> bool:
-        return True
+        # It leaves comm messages to the browsers: there is no widget state to measure.
+        return workload.widget_values is None
 
     def server(self, python: Path, work_dir: Path) -> ServerProcess:
         # The venv's own config enables jupyter_server_nbmodel, jupyter_server_ydoc and

@@ -15,7 +15,7 @@ from pycrdt.websocket.websocket import HttpxWebsocket
 
 from bench.systems.base import Workload, WorkloadResult
 from bench.workloads import outputs_match
-from jupyterlab_collab_exec.tests.clients import RoomClient
+from jupyterlab_collab_exec.tests.clients import RoomClient, WidgetUpdateCount
 
 SYNC_TIMEOUT = 120.0
 
@@ -44,6 +44,7 @@ class CountingWebsocket(HttpxWebsocket):
 class Observer:
     client: RoomClient
     channel: CountingWebsocket
+    widget_updates: WidgetUpdateCount
 
     @property
     def updates(self) -> int:
@@ -74,6 +75,15 @@ class Observer:
     def doc_bytes(self) -> int:
         return len(self.client.notebook.ydoc.get_update())
 
+    def widget_values(self) -> dict[str, Any]:
+        """The `value` of each model in `collab_widgets`, by model name."""
+        values: dict[str, Any] = {}
+        for entry in self.client.widget_models().values():
+            state = entry.get("state", {})
+            if "value" in state:
+                values[entry.get("model_name", "")] = state["value"]
+        return values
+
 
 @asynccontextmanager
 async def observe(url: str, room_id: str) -> AsyncIterator[Observer]:
@@ -86,7 +96,7 @@ async def observe(url: str, room_id: str) -> AsyncIterator[Observer]:
         async with Provider(client.notebook.ydoc, channel) as provider:
             await asyncio.wait_for(provider.synced.wait(), SYNC_TIMEOUT)
             await client.wait_until(lambda: client.notebook.cell_number > 0, SYNC_TIMEOUT)
-            yield Observer(client=client, channel=channel)
+            yield Observer(client=client, channel=channel, widget_updates=WidgetUpdateCount(client))
 
 
 async def measure_reconnect(

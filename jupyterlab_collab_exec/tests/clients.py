@@ -162,6 +162,19 @@ class RoomClient:
                 continue
 
 
+class WidgetUpdateCount:
+    """How many transactions of a client's doc change `collab_widgets`, from now on."""
+
+    def __init__(self, client: RoomClient) -> None:
+        self.count = 0
+        root = client.notebook.ydoc.get("collab_widgets", type=Map)
+        # pycrdt unsubscribes when the subscription is collected: keep it.
+        self._subscription = root.observe_deep(self._count)
+
+    def _count(self, events: Any) -> None:
+        self.count += 1
+
+
 def _entries_of(ydoc: Doc[Any], key: str) -> dict[str, dict[str, Any]]:
     entries = ydoc.get("collab_exec", type=Map).get(key)
     if not isinstance(entries, Map):

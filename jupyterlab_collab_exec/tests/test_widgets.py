@@ -12,9 +12,8 @@ from typing import Any
 import jsonschema
 import nbformat
 import pytest
-from pycrdt import Map
 
-from .clients import RoomClient, wait_for
+from .clients import RoomClient, WidgetUpdateCount, wait_for
 from .conftest import ConnectKernel, DocumentIdFor, Execute, JoinRoom, OpenNotebookFactory
 from .test_widget_core import STATE_MIME, VIEW_MIME, widget_state_schema
 
@@ -65,18 +64,6 @@ def shown(cell: dict[str, Any]) -> list[Any]:
     return summary
 
 
-class UpdateCount:
-    """How many updates of the room change `collab_widgets`, from now on."""
-
-    def __init__(self, client: RoomClient) -> None:
-        self.count = 0
-        root = client.notebook.ydoc.get("collab_widgets", type=Map)
-        self._subscription = root.observe_deep(self._count)
-
-    def _count(self, events: Any) -> None:
-        self.count += 1
-
-
 def printed_json(client: RoomClient, cell_id: str) -> Any:
     return json.loads("".join(output.get("text", "") for output in client.cell(cell_id)["outputs"]))
 
@@ -121,7 +108,7 @@ async def test_a_slider_is_mirrored_and_every_browser_gets_its_models(
             assert set(saved_widgets(path)["state"]) == {slider_id, layout_id, style_id}
 
             # A loop of assignments costs a bounded number of doc updates.
-            updates = UpdateCount(client)
+            updates = WidgetUpdateCount(client)
             [loop] = await notebook.run("cell-1")
             await notebook.wait_statuses([loop], ["ok"])
             await client.wait_until(
