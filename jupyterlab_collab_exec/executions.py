@@ -6,7 +6,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from . import inputs
+from .inputs import PendingInput
 from .kernel_conversation import message_date
+from .kernel_events import InputRequested
 from .ledger import KernelReply, Request
 
 
@@ -62,6 +65,20 @@ class Execution:
             return "ok"
         # The kernel dropped it after an earlier request of its batch failed.
         return "cancelled" if status == "aborted" else "error"
+
+    def pending_input(self, kernel_id: str, event: InputRequested) -> PendingInput:
+        """The input that the kernel asks for while it runs this request."""
+        request = self.request
+        return PendingInput(
+            input_id=inputs.new_input_id(),
+            document_id=request.document_id,
+            request_id=request.request_id,
+            cell_id=request.cell_id,
+            prompt=event.prompt,
+            password=event.password,
+            kernel_id=kernel_id,
+            message=event.message,
+        )
 
     def kernel_reply(self) -> KernelReply | None:
         """What the cell gets from the reply; nothing for a request the kernel dropped."""

@@ -2,15 +2,11 @@
 
 One task per kernel takes the events of its inbox one at a time: what the conversation
 reads, what the connections detect, and the kernel actions of jupyter_server. Requests go
-to the kernel one at a time, in order. The next one is sent the moment the previous reply
-arrives, before anything is written into the doc, so the kernel does not wait for the
-server between two cells; and a request is never in the kernel before the previous one
-replied, so cancelling and stop-on-error keep their meaning. (A request whose output went
-into an Output widget also waits for its idle: see Execution.holds_next.)
-
-Whatever goes wrong while handling an event is logged with its traceback and ends the
-requests it touched as `interrupted`, with the reason in their record; the runner goes on
-with the next event, and the next request.
+to the kernel one at a time, in order: the next one the moment the previous reply arrives
+(or its idle, after output into an Output widget: Execution.holds_next), so cancelling
+and stop-on-error keep their meaning. Whatever goes wrong while handling an event is
+logged with its traceback and ends the requests it touched as `interrupted`, with the
+reason in their record; the runner goes on with the next event, and the next request.
 """
 
 from __future__ import annotations
@@ -191,7 +187,7 @@ class KernelRunner:
 
     def _send(self, conversation: KernelConversation, request: Request) -> None:
         # The kernel gets the outputs of its Output widgets before the next cell runs.
-        self._widgets.flush(self.kernel_id)
+        self._widgets.flush(self.kernel_id, to_kernel=True)
         try:
             msg_id = conversation.execute(request.code)
         except Exception as error:
@@ -259,6 +255,9 @@ class KernelRunner:
         elif event.state == "idle":
             execution.timing["iopub.status.idle"] = event.date
             execution.idle = True
+            if execution.reply is None:
+                # Its reply is overdue if it has not come after the response timeout.
+                self._link.watch(execution.msg_id)
             self._end_when_done(execution)
 
     def _on_output(self, event: Output) -> None:
@@ -289,16 +288,7 @@ class KernelRunner:
                 conversation.reply_input("", event.message)
             return
         request = execution.request
-        pending = PendingInput(
-            input_id=inputs.new_input_id(),
-            document_id=request.document_id,
-            request_id=request.request_id,
-            cell_id=request.cell_id,
-            prompt=event.prompt,
-            password=event.password,
-            kernel_id=self.kernel_id,
-            message=event.message,
-        )
+        pending = execution.pending_input(self.kernel_id, event)
         self._parts.inputs.add(pending)
         notebook = self._parts.rooms.live_notebook(request.document_id)
         with self._ledger.transaction(request.document_id):
@@ -399,6 +389,9 @@ class KernelRunner:
 
     def _on_stalled(self, event: Stalled) -> None:
         execution = self._executions.get(event.msg_id)
+        if execution is not None and execution.idle and execution.reply is None:
+            self._end_execution(execution, "interrupted", "The kernel never replied to it.")
+            return
         if execution is None or execution.started:
             return
         lost = self._link.check(event.msg_id)

@@ -28,8 +28,8 @@ from .collab_doc import ORIGIN
 from .kernel_events import CommMessage
 from .room_access import NotebookRooms
 from .widget_capture import OutputCapture
-from .widget_models import KernelWidgets, WidgetModel
-from .widget_snapshot import STATE_MIME, needed_models, saved_models, widget_state
+from .widget_models import KernelWidgets
+from .widget_snapshot import merged_widget_state, needed_models
 
 # How soon after the kernel goes idle the metadata is written, at the earliest: a browser
 # that drags a slider makes the kernel idle after every move.
@@ -58,6 +58,8 @@ class _KernelMirror:
     pending: dict[str, set[str] | None] = field(default_factory=dict)
     removed: set[str] = field(default_factory=set)
     captured: set[str] = field(default_factory=set)
+    # Output widgets whose captured outputs the kernel has not been sent yet.
+    unsent: set[str] = field(default_factory=set)
     sender: CommSender | None = None
     own_updates: OrderedDict[str, None] = field(default_factory=OrderedDict)
     flush_timer: asyncio.TimerHandle | None = None
@@ -95,10 +97,6 @@ class WidgetMirror:
             mirror = _KernelMirror(KernelWidgets(self._settings.max_widget_bytes))
             self._kernels[kernel_id] = mirror
         return mirror
-
-    def models(self, kernel_id: str) -> dict[str, WidgetModel]:
-        mirror = self._kernels.get(kernel_id)
-        return dict(mirror.widgets.models) if mirror is not None else {}
 
     # Documents
 
@@ -177,6 +175,7 @@ class WidgetMirror:
             if "outputs" in keys:
                 self._capture.reset(kernel_id, model_id)
                 mirror.captured.discard(model_id)
+                mirror.unsent.discard(model_id)
         if change or mirror.widgets.capped != mirror.capped:
             self._changed(kernel_id, mirror)
 
@@ -204,7 +203,7 @@ class WidgetMirror:
         mirror = self._kernels.get(kernel_id)
         if mirror is not None:
             self._resync(kernel_id, mirror)
-            self.flush(kernel_id)
+            self.flush(kernel_id, to_kernel=True)
             self.snapshot(kernel_id)
 
     def kernel_idle(self, kernel_id: str) -> None:
@@ -229,6 +228,7 @@ class WidgetMirror:
             mirror.mark(model_id, None)
         self._capture.forget_kernel(kernel_id)
         mirror.captured.clear()
+        mirror.unsent.clear()
         mirror.own_updates.clear()
         mirror.sender = None
         mirror.snapshot_due = True
@@ -263,8 +263,10 @@ class WidgetMirror:
             delay = mirror.last_snapshot + self._settings.snapshot_interval - time.monotonic()
             self._snapshot_in(kernel_id, mirror, max(self._settings.flush_interval, delay))
 
-    def flush(self, kernel_id: str) -> None:
-        """Write what changed into the docs, and send the kernel its Output widgets."""
+    def flush(self, kernel_id: str, *, to_kernel: bool = False) -> None:
+        """Write what changed into the docs; with `to_kernel`, send the kernel its Output
+        widgets too. That waits for a request's end: ipykernel can lose the reply of a
+        request that runs while a comm message reaches its shell channel."""
         mirror = self._kernels.get(kernel_id)
         if mirror is None:
             return
@@ -272,16 +274,18 @@ class WidgetMirror:
             mirror.flush_timer.cancel()
             mirror.flush_timer = None
         mirror.last_flush = time.monotonic()
-        to_kernel = self._take_captured(kernel_id, mirror)
+        self._take_captured(kernel_id, mirror)
         if mirror.pending or mirror.removed or mirror.widgets.capped != mirror.capped:
             self._write(kernel_id, mirror)
-        for model_id, outputs in to_kernel:
-            self._send_outputs(kernel_id, mirror, model_id, outputs)
+        if to_kernel:
+            unsent, mirror.unsent = mirror.unsent, set()
+            for model_id in unsent:
+                model = mirror.widgets.models.get(model_id)
+                outputs = model.state.get("outputs") if model is not None else None
+                if model is not None and model.live and isinstance(outputs, list):
+                    self._send_outputs(kernel_id, mirror, model_id, outputs)
 
-    def _take_captured(
-        self, kernel_id: str, mirror: _KernelMirror
-    ) -> list[tuple[str, list[dict[str, Any]]]]:
-        taken = []
+    def _take_captured(self, kernel_id: str, mirror: _KernelMirror) -> None:
         for model_id in mirror.captured:
             model = mirror.widgets.models.get(model_id)
             outputs = self._capture.outputs(kernel_id, model_id)
@@ -289,9 +293,8 @@ class WidgetMirror:
                 continue
             mirror.widgets.set_outputs(model, outputs)
             mirror.mark(model_id, {"outputs"})
-            taken.append((model_id, outputs))
+            mirror.unsent.add(model_id)
         mirror.captured.clear()
-        return taken
 
     def _write(self, kernel_id: str, mirror: _KernelMirror) -> None:
         if mirror.widgets.capped and not mirror.capped:
@@ -364,29 +367,9 @@ class WidgetMirror:
         for notebook in notebooks:
             with notebook.ydoc.transaction(origin=ORIGIN):
                 widget_doc.remove_models(notebook.ydoc, gone)
-                value = self._widget_state(notebook, mirror, displayed[id(notebook)])
+                saved = widget_doc.saved_widget_state(notebook)
+                value = merged_widget_state(saved, mirror.widgets.models, displayed[id(notebook)])
                 widget_doc.write_widget_state(notebook, value)
-
-    def _widget_state(
-        self, notebook: YNotebook, mirror: _KernelMirror, displayed: set[str]
-    ) -> dict[str, Any] | None:
-        """The mirror's models that the doc needs; and, for views the mirror does not
-        know (cells not run since the file was saved with widgets), what was saved."""
-        models: dict[str, WidgetModel] = {}
-        saved = widget_doc.saved_widget_state(notebook) or {}
-        saved_state = saved.get(STATE_MIME, {}).get("state", {})
-        if isinstance(saved_state, dict):
-            for model_id, entry in saved_state.items():
-                model = (
-                    WidgetModel.from_state_entry(model_id, entry)
-                    if isinstance(entry, dict)
-                    else None
-                )
-                if model is not None:
-                    models[model_id] = model
-        models.update(mirror.widgets.models)
-        kept = saved_models(displayed, models)
-        return widget_state(models, kept) if kept else None
 
     def _live_notebooks(self, mirror: _KernelMirror) -> list[YNotebook]:
         notebooks = []

@@ -65,3 +65,23 @@ def widget_state(models: Mapping[str, WidgetModel], model_ids: Iterable[str]) ->
         if model_id in models
     }
     return {STATE_MIME: {"version_major": 2, "version_minor": 0, "state": state}}
+
+
+def merged_widget_state(
+    saved: dict[str, Any] | None, models: Mapping[str, WidgetModel], displayed: set[str]
+) -> dict[str, Any] | None:
+    """The metadata `widgets` of a notebook: the models it needs, from the mirror; and,
+    for views that the mirror does not know (cells not run since the file was saved with
+    widgets), what was saved. None when no shown widget needs any."""
+    known: dict[str, WidgetModel] = {}
+    saved_state = (saved or {}).get(STATE_MIME, {}).get("state", {})
+    if isinstance(saved_state, dict):
+        for model_id, entry in saved_state.items():
+            model = (
+                WidgetModel.from_state_entry(model_id, entry) if isinstance(entry, dict) else None
+            )
+            if model is not None:
+                known[model_id] = model
+    known.update(models)
+    kept = saved_models(displayed, known)
+    return widget_state(known, kept) if kept else None

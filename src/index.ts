@@ -6,11 +6,15 @@ import { executorPlugin } from './executorPlugin';
 import { inputPlugin } from './inputPlugin';
 import { settingsPlugin } from './settingsPlugin';
 import { statusPlugin } from './statusPlugin';
+import { trustPlugin } from './trustPlugin';
+import { widgetsPlugin } from './widgetsPlugin';
 
 export default [
   clientPlugin,
   settingsPlugin,
   executorPlugin,
   statusPlugin,
-  inputPlugin
+  inputPlugin,
+  trustPlugin,
+  widgetsPlugin
 ];

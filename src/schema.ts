@@ -120,6 +120,7 @@ export const WIDGETS_ROOT = 'collab_widgets';
 export const WIDGET_MODELS = 'models';
 export const KERNEL_SESSION = 'kernel_session';
 export const WIDGET_NOTICE = 'notice';
+export const WIDGETS_KERNEL_ID = 'kernel_id';
 
 /**
  * A binary value of a widget model's state, base64-encoded, at its path in the state.

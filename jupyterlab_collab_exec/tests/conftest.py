@@ -374,11 +374,15 @@ class OpenNotebook:
         what: str = "",
     ) -> None:
         """Wait until the client sees the requests with exactly the expected statuses."""
-        await self.client.wait_until(
-            lambda: statuses(self.client, *request_ids) == list(expected),
-            timeout=timeout,
-            what=what or f"{list(request_ids)} to be {list(expected)}",
-        )
+        try:
+            await self.client.wait_until(
+                lambda: statuses(self.client, *request_ids) == list(expected),
+                timeout=timeout,
+                what=what or f"{len(request_ids)} requests to be {list(expected)}",
+            )
+        except AssertionError as error:
+            found = statuses(self.client, *request_ids)
+            raise AssertionError(f"{error}; they are {found}") from None
 
     async def wait_idle(self, *, timeout: float = DEFAULT_TIMEOUT) -> None:
         await self.client.wait_until(

@@ -80,3 +80,46 @@ async def test_restarted_server_shows_no_stuck_cell(
     finally:
         if server.process is not None and server.process.returncode is None:
             await server.stop(signal.SIGTERM)
+
+
+async def test_widgets_are_frozen_after_a_server_restart(tmp_path: Path) -> None:
+    """The models of a kernel that no server holds any more stay, frozen, with the saved
+    widget state in the file."""
+    root = tmp_path / "root"
+    root.mkdir()
+    write_notebook(root, "widgets.ipynb", ["from ipywidgets import IntSlider\nIntSlider(7)"])
+    server = ServerProcess(root)
+    await server.start()
+    try:
+        room_id, session_id = await server.session("widgets.ipynb")
+        kernel_id = await server.start_kernel()
+        async with server.join(room_id, session_id) as client:
+            [request_id] = await server.execute(room_id, kernel_id, ["cell-0"])
+            await client.wait_until(
+                lambda: statuses(client, request_id) == ["ok"], what="the slider cell"
+            )
+            live = client.widget_models()
+            assert len(live) == 3  # the slider, its layout and its style
+            assert all(entry["live"] for entry in live.values())
+            written = server.stored_updates()
+            await wait_for(lambda: server.stored_updates() > written, what="a YStore write")
+        await server.stop(signal.SIGTERM)
+        saved = nbformat.read(root / "widgets.ipynb", as_version=4)
+        state = saved.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+        assert set(state) == set(live)
+
+        await server.start()
+        room_id, session_id = await server.session("widgets.ipynb")
+        async with server.join(room_id, session_id) as client:
+            await client.wait_until(
+                lambda: (
+                    set(client.widget_models()) == set(live)
+                    and not any(entry["live"] for entry in client.widget_models().values())
+                ),
+                what="every model frozen",
+            )
+            [slider] = [e for e in client.widget_models().values() if "value" in e["state"]]
+            assert slider["state"]["value"] == 7
+    finally:
+        if server.process is not None and server.process.returncode is None:
+            await server.stop(signal.SIGTERM)

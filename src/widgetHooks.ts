@@ -1,0 +1,251 @@
+/**
+ * ipywidgets under server execution: hooks on the shared classes of
+ * `@jupyter-widgets/jupyterlab-manager`, which does not expose these points. Each wrapper
+ * calls the original. They use the server's mirror in `collab_widgets`:
+ *
+ * - A view whose model the doc says is live, but that this browser has not built yet
+ *   (its `comm_open` comes on the kernel websocket, the view through the doc), waits for
+ *   it instead of failing after two seconds.
+ * - A view of a model that the kernel closed (tqdm with `leave=False`) shows nothing,
+ *   rather than "model not found".
+ * - When a manager restores its widgets (a page load, a kernel restart), the models in the
+ *   doc are built at once: the live ones attached to their comms, so that a progress bar
+ *   keeps moving while the kernel is busy (the manager's own restore asks the kernel on
+ *   the shell channel and waits behind the running cell); the others frozen, without a
+ *   comm, as the widgets of a kernel that went away.
+ */
+import type {
+  WidgetManager,
+  WidgetRenderer
+} from '@jupyter-widgets/jupyterlab-manager';
+import type { IRenderMime } from '@jupyterlab/rendermime';
+import { put_buffers } from '@jupyter-widgets/base';
+import { PromiseDelegate } from '@lumino/coreutils';
+import { Signal } from '@lumino/signaling';
+import type * as Y from 'yjs';
+
+import { notebookYDoc } from './notebookDoc';
+import { WidgetDoc } from './widgetDoc';
+
+export type ManagerModule =
+  typeof import('@jupyter-widgets/jupyterlab-manager');
+
+/**
+ * How long a view waits for a model that the doc says is live.
+ */
+export const LIVE_MODEL_WAIT_MS = 30_000;
+
+/**
+ * The hooks, installed once per page on the shared classes of the widget manager.
+ */
+export class WidgetManagerHooks {
+  constructor(module: ManagerModule) {
+    this._module = module;
+    this._wrapManager(module.WidgetManager);
+    this._wrapRenderer(module.WidgetRenderer);
+  }
+
+  get module(): ManagerModule {
+    return this._module;
+  }
+
+  /**
+   * The manager of a notebook context, once the widget extension made one.
+   */
+  managerOf(context: unknown): WidgetManager | null {
+    return this._managers.get(context as object) ?? null;
+  }
+
+  /**
+   * Emitted with each manager that starts restoring its widgets.
+   */
+  get managerRestoring(): Signal<this, WidgetManager> {
+    return this._managerRestoring;
+  }
+
+  /**
+   * The `collab_widgets` view of a manager's notebook.
+   */
+  docOf(manager: WidgetManager): WidgetDoc | null {
+    const model = manager.context?.model;
+    const ydoc = model ? notebookYDoc(model) : null;
+    if (!ydoc) {
+      return null;
+    }
+    let doc = this._docs.get(ydoc);
+    if (!doc) {
+      doc = new WidgetDoc(ydoc);
+      this._docs.set(ydoc, doc);
+    }
+    return doc;
+  }
+
+  /**
+   * Wait until a manager has registered a model, or the time is up.
+   */
+  async waitForModel(
+    manager: WidgetManager,
+    modelId: string,
+    timeout: number
+  ): Promise<void> {
+    if (manager.has_model(modelId)) {
+      return;
+    }
+    let waiters = this._waiters.get(manager);
+    if (!waiters) {
+      waiters = new Map();
+      this._waiters.set(manager, waiters);
+    }
+    let waiter = waiters.get(modelId);
+    if (!waiter) {
+      waiter = new PromiseDelegate<void>();
+      waiters.set(modelId, waiter);
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<void>(resolve => {
+      timer = setTimeout(resolve, timeout);
+    });
+    await Promise.race([waiter.promise, timedOut]);
+    clearTimeout(timer);
+  }
+
+  /**
+   * Build the models of the doc that the manager lacks: live ones with their comm (the
+   * kernel's updates reach them from now on), frozen ones without. Every model is
+   * registered before any is awaited, so references between them resolve.
+   */
+  async buildFromDoc(manager: WidgetManager): Promise<void> {
+    const doc = this.docOf(manager);
+    const kernel = manager.kernel;
+    if (!doc) {
+      return;
+    }
+    const sameKernel = kernel !== null && doc.kernelId === kernel.id;
+    const building: Array<Promise<unknown>> = [];
+    for (const [modelId, entry] of doc.models()) {
+      if (entry.closed || manager.has_model(modelId)) {
+        continue;
+      }
+      const live = entry.live && sameKernel && kernel !== null;
+      if (live && kernel.hasComm(modelId)) {
+        continue;
+      }
+      const state: Record<string, unknown> = structuredClone(entry.state);
+      if (entry.buffers?.length) {
+        put_buffers(
+          state as Parameters<typeof put_buffers>[0],
+          entry.buffers.map(buffer => buffer.path),
+          entry.buffers.map(buffer => new DataView(base64ToBuffer(buffer.data)))
+        );
+      }
+      const comm = live
+        ? manager._create_comm('jupyter.widget', modelId)
+        : Promise.resolve(undefined);
+      const options = {
+        model_name: entry.model_name,
+        model_module: entry.model_module,
+        model_module_version: entry.model_module_version,
+        model_id: modelId
+      };
+      // `new_model` registers the model before it awaits anything; the comm, created
+      // locally, sends nothing to the kernel.
+      building.push(
+        comm.then(created =>
+          manager.new_model({ ...options, comm: created }, state)
+        )
+      );
+    }
+    await Promise.all(building);
+  }
+
+  private _registered(manager: WidgetManager, modelId: string): void {
+    const waiter = this._waiters.get(manager)?.get(modelId);
+    if (waiter) {
+      this._waiters.get(manager)?.delete(modelId);
+      waiter.resolve();
+    }
+  }
+
+  private _wrapManager(managerClass: ManagerModule['WidgetManager']): void {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const hooks = this;
+    const proto = managerClass.prototype;
+    const restoreWidgets = proto.restoreWidgets;
+    proto.restoreWidgets = function (
+      this: WidgetManager,
+      ...args: Parameters<typeof restoreWidgets>
+    ) {
+      // The constructor calls it once its context is set: the manager is known from here.
+      if (this.context && !hooks._managers.has(this.context)) {
+        hooks._managers.set(this.context, this);
+        hooks._managerRestoring.emit(this);
+      }
+      hooks.buildFromDoc(this).catch(reason => {
+        console.warn('jupyterlab-collab-exec: widgets from the doc', reason);
+      });
+      return restoreWidgets.apply(this, args);
+    };
+    const registerModel = proto.register_model;
+    proto.register_model = function (
+      this: WidgetManager,
+      ...args: Parameters<typeof registerModel>
+    ) {
+      registerModel.apply(this, args);
+      hooks._registered(this, args[0]);
+    };
+    const getModel = proto.get_model;
+    proto.get_model = async function (
+      this: WidgetManager,
+      ...args: Parameters<typeof getModel>
+    ) {
+      const [modelId] = args;
+      if (!this.has_model(modelId) && hooks.docOf(this)?.isLive(modelId)) {
+        await hooks.waitForModel(this, modelId, LIVE_MODEL_WAIT_MS);
+      }
+      return getModel.apply(this, args);
+    };
+  }
+
+  private _wrapRenderer(rendererClass: ManagerModule['WidgetRenderer']): void {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const hooks = this;
+    const proto = rendererClass.prototype;
+    const renderModel = proto.renderModel;
+    proto.renderModel = async function (
+      this: WidgetRenderer,
+      model: IRenderMime.IMimeModel
+    ) {
+      const source = model.data[this.mimeType] as { model_id?: unknown };
+      const manager = (
+        this as unknown as { _manager?: PromiseDelegate<WidgetManager> | null }
+      )._manager?.promise;
+      if (manager && typeof source?.model_id === 'string' && source.model_id) {
+        const resolved = await manager;
+        const closed = hooks.docOf(resolved)?.isClosed(source.model_id);
+        if (closed && !resolved.has_model(source.model_id)) {
+          this.hide();
+          return;
+        }
+      }
+      return renderModel.call(this, model);
+    };
+  }
+
+  private _module: ManagerModule;
+  private _managers = new WeakMap<object, WidgetManager>();
+  private _managerRestoring = new Signal<this, WidgetManager>(this);
+  private _docs = new WeakMap<Y.Doc, WidgetDoc>();
+  private _waiters = new WeakMap<
+    WidgetManager,
+    Map<string, PromiseDelegate<void>>
+  >();
+}
+
+function base64ToBuffer(data: string): ArrayBuffer {
+  const binary = atob(data);
+  const bytes = new Uint8Array(binary.length);
+  for (let index = 0; index < binary.length; index++) {
+    bytes[index] = binary.charCodeAt(index);
+  }
+  return bytes.buffer;
+}

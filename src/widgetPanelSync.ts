@@ -1,0 +1,191 @@
+/**
+ * What one notebook panel needs of the widget manager under server execution:
+ *
+ * - A notebook opened before its kernel existed gets a widget manager when the kernel
+ *   arrives; without one, the browser would close every widget's comm in the kernel.
+ * - A model that this browser holds follows the doc once the doc is quiet: a browser whose
+ *   kernel websocket dropped updates (jupyter_server's rate limit) ends with the kernel's
+ *   values, as the server's own connection saw them.
+ */
+import type { WidgetRenderer } from '@jupyter-widgets/jupyterlab-manager';
+import type { NotebookPanel } from '@jupyterlab/notebook';
+import type { Cell, CodeCell } from '@jupyterlab/cells';
+import type { IDisposable } from '@lumino/disposable';
+import { Signal } from '@lumino/signaling';
+import type * as Y from 'yjs';
+
+import { notebookYDoc } from './notebookDoc';
+import { WidgetDoc } from './widgetDoc';
+import type { ManagerModule, WidgetManagerHooks } from './widgetHooks';
+
+/**
+ * How long the doc must be quiet about a model before a browser's copy follows it: while
+ * someone drags a slider, their own value is ahead of the doc.
+ */
+export const FOLLOW_DELAY_MS = 300;
+
+/**
+ * The widget renderers in a notebook's outputs, as the widget extension finds them.
+ */
+export function* notebookRenderers(
+  panel: NotebookPanel,
+  rendererClass: ManagerModule['WidgetRenderer']
+): IterableIterator<WidgetRenderer> {
+  for (const cell of panel.content.widgets as ReadonlyArray<Cell>) {
+    if (cell.model.type !== 'code') {
+      continue;
+    }
+    for (const area of (cell as CodeCell).outputArea.widgets) {
+      for (const output of Array.from(area.children())) {
+        if (output instanceof rendererClass) {
+          yield output;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * What one notebook panel needs: a manager when its kernel arrives late, and its models
+ * following the doc.
+ */
+export class WidgetPanelSync implements IDisposable {
+  constructor(panel: NotebookPanel, hooks: WidgetManagerHooks) {
+    this._panel = panel;
+    this._hooks = hooks;
+    panel.disposed.connect(this.dispose, this);
+    void this._whenReady();
+    this._followDoc();
+  }
+
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    this._doc?.root.unobserveDeep(this._onDocChange);
+    for (const timer of this._timers.values()) {
+      clearTimeout(timer);
+    }
+    this._timers.clear();
+    this._lateManager?.dispose();
+    Signal.clearData(this);
+  }
+
+  private async _whenReady(): Promise<void> {
+    const sessionContext = this._panel.context.sessionContext;
+    await sessionContext.ready;
+    if (this._isDisposed || sessionContext.session?.kernel) {
+      // The widget extension makes the manager itself.
+      return;
+    }
+    sessionContext.kernelChanged.connect(this._onKernelChanged, this);
+  }
+
+  private _onKernelChanged(): void {
+    const sessionContext = this._panel.context.sessionContext;
+    if (
+      this._isDisposed ||
+      this._lateManager ||
+      !sessionContext.session?.kernel ||
+      this._hooks.managerOf(this._panel.context)
+    ) {
+      return;
+    }
+    sessionContext.kernelChanged.disconnect(this._onKernelChanged, this);
+    const module = this._hooks.module;
+    this._lateManager = module.registerWidgetManager(
+      this._panel.context,
+      this._panel.content.rendermime,
+      notebookRenderers(this._panel, module.WidgetRenderer)
+    );
+  }
+
+  private _followDoc(): void {
+    const model = this._panel.context.model;
+    const ydoc = model ? notebookYDoc(model) : null;
+    if (!ydoc) {
+      return;
+    }
+    this._doc = new WidgetDoc(ydoc);
+    this._doc.root.observeDeep(this._onDocChange);
+  }
+
+  private _onDocChange = (
+    events: Array<Y.YEvent<Y.AbstractType<unknown>>>
+  ): void => {
+    for (const modelId of WidgetDoc.changedModels(events)) {
+      clearTimeout(this._timers.get(modelId));
+      this._timers.set(
+        modelId,
+        setTimeout(() => {
+          this._timers.delete(modelId);
+          void this._follow(modelId);
+        }, FOLLOW_DELAY_MS)
+      );
+    }
+  };
+
+  /**
+   * Bring this browser's copy of a model in line with the doc, for the values that the
+   * doc holds as plain JSON.
+   */
+  private async _follow(modelId: string): Promise<void> {
+    const manager = this._hooks.managerOf(this._panel.context);
+    const entry = this._doc?.model(modelId);
+    if (
+      this._isDisposed ||
+      !manager ||
+      !entry?.live ||
+      !manager.has_model(modelId)
+    ) {
+      return;
+    }
+    const model = await manager.get_model(modelId);
+    const differs: Record<string, unknown> = {};
+    const local = model as unknown as {
+      _expectedEchoMsgIds?: Map<string, string>;
+      _msg_buffer?: Record<string, unknown> | null;
+    };
+    for (const [key, value] of Object.entries(entry.state)) {
+      if (
+        !followed(key, value) ||
+        // A change made here that the kernel has not echoed yet is ahead of the doc.
+        local._expectedEchoMsgIds?.has(key) ||
+        (local._msg_buffer && key in local._msg_buffer)
+      ) {
+        continue;
+      }
+      if (JSON.stringify(model.get(key)) !== JSON.stringify(value)) {
+        differs[key] = value;
+      }
+    }
+    if (Object.keys(differs).length) {
+      // As an update from the kernel: applied here, not sent back.
+      model.set_state(differs);
+    }
+  }
+
+  private _panel: NotebookPanel;
+  private _hooks: WidgetManagerHooks;
+  private _doc: WidgetDoc | null = null;
+  private _timers = new Map<string, ReturnType<typeof setTimeout>>();
+  private _lateManager: IDisposable | null = null;
+  private _isDisposed = false;
+}
+
+/**
+ * Whether a state value is one that the browser holds as the doc does: a JSON value
+ * with no model reference in it (those the manager turns into models) and not a
+ * protocol key.
+ */
+function followed(key: string, value: unknown): boolean {
+  if (key.startsWith('_')) {
+    return false;
+  }
+  return !JSON.stringify(value ?? null).includes('"IPY_MODEL_');
+}

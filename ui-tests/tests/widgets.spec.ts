@@ -1,0 +1,281 @@
+/**
+ * ipywidgets in cells that the server runs, seen by two users on one notebook: the
+ * notebook is uploaded unsigned, so only what the server ran makes its outputs trusted.
+ */
+import type { IJupyterLabPageFixture } from '@jupyterlab/galata';
+import type { Locator } from '@playwright/test';
+
+import { expect, test } from './fixtures';
+import {
+  cellLocator,
+  expectBadgeStatus,
+  RUN_TIMEOUT,
+  runCell
+} from './helpers';
+
+const SLIDER = 'from ipywidgets import IntSlider\nslider = IntSlider()\nslider';
+
+const LINKED = [
+  'from ipywidgets import IntSlider, jslink',
+  "a, b = IntSlider(description='a'), IntSlider(description='b')",
+  "jslink((a, 'value'), (b, 'value'))",
+  'display(a, b)'
+].join('\n');
+
+const INTERACT = [
+  'from ipywidgets import interact',
+  '_ = interact(lambda x: x * 2, x=5)'
+].join('\n');
+
+const LOOP =
+  'slider.max = 30_000\nfor i in range(20_000):\n    slider.value = i';
+
+/**
+ * The fill of the progress bar of a cell, in percent, or null while none shows.
+ */
+async function barPercent(
+  page: IJupyterLabPageFixture,
+  cell: number
+): Promise<number | null> {
+  const fill = cellLocator(page, cell).locator(
+    '.widget-hprogress .progress-bar'
+  );
+  if (!(await fill.count()) || !(await fill.first().isVisible())) {
+    return null;
+  }
+  const width = await fill
+    .first()
+    .evaluate(node => (node as HTMLElement).style.width);
+  return parseFloat(width);
+}
+
+function sliders(page: IJupyterLabPageFixture, cell: number): Locator {
+  return cellLocator(page, cell).locator('.widget-slider');
+}
+
+function readout(page: IJupyterLabPageFixture, cell: number, nth = 0): Locator {
+  return sliders(page, cell).nth(nth).locator('.widget-readout');
+}
+
+/**
+ * Type a value into a slider's readout, as a user can instead of dragging.
+ */
+async function setSlider(
+  page: IJupyterLabPageFixture,
+  cell: number,
+  value: number,
+  nth = 0
+): Promise<void> {
+  const box = readout(page, cell, nth);
+  await box.click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type(String(value));
+  await page.keyboard.press('Enter');
+}
+
+async function expectNoWidgetError(
+  page: IJupyterLabPageFixture
+): Promise<void> {
+  await expect(
+    page.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea')
+  ).not.toContainText(/Error displaying widget|model not found/);
+}
+
+// Each browser context is its own user on the server.
+test.use({ mockUser: false });
+
+test.describe('Widgets of server-run cells', () => {
+  test('a slider that A runs renders in B, who opened the notebook untrusted', async ({
+    page,
+    collab
+  }) => {
+    const { other: guest } = await collab.openForTwo('slider.ipynb', [SLIDER]);
+    await runCell(page, 0);
+    for (const view of [page, guest]) {
+      await expect(sliders(view, 0)).toHaveCount(1, { timeout: RUN_TIMEOUT });
+      await expect(cellLocator(view, 0)).not.toContainText('IntSlider(');
+      await expectNoWidgetError(view);
+    }
+  });
+
+  test('each user moves a slider and the other sees it; jslink moves the linked one in both', async ({
+    page,
+    collab
+  }) => {
+    const { other: guest } = await collab.openForTwo('linked.ipynb', [
+      SLIDER,
+      LINKED
+    ]);
+    await runCell(page, 0);
+    await expectBadgeStatus(page, 0, 'ok');
+    await runCell(page, 1);
+    await expect(sliders(guest, 1)).toHaveCount(2, { timeout: RUN_TIMEOUT });
+
+    await setSlider(page, 0, 42);
+    await expect(readout(guest, 0)).toHaveText('42', { timeout: RUN_TIMEOUT });
+    await setSlider(guest, 0, 17);
+    await expect(readout(page, 0)).toHaveText('17', { timeout: RUN_TIMEOUT });
+
+    await setSlider(page, 1, 33);
+    for (const view of [page, guest]) {
+      await expect(readout(view, 1, 0)).toHaveText('33', {
+        timeout: RUN_TIMEOUT
+      });
+      await expect(readout(view, 1, 1)).toHaveText('33', {
+        timeout: RUN_TIMEOUT
+      });
+    }
+  });
+
+  test('interact shows its result inside the widget for both, and follows B', async ({
+    page,
+    collab
+  }) => {
+    const { other: guest } = await collab.openForTwo('interact.ipynb', [
+      INTERACT
+    ]);
+    await runCell(page, 0);
+    const result = (view: IJupyterLabPageFixture) =>
+      cellLocator(view, 0).locator('.widget-interact .jp-OutputArea-output');
+    for (const view of [page, guest]) {
+      await expect(result(view)).toHaveText('10', { timeout: RUN_TIMEOUT });
+    }
+    await setSlider(guest, 0, 7);
+    for (const view of [page, guest]) {
+      await expect(result(view)).toHaveText('14', { timeout: RUN_TIMEOUT });
+    }
+    // Nothing landed in the cell outside the widget.
+    for (const view of [page, guest]) {
+      await expect(
+        cellLocator(view, 0).locator(
+          '.jp-OutputArea-child:not(:has(.widget-interact))'
+        )
+      ).toHaveCount(0);
+    }
+  });
+
+  test('after 20,000 assignments in a loop both browsers show the final value', async ({
+    page,
+    collab
+  }) => {
+    test.setTimeout(180000);
+    const { other: guest } = await collab.openForTwo('loop.ipynb', [
+      SLIDER,
+      LOOP
+    ]);
+    await runCell(page, 0);
+    await expect(sliders(guest, 0)).toHaveCount(1, { timeout: RUN_TIMEOUT });
+    await runCell(page, 1);
+    await expectBadgeStatus(page, 1, 'ok', 120000);
+    for (const view of [page, guest]) {
+      await expect(readout(view, 0)).toHaveText('19999', {
+        timeout: RUN_TIMEOUT
+      });
+    }
+  });
+
+  test('B renders a nested box while its widget code loads 3 s late', async ({
+    page,
+    collab
+  }) => {
+    const { other: guest } = await collab.openForTwo('nested.ipynb', [NESTED]);
+    // The widget extension's code chunks reach B 3 s late.
+    await guest
+      .context()
+      .route(
+        '**/@jupyter-widgets/jupyterlab-manager/static/**',
+        async route => {
+          await new Promise(resolve => setTimeout(resolve, 3000));
+          await route.continue();
+        }
+      );
+    await runCell(page, 0);
+    for (const view of [page, guest]) {
+      await expect(cellLocator(view, 0).locator('.widget-vbox')).toHaveCount(
+        1,
+        {
+          timeout: RUN_TIMEOUT
+        }
+      );
+      await expect(sliders(view, 0)).toHaveCount(2, { timeout: RUN_TIMEOUT });
+      await expectNoWidgetError(view);
+    }
+  });
+
+  test('B reloads while a progress bar runs and sees it moving within 3 s', async ({
+    page,
+    collab
+  }) => {
+    test.setTimeout(180000);
+    const { path, other: guest } = await collab.openForTwo('reload-bar.ipynb', [
+      progress(30)
+    ]);
+    await runCell(page, 0);
+    await expect
+      .poll(() => barPercent(guest, 0), { timeout: 60000 })
+      .toBeGreaterThanOrEqual(30);
+
+    await reloadWithNotebook(guest, path);
+    await expect
+      .poll(() => barPercent(guest, 0), {
+        timeout: 3000,
+        message: 'the bar shows within 3 s of the reload'
+      })
+      .not.toBeNull();
+    const first = (await barPercent(guest, 0)) ?? 0;
+    await expect
+      .poll(() => barPercent(guest, 0), {
+        timeout: 3000,
+        message: 'the bar moves within 3 s'
+      })
+      .toBeGreaterThan(first);
+    await expectBadgeStatus(page, 0, 'ok', 120000);
+  });
+
+  test('a bar that ran with every tab closed shows 100 %, and stays after a kernel restart', async ({
+    page,
+    collab,
+    request
+  }) => {
+    test.setTimeout(180000);
+    const path = await collab.open('closed-tabs.ipynb', [progress(6)]);
+    await runCell(page, 0);
+    await expect
+      .poll(() => barPercent(page, 0), { timeout: 60000 })
+      .not.toBeNull();
+    // Every tab of the notebook goes.
+    await page.notebook.close(true);
+    // The run ends with nobody there: the file gets the finished bar.
+    await expect
+      .poll(
+        async () => {
+          const response = await request.get(`/api/contents/${path}`);
+          const model = (await response.json()) as {
+            content?: { metadata?: { widgets?: unknown } };
+          };
+          return JSON.stringify(model.content?.metadata?.widgets ?? {});
+        },
+        { timeout: 60000 }
+      )
+      .toContain('"bar_style":"success"');
+
+    const later = await collab.otherUser(path);
+    await expect
+      .poll(() => barPercent(later, 0), { timeout: RUN_TIMEOUT })
+      .toBe(100);
+
+    await later.evaluate(() => {
+      // The command waits for the dialog, which the test accepts below.
+      void window.galata.app.commands.execute('notebook:restart-kernel');
+    });
+    await later.locator('.jp-Dialog .jp-mod-accept').click();
+    await expect(later.locator('#jp-main-statusbar')).toContainText('Idle', {
+      timeout: RUN_TIMEOUT
+    });
+    await reloadWithNotebook(later, path);
+    await expect
+      .poll(() => barPercent(later, 0), { timeout: RUN_TIMEOUT })
+      .toBe(100);
+    await expectNoWidgetError(later);
+  });
+});
