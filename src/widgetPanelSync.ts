@@ -73,6 +73,10 @@ export class WidgetPanelSync implements IDisposable {
     }
     this._timers.clear();
     this._lateManager?.dispose();
+    for (const stop of this._listened) {
+      stop();
+    }
+    this._listened = [];
     Signal.clearData(this);
   }
 
@@ -119,16 +123,44 @@ export class WidgetPanelSync implements IDisposable {
     events: Array<Y.YEvent<Y.AbstractType<unknown>>>
   ): void => {
     for (const modelId of WidgetDoc.changedModels(events)) {
-      clearTimeout(this._timers.get(modelId));
-      this._timers.set(
-        modelId,
-        setTimeout(() => {
-          this._timers.delete(modelId);
-          void this._follow(modelId);
-        }, FOLLOW_DELAY_MS)
-      );
+      this._schedule(modelId);
+      void this._listen(modelId);
     }
   };
+
+  /**
+   * Follow the doc once neither it nor this browser's copy has changed for a while: the
+   * kernel's messages to this browser may still be coming after the doc settled.
+   */
+  private _schedule(modelId: string): void {
+    clearTimeout(this._timers.get(modelId));
+    this._timers.set(
+      modelId,
+      setTimeout(() => {
+        this._timers.delete(modelId);
+        void this._follow(modelId);
+      }, FOLLOW_DELAY_MS)
+    );
+  }
+
+  private async _listen(modelId: string): Promise<void> {
+    const manager = this._hooks.managerOf(this._panel.context);
+    if (!manager?.has_model(modelId) || this._listening.has(modelId)) {
+      return;
+    }
+    const onChange = () => this._schedule(modelId);
+    this._listening.set(modelId, onChange);
+    const model = await manager.get_model(modelId);
+    if (this._isDisposed) {
+      return;
+    }
+    model.on('change', onChange);
+    model.once('comm:close', () => {
+      model.off('change', onChange);
+      this._listening.delete(modelId);
+    });
+    this._listened.push(() => model.off('change', onChange));
+  }
 
   /**
    * Bring this browser's copy of a model in line with the doc, for the values that the
@@ -175,6 +207,8 @@ export class WidgetPanelSync implements IDisposable {
   private _doc: WidgetDoc | null = null;
   private _timers = new Map<string, ReturnType<typeof setTimeout>>();
   private _lateManager: IDisposable | null = null;
+  private _listening = new Map<string, () => void>();
+  private _listened: Array<() => void> = [];
   private _isDisposed = false;
 }
 
