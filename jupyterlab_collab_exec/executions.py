@@ -45,12 +45,11 @@ class Execution:
             self.idle = True
         return status if isinstance(status, str) else None
 
-    @property
-    def holds_next(self) -> bool:
-        """Whether the next request waits: until the reply; and, if an Output widget took
-        output, until the idle too, so that the next cell finds the widget's outputs in
-        the kernel, as JupyterLab runs the cells of an Output widget one by one."""
-        return self.reply is None or (self.captured and not self.idle)
+    def holds_next(self, output_widgets: bool) -> bool:
+        """Whether the next request waits: until the reply; and, where an Output widget
+        may take output, until the idle too, so that the next cell finds the widget's
+        outputs in the kernel, as JupyterLab runs cells one by one."""
+        return self.reply is None or ((self.captured or output_widgets) and not self.idle)
 
     @property
     def done(self) -> bool:

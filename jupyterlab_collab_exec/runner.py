@@ -3,7 +3,7 @@
 One task per kernel takes the events of its inbox one at a time: what the conversation
 reads, what the connections detect, and the kernel actions of jupyter_server. Requests go
 to the kernel one at a time, in order: the next one the moment the previous reply arrives
-(or its idle, after output into an Output widget: Execution.holds_next), so cancelling
+(or its idle, where an Output widget may take output: Execution.holds_next), so cancelling
 and stop-on-error keep their meaning. Whatever goes wrong while handling an event is
 logged with its traceback and ends the requests it touched as `interrupted`, with the
 reason in their record; the runner goes on with the next event, and the next request.
@@ -159,7 +159,9 @@ class KernelRunner:
 
     def _advance(self) -> None:
         """Send the next request, unless one of ours holds it back (see `holds_next`)."""
-        if self._closed or any(e.holds_next for e in self._executions.values()):
+        # With Output widgets about, output may still come for one after its reply.
+        outputs = self._widgets.has_output_widgets(self.kernel_id)
+        if self._closed or any(e.holds_next(outputs) for e in self._executions.values()):
             return
         while self._waiting:
             request = self._waiting[0]
@@ -186,8 +188,7 @@ class KernelRunner:
                 self._end(request, "interrupted", f"Server error: {error}")
 
     def _send(self, conversation: KernelConversation, request: Request) -> None:
-        # The kernel gets the outputs of its Output widgets before the next cell runs.
-        self._widgets.flush(self.kernel_id, to_kernel=True)
+        self._widgets.between_requests(self.kernel_id)
         try:
             msg_id = conversation.execute(request.code)
         except Exception as error:
@@ -237,7 +238,7 @@ class KernelRunner:
     def _on_status(self, event: KernelStatus) -> None:
         self._parts.kernel_state.on_status(self.kernel_id, event)
         if event.state == "idle":
-            self._widgets.kernel_idle(self.kernel_id)
+            self._widgets.kernel_idle(self.kernel_id, ours_done=not self._executions)
         if event.parent_id is None and event.state in ("restarting", "dead"):
             # A gateway forwards a kernel's death so.
             restarting = event.state == "restarting"
@@ -333,7 +334,7 @@ class KernelRunner:
                 if following.request.document_id == request.document_id:
                     self._ledger.start(following.request)
             # Its widgets, and their snapshot in the metadata, in the same update.
-            self._widgets.request_ended(self.kernel_id)
+            self._widgets.request_ended(self.kernel_id, last=not self._executions)
 
     def _end(
         self, request: Request, status: str, reason: str | None, reply: KernelReply | None = None

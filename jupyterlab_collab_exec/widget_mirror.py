@@ -16,9 +16,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from jupyter_ydoc import YNotebook
 from pycrdt import Map
@@ -29,17 +28,12 @@ from .kernel_events import CommMessage
 from .room_access import NotebookRooms
 from .widget_capture import OutputCapture
 from .widget_models import KernelWidgets
+from .widget_sender import CommSender, KernelWidgetSender
 from .widget_snapshot import merged_widget_state, needed_models
 
 # How soon after the kernel goes idle the metadata is written, at the earliest: a browser
 # that drags a slider makes the kernel idle after every move.
 IDLE_SNAPSHOT_SPACING = 1.0
-# How many of the server's own updates are remembered, to skip their echoes.
-OWN_UPDATES_KEPT = 256
-
-
-class CommSender(Protocol):
-    def send_comm(self, comm_id: str, data: dict[str, Any]) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -53,6 +47,7 @@ class WidgetSettings:
 @dataclass
 class _KernelMirror:
     widgets: KernelWidgets
+    kernel: KernelWidgetSender
     documents: set[str] = field(default_factory=set)
     # Model id: the state keys to write, or None for the whole model.
     pending: dict[str, set[str] | None] = field(default_factory=dict)
@@ -60,16 +55,12 @@ class _KernelMirror:
     captured: set[str] = field(default_factory=set)
     # Output widgets whose captured outputs the kernel has not been sent yet.
     unsent: set[str] = field(default_factory=set)
-    sender: CommSender | None = None
-    own_updates: OrderedDict[str, None] = field(default_factory=OrderedDict)
     flush_timer: asyncio.TimerHandle | None = None
     snapshot_timer: asyncio.TimerHandle | None = None
     last_flush: float = 0.0
     last_snapshot: float = 0.0
     snapshot_due: bool = False
     capped: bool = False
-    # Updates were dropped on the way here: ask the kernel for its models again.
-    resync_due: bool = False
 
     def mark(self, model_id: str, keys: set[str] | None) -> None:
         if keys is None or model_id not in self.pending:
@@ -94,7 +85,10 @@ class WidgetMirror:
     def _kernel(self, kernel_id: str) -> _KernelMirror:
         mirror = self._kernels.get(kernel_id)
         if mirror is None:
-            mirror = _KernelMirror(KernelWidgets(self._settings.max_widget_bytes))
+            mirror = _KernelMirror(
+                KernelWidgets(self._settings.max_widget_bytes),
+                KernelWidgetSender(kernel_id, self._log),
+            )
             self._kernels[kernel_id] = mirror
         return mirror
 
@@ -153,18 +147,11 @@ class WidgetMirror:
     # What the runner reports
 
     def connected(self, kernel_id: str, sender: CommSender | None) -> None:
-        self._kernel(kernel_id).sender = sender
+        self._kernel(kernel_id).kernel.connected(sender)
 
     def on_comm(self, kernel_id: str, event: CommMessage) -> None:
         mirror = self._kernel(kernel_id)
-        parent_id = event.parent_id
-        if (
-            event.msg_type == "comm_msg"
-            and parent_id is not None
-            and parent_id in mirror.own_updates
-        ):
-            # The echo of the outputs that the server itself sent.
-            del mirror.own_updates[parent_id]
+        if mirror.kernel.is_own_echo(event):
             return
         change = mirror.widgets.apply(event)
         for model_id in change.whole:
@@ -194,23 +181,48 @@ class WidgetMirror:
             mirror.captured.add(model_id)
             self._changed(kernel_id, mirror)
 
-    def messages_dropped(self, kernel_id: str) -> None:
-        self._kernel(kernel_id).resync_due = True
+    def has_output_widgets(self, kernel_id: str) -> bool:
+        mirror = self._kernels.get(kernel_id)
+        return mirror is not None and bool(mirror.widgets.live_outputs)
 
-    def request_ended(self, kernel_id: str) -> None:
-        """Everything now, so that the next request finds the kernel's Output widgets as
-        people see them, and the file has the widgets."""
+    def messages_dropped(self, kernel_id: str) -> None:
+        self._kernel(kernel_id).kernel.messages_dropped()
+
+    def request_ended(self, kernel_id: str, *, last: bool) -> None:
+        """The docs and the file get the widgets now; and the kernel what it is due, when
+        no other request of the server runs (`last`)."""
         mirror = self._kernels.get(kernel_id)
         if mirror is not None:
-            self._resync(kernel_id, mirror)
-            self.flush(kernel_id, to_kernel=True)
+            mirror.kernel.request_ended()
             self.snapshot(kernel_id)
+            if last:
+                self.between_requests(kernel_id)
 
-    def kernel_idle(self, kernel_id: str) -> None:
+    def between_requests(self, kernel_id: str) -> None:
+        """No request of the server runs in the kernel: the one moment to send it comm
+        messages. With ipykernel 7.4, a comm message that reaches the main shell channel
+        while a request runs can wedge the connection that sent it, that request's reply
+        and every later message with it. So the kernel gets the outputs of its Output
+        widgets, and the requests for lost updates, here: before the next cell runs."""
         mirror = self._kernels.get(kernel_id)
         if mirror is None:
             return
-        self._resync(kernel_id, mirror)
+        self.flush(kernel_id)
+        mirror.kernel.resync(self._live(mirror))
+        unsent, mirror.unsent = mirror.unsent, set()
+        for model_id in unsent:
+            model = mirror.widgets.models.get(model_id)
+            outputs = model.state.get("outputs") if model is not None else None
+            if model is not None and model.live and isinstance(outputs, list):
+                mirror.kernel.send_outputs(model_id, outputs)
+
+    def kernel_idle(self, kernel_id: str, *, ours_done: bool) -> None:
+        """The kernel reports idle; `ours_done` when no request of the server runs."""
+        mirror = self._kernels.get(kernel_id)
+        if mirror is None:
+            return
+        if ours_done:
+            self.between_requests(kernel_id)
         if not mirror.snapshot_due:
             return
         delay = max(
@@ -229,28 +241,14 @@ class WidgetMirror:
         self._capture.forget_kernel(kernel_id)
         mirror.captured.clear()
         mirror.unsent.clear()
-        mirror.own_updates.clear()
-        mirror.sender = None
+        mirror.kernel.connected(None)
         mirror.snapshot_due = True
         self.flush(kernel_id)
         self.snapshot(kernel_id)
 
-    def _resync(self, kernel_id: str, mirror: _KernelMirror) -> None:
-        """Ask the kernel for the state of each live model, as a browser asks after a
-        reconnect; its answers are updates like any other."""
-        if not mirror.resync_due or mirror.sender is None:
-            return
-        mirror.resync_due = False
-        live = [model_id for model_id, model in mirror.widgets.models.items() if model.live]
-        self._log.info(
-            "Kernel %s: updates were dropped; asking for %d models", kernel_id, len(live)
-        )
-        for model_id in live:
-            try:
-                mirror.sender.send_comm(model_id, {"method": "request_state"})
-            except Exception as error:
-                self._log.warning("Kernel %s: could not ask for %s: %s", kernel_id, model_id, error)
-                return
+    @staticmethod
+    def _live(mirror: _KernelMirror) -> list[str]:
+        return [model_id for model_id, model in mirror.widgets.models.items() if model.live]
 
     # Writing
 
@@ -263,10 +261,8 @@ class WidgetMirror:
             delay = mirror.last_snapshot + self._settings.snapshot_interval - time.monotonic()
             self._snapshot_in(kernel_id, mirror, max(self._settings.flush_interval, delay))
 
-    def flush(self, kernel_id: str, *, to_kernel: bool = False) -> None:
-        """Write what changed into the docs; with `to_kernel`, send the kernel its Output
-        widgets too. That waits for a request's end: ipykernel can lose the reply of a
-        request that runs while a comm message reaches its shell channel."""
+    def flush(self, kernel_id: str) -> None:
+        """Write what changed into the docs."""
         mirror = self._kernels.get(kernel_id)
         if mirror is None:
             return
@@ -277,13 +273,6 @@ class WidgetMirror:
         self._take_captured(kernel_id, mirror)
         if mirror.pending or mirror.removed or mirror.widgets.capped != mirror.capped:
             self._write(kernel_id, mirror)
-        if to_kernel:
-            unsent, mirror.unsent = mirror.unsent, set()
-            for model_id in unsent:
-                model = mirror.widgets.models.get(model_id)
-                outputs = model.state.get("outputs") if model is not None else None
-                if model is not None and model.live and isinstance(outputs, list):
-                    self._send_outputs(kernel_id, mirror, model_id, outputs)
 
     def _take_captured(self, kernel_id: str, mirror: _KernelMirror) -> None:
         for model_id in mirror.captured:
@@ -313,24 +302,6 @@ class WidgetMirror:
                     if model is not None:
                         widget_doc.write_model(ydoc, model, keys)
                 widget_doc.write_notice(ydoc, self._notice(mirror))
-
-    def _send_outputs(
-        self, kernel_id: str, mirror: _KernelMirror, model_id: str, outputs: list[dict[str, Any]]
-    ) -> None:
-        """Update the kernel's `Output.outputs`, as JupyterLab's Output widget does."""
-        if mirror.sender is None:
-            return
-        data = {"method": "update", "state": {"outputs": outputs}, "buffer_paths": []}
-        try:
-            msg_id = mirror.sender.send_comm(model_id, data)
-        except Exception as error:
-            self._log.warning(
-                "Kernel %s: could not send the outputs of %s: %s", kernel_id, model_id, error
-            )
-            return
-        mirror.own_updates[msg_id] = None
-        while len(mirror.own_updates) > OWN_UPDATES_KEPT:
-            mirror.own_updates.popitem(last=False)
 
     def _snapshot_in(self, kernel_id: str, mirror: _KernelMirror, delay: float) -> None:
         if mirror.snapshot_timer is not None:

@@ -176,6 +176,8 @@ class KernelWidgets:
         # Output models whose `msg_id` is set, in the order it was set: the last one for
         # a request captures its output, as the last message hook registered does.
         self._capturing: list[str] = []
+        # The live Output widgets, which may take a request's output.
+        self.live_outputs: set[str] = set()
         self.capped = False
 
     @property
@@ -202,6 +204,7 @@ class KernelWidgets:
                 model.live = False
                 model.closed = True
                 self._stop_capturing(model.model_id)
+                self.live_outputs.discard(model.model_id)
                 change.whole.add(model.model_id)
             return change
         method = event.data.get("method")
@@ -229,6 +232,8 @@ class KernelWidgets:
         if previous is not None:
             self._stop_capturing(previous.model_id)
         self.models[model.model_id] = model
+        if model.is_output:
+            self.live_outputs.add(model.model_id)
         change.whole.add(model.model_id)
         self._follow_capture(model)
 
@@ -280,6 +285,7 @@ class KernelWidgets:
         for model_id in frozen:
             self.models[model_id].live = False
         self._capturing.clear()
+        self.live_outputs.clear()
         return frozen
 
     def prune(self, needed: set[str]) -> set[str]:

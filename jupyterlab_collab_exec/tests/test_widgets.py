@@ -212,7 +212,7 @@ async def test_output_capture_follows_what_jupyterlab_shows(
             out_id, kernel_outputs, inner_outputs = printed_json(client, f"cell-{2 * index + 1}")
             mirrored = models[out_id]["state"]["outputs"]
             assert shown({"outputs": mirrored}) == in_widget, case
-            assert kernel_outputs == mirrored, case
+            assert kernel_outputs == mirrored, f"{case}: kernel {kernel_outputs}, doc {mirrored}"
             cell = [
                 "view" if item == ("view", out_id) else item
                 for item in shown(client.cell(f"cell-{2 * index}"))
