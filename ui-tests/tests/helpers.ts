@@ -260,6 +260,18 @@ export async function userDisplayName(
 }
 
 /**
+ * The server's username of the user of a page: unique, unlike display names, which the
+ * server picks at random from a short list for anonymous users.
+ */
+export async function userName(page: IJupyterLabPageFixture): Promise<string> {
+  return page.evaluate(async () => {
+    const user = window.galata.app.serviceManager.user;
+    await user.ready;
+    return user.identity?.username ?? '';
+  });
+}
+
+/**
  * A cell of a notebook as saved on disk, read through the contents API.
  */
 export async function savedCell(

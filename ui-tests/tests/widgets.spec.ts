@@ -327,4 +327,28 @@ test.describe('Widgets of server-run cells', () => {
       .toBe(100);
     await expectNoWidgetError(later);
   });
+
+  test('a bar with leave=False shows nothing once closed, in the view that ran it and in a reloaded one', async ({
+    page,
+    collab
+  }) => {
+    const source = [
+      'import time',
+      'from tqdm.notebook import tqdm',
+      'for _ in tqdm(range(8), leave=False):',
+      '    time.sleep(0.25)'
+    ].join('\n');
+    const { path, other: guest } = await collab.openForTwo('leave.ipynb', [
+      source
+    ]);
+    await runCell(page, 0);
+    await expectBadgeStatus(page, 0, 'ok', 60000);
+    await reloadWithNotebook(guest, path);
+    for (const view of [page, guest]) {
+      await expect(
+        cellLocator(view, 0).locator('.widget-hprogress:visible')
+      ).toHaveCount(0, { timeout: RUN_TIMEOUT });
+      await expectNoWidgetError(view);
+    }
+  });
 });
