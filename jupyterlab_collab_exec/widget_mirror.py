@@ -2,8 +2,8 @@
 
 The runner of a kernel passes it every comm message of the kernel and the output of the
 requests that an Output widget captures. Changes are coalesced: the docs get at most one
-transaction per kernel per flush interval, however many updates a loop makes, and the
-kernel gets the captured outputs of its Output widgets in the same beat. The models live
+transaction per kernel per flush interval, however many updates a loop makes; the kernel
+gets the captured outputs of its Output widgets between the server's requests. The models live
 here, in memory, so they survive the eviction of a room and are written back when the
 room loads again.
 
