@@ -112,7 +112,8 @@ export class WidgetManagerHooks {
   /**
    * Build the models of the doc that the manager lacks: live ones with their comm (the
    * kernel's updates reach them from now on), frozen ones without. Every model is
-   * registered before any is awaited, so references between them resolve.
+   * registered within the same turn of the event loop, so references between them
+   * resolve (and views of live ones wait for them in any case).
    */
   async buildFromDoc(manager: WidgetManager): Promise<void> {
     const doc = this.docOf(manager);
@@ -147,8 +148,8 @@ export class WidgetManagerHooks {
         model_module_version: entry.model_module_version,
         model_id: modelId
       };
-      // `new_model` registers the model before it awaits anything; the comm, created
-      // locally, sends nothing to the kernel.
+      // `new_model` registers the model before it awaits anything. The comm is created
+      // locally and sends nothing to the kernel.
       building.push(
         comm.then(created =>
           manager.new_model({ ...options, comm: created }, state)
