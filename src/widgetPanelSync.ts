@@ -1,8 +1,9 @@
 /**
  * What one notebook panel needs of the widget manager under server execution:
  *
- * - A notebook opened before its kernel existed gets a widget manager when the kernel
- *   arrives; without one, the browser would close every widget's comm in the kernel.
+ * - A notebook opened before its kernel existed joins the kernel that a collaborator
+ *   starts for the room, and gets a widget manager when the kernel arrives; without one,
+ *   the browser would close every widget's comm in the kernel.
  * - A model that this browser holds follows the doc once the doc is quiet: a browser whose
  *   kernel websocket dropped updates (jupyter_server's rate limit) ends with the kernel's
  *   values, as the server's own connection saw them.
@@ -14,6 +15,7 @@ import type { IDisposable } from '@lumino/disposable';
 import { Signal } from '@lumino/signaling';
 import type * as Y from 'yjs';
 
+import { CollabExecModel } from './model';
 import { notebookYDoc } from './notebookDoc';
 import { WidgetDoc } from './widgetDoc';
 import type { ManagerModule, WidgetManagerHooks } from './widgetHooks';
@@ -73,6 +75,7 @@ export class WidgetPanelSync implements IDisposable {
     }
     this._timers.clear();
     this._lateManager?.dispose();
+    this._collab?.changed.disconnect(this._joinRoomKernel, this);
     for (const stop of this._listened) {
       stop();
     }
@@ -88,6 +91,34 @@ export class WidgetPanelSync implements IDisposable {
       return;
     }
     sessionContext.kernelChanged.connect(this._onKernelChanged, this);
+    // A collaborator may start the room's kernel later: this view joins it, as it would
+    // have had the kernel existed when it opened (JupyterLab looks only then).
+    const model = this._panel.context.model;
+    const ydoc = model ? notebookYDoc(model) : null;
+    if (ydoc) {
+      this._collab = CollabExecModel.forDoc(ydoc);
+      this._collab.changed.connect(this._joinRoomKernel, this);
+      this._joinRoomKernel();
+    }
+  }
+
+  private _joinRoomKernel(): void {
+    const sessionContext = this._panel.context.sessionContext;
+    const kernel = this._collab?.kernel;
+    if (
+      this._isDisposed ||
+      this._joining ||
+      sessionContext.session ||
+      !kernel?.kernel_id ||
+      kernel.execution_state === 'dead'
+    ) {
+      return;
+    }
+    this._joining = true;
+    this._collab?.changed.disconnect(this._joinRoomKernel, this);
+    sessionContext.changeKernel({ id: kernel.kernel_id }).catch(reason => {
+      console.warn('jupyterlab-collab-exec: cannot join the kernel', reason);
+    });
   }
 
   private _onKernelChanged(): void {
@@ -207,6 +238,8 @@ export class WidgetPanelSync implements IDisposable {
   private _doc: WidgetDoc | null = null;
   private _timers = new Map<string, ReturnType<typeof setTimeout>>();
   private _lateManager: IDisposable | null = null;
+  private _collab: CollabExecModel | null = null;
+  private _joining = false;
   private _listening = new Map<string, () => void>();
   private _listened: Array<() => void> = [];
   private _isDisposed = false;

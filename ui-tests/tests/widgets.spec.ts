@@ -9,6 +9,7 @@ import { expect, test } from './fixtures';
 import {
   cellLocator,
   expectBadgeStatus,
+  openNotebook,
   outputLocator,
   reloadWithNotebook,
   RUN_TIMEOUT,
@@ -350,5 +351,29 @@ test.describe('Widgets of server-run cells', () => {
       ).toHaveCount(0, { timeout: RUN_TIMEOUT });
       await expectNoWidgetError(view);
     }
+  });
+
+  test('B opened the notebook with no kernel; A starts one and runs a slider; B moves it for both', async ({
+    page,
+    collab
+  }) => {
+    const path = await collab.create('late-kernel.ipynb', [SLIDER]);
+    const guest = await collab.otherUser();
+    // B opens it first, without starting a kernel.
+    await guest.evaluate(async notebook => {
+      await window.galata.app.commands.execute('docmanager:open', {
+        path: notebook,
+        factory: 'Notebook',
+        kernelPreference: { shouldStart: false }
+      });
+    }, path);
+    await expect(cellLocator(guest, 0)).toBeVisible({ timeout: RUN_TIMEOUT });
+    await openNotebook(page, path);
+    await runCell(page, 0);
+    await expectBadgeStatus(page, 0, 'ok');
+    await expect(sliders(guest, 0)).toHaveCount(1, { timeout: RUN_TIMEOUT });
+    await setSlider(guest, 0, 23);
+    await expect(readout(page, 0)).toHaveText('23', { timeout: RUN_TIMEOUT });
+    await expectNoWidgetError(guest);
   });
 });
