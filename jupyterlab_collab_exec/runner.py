@@ -239,8 +239,7 @@ class KernelRunner:
         self._parts.kernel_state.on_status(self.kernel_id, event)
         if event.state == "idle":
             self._widgets.kernel_idle(self.kernel_id, ours_done=not self._executions)
-        if event.parent_id is None and event.state in ("restarting", "dead"):
-            # A gateway forwards a kernel's death so.
+        if event.parent_id is None and event.state in ("restarting", "dead"):  # via a gateway
             restarting = event.state == "restarting"
             reason = "The kernel restarted." if restarting else "The kernel died."
             self._lose_kernel(KernelLost(event.state, reason, reconnect=restarting))
@@ -274,6 +273,7 @@ class KernelRunner:
             self._widgets.capture(self.kernel_id, capturing, event.msg_type, event.content)
             return
         run = execution.request.run
+        self._widgets.before_output(self.kernel_id, event.content)
         self._outputs.add(run, event.msg_type, event.content)
         conversation = self._link.conversation
         if conversation is not None and self._outputs.drops_streams(run):

@@ -29,7 +29,7 @@ from .room_access import NotebookRooms
 from .widget_capture import OutputCapture
 from .widget_models import KernelWidgets
 from .widget_sender import CommSender, KernelWidgetSender
-from .widget_snapshot import merged_widget_state, needed_models
+from .widget_snapshot import VIEW_MIME, merged_widget_state, needed_models
 
 # How soon after the kernel goes idle the metadata is written, at the earliest: a browser
 # that drags a slider makes the kernel idle after every move.
@@ -180,6 +180,13 @@ class WidgetMirror:
         if model is not None and self._capture.add(kernel_id, model, msg_type, content):
             mirror.captured.add(model_id)
             self._changed(kernel_id, mirror)
+
+    def before_output(self, kernel_id: str, content: dict[str, Any]) -> None:
+        """A request shows an output: if it is a widget view, its models reach the docs
+        first, so that no browser gets the view before the doc knows its model is live."""
+        data = content.get("data")
+        if isinstance(data, dict) and VIEW_MIME in data:
+            self.flush(kernel_id)
 
     def has_output_widgets(self, kernel_id: str) -> bool:
         mirror = self._kernels.get(kernel_id)
