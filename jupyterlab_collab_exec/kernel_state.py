@@ -95,7 +95,14 @@ class KernelStateMirror:
         self.repair(document_id)
 
     def on_status(self, kernel_id: str, status: KernelStatus) -> None:
-        if self.tracker(kernel_id).update(status):
+        tracker = self.tracker(kernel_id)
+        if not tracker.update(status):
+            return
+        if tracker.state == "busy" and kernel_id not in self._due:
+            # A run starts: shown at once, before its first outputs. Only the way back
+            # to idle is throttled, which is where a flurry of short messages flaps.
+            self._write(kernel_id)
+        else:
             self._write_soon(kernel_id)
 
     def set_now(self, kernel_id: str, state: str) -> None:

@@ -271,6 +271,10 @@ test.describe('Widgets of server-run cells', () => {
       .poll(
         async () => {
           const response = await request.get(`/api/contents/${path}`);
+          if (!response.ok()) {
+            // Read again: the server may be writing the file just now.
+            return '';
+          }
           const model = (await response.json()) as {
             content?: { metadata?: { widgets?: unknown } };
           };
