@@ -21,7 +21,6 @@ import type {
 import type { IRenderMime } from '@jupyterlab/rendermime';
 import { put_buffers } from '@jupyter-widgets/base';
 import { PromiseDelegate } from '@lumino/coreutils';
-import { Signal } from '@lumino/signaling';
 import type * as Y from 'yjs';
 
 import { notebookYDoc } from './notebookDoc';
@@ -54,13 +53,6 @@ export class WidgetManagerHooks {
    */
   managerOf(context: unknown): WidgetManager | null {
     return this._managers.get(context as object) ?? null;
-  }
-
-  /**
-   * Emitted with each manager that starts restoring its widgets.
-   */
-  get managerRestoring(): Signal<this, WidgetManager> {
-    return this._managerRestoring;
   }
 
   /**
@@ -179,7 +171,6 @@ export class WidgetManagerHooks {
       // The constructor calls it once its context is set: the manager is known from here.
       if (this.context && !hooks._managers.has(this.context)) {
         hooks._managers.set(this.context, this);
-        hooks._managerRestoring.emit(this);
       }
       hooks.buildFromDoc(this).catch(reason => {
         console.warn('jupyterlab-collab-exec: widgets from the doc', reason);
@@ -234,7 +225,6 @@ export class WidgetManagerHooks {
 
   private _module: ManagerModule;
   private _managers = new WeakMap<object, WidgetManager>();
-  private _managerRestoring = new Signal<this, WidgetManager>(this);
   private _docs = new WeakMap<Y.Doc, WidgetDoc>();
   private _waiters = new WeakMap<
     WidgetManager,

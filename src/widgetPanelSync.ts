@@ -76,10 +76,10 @@ export class WidgetPanelSync implements IDisposable {
     this._timers.clear();
     this._lateManager?.dispose();
     this._collab?.changed.disconnect(this._joinRoomKernel, this);
-    for (const stop of this._listened) {
+    for (const stop of this._listening.values()) {
       stop();
     }
-    this._listened = [];
+    this._listening.clear();
     Signal.clearData(this);
   }
 
@@ -179,18 +179,20 @@ export class WidgetPanelSync implements IDisposable {
     if (!manager?.has_model(modelId) || this._listening.has(modelId)) {
       return;
     }
-    const onChange = () => this._schedule(modelId);
-    this._listening.set(modelId, onChange);
+    // Taken at once, so that the model is listened to once.
+    this._listening.set(modelId, () => undefined);
     const model = await manager.get_model(modelId);
     if (this._isDisposed) {
       return;
     }
+    const onChange = () => this._schedule(modelId);
+    const stop = () => model.off('change', onChange);
     model.on('change', onChange);
     model.once('comm:close', () => {
-      model.off('change', onChange);
+      stop();
       this._listening.delete(modelId);
     });
-    this._listened.push(() => model.off('change', onChange));
+    this._listening.set(modelId, stop);
   }
 
   /**
@@ -240,8 +242,8 @@ export class WidgetPanelSync implements IDisposable {
   private _lateManager: IDisposable | null = null;
   private _collab: CollabExecModel | null = null;
   private _joining = false;
+  // The models of this browser that are followed, and how to stop.
   private _listening = new Map<string, () => void>();
-  private _listened: Array<() => void> = [];
   private _isDisposed = false;
 }
 
