@@ -76,9 +76,10 @@ class CollabExecApp(ExtensionApp):
         64 * 1024 * 1024,
         min=1024,
         config=True,
-        help="""The most widget state, in bytes of JSON and binary buffers, that the server
-        keeps per kernel in the shared document. Past it, newer widgets and updates are not
-        kept there, and `collab_widgets.notice` says so.""",
+        help="""The most state of live widgets, in bytes of JSON and binary buffers, that the
+        server keeps per kernel in the shared document. Past it, newer widgets and updates
+        are not kept there, and `collab_widgets.notice` says so. The widgets of a kernel
+        that is gone do not count: they stay only while a cell shows them.""",
     )
 
     def initialize_settings(self) -> None:

@@ -49,27 +49,33 @@ class WidgetModel:
         return sum(self._key_sizes.values())
 
     def apply(
-        self, state: dict[str, Any], buffer_paths: list[BufferPath], buffers: list[bytes]
-    ) -> set[str]:
-        """Merge a state update; returns the keys it changed."""
-        changed: set[str] = set()
-        touched = set(state) | {str(path[0]) for path in buffer_paths if path}
-        for key in touched:
-            for path in [path for path in self.buffers if str(path[0]) == key]:
-                del self.buffers[path]
-        for key, value in state.items():
-            if key not in self.state or self.state[key] != value:
-                changed.add(key)
-            self.state[key] = value
-        for path, data in zip(buffer_paths, buffers, strict=False):
-            if path:
-                self.buffers[path] = data
-                changed.add(str(path[0]))
-        for key in touched:
-            self._key_sizes[key] = _json_size(self.state.get(key)) + sum(
-                len(data) for path, data in self.buffers.items() if str(path[0]) == key
-            )
-        return changed
+        self,
+        state: dict[str, Any],
+        buffer_paths: list[BufferPath],
+        buffers: list[bytes],
+        room: int | None = None,
+    ) -> tuple[set[str], int] | None:
+        """Merge a state update; returns the keys it changed and how many bytes the model
+        grew by. With `room`, an update that would grow it by more is left out (None)."""
+        placed = [(path, data) for path, data in zip(buffer_paths, buffers, strict=False) if path]
+        touched = set(state) | {str(path[0]) for path, _ in placed}
+        sizes = {
+            key: _json_size(state[key] if key in state else self.state.get(key)) for key in touched
+        }
+        for path, data in placed:
+            sizes[str(path[0])] += len(data)
+        growth = sum(sizes.values()) - sum(self._key_sizes.get(key, 0) for key in touched)
+        if room is not None and growth > room:
+            return None
+        changed = {key for key, value in state.items() if self.state.get(key, _ABSENT) != value}
+        for path in [path for path in self.buffers if str(path[0]) in touched]:
+            del self.buffers[path]
+        self.state.update(state)
+        for path, data in placed:
+            self.buffers[path] = data
+            changed.add(str(path[0]))
+        self._key_sizes.update(sizes)
+        return changed, growth
 
     def references(self) -> set[str]:
         """The models that this one's state names (`IPY_MODEL_<id>`)."""
@@ -127,6 +133,9 @@ class WidgetModel:
         return entry
 
 
+_ABSENT = object()
+
+
 def _json_size(value: Any) -> int:
     return len(json.dumps(value, default=str))
 
@@ -179,10 +188,9 @@ class KernelWidgets:
         # The live Output widgets, which may take a request's output.
         self.live_outputs: set[str] = set()
         self.capped = False
-
-    @property
-    def size(self) -> int:
-        return sum(model.size for model in self.models.values())
+        # The sum of the live models' sizes, kept as they change: it is checked on every
+        # update. Models that are not live stay only while a view shows them.
+        self.size = 0
 
     def apply(self, event: CommMessage) -> Change:
         """One comm message of the kernel; returns what changed."""
@@ -201,6 +209,8 @@ class KernelWidgets:
             return change
         if event.msg_type == "comm_close":
             if model.live:
+                self.size -= model.size
+                self.capped = False
                 model.live = False
                 model.closed = True
                 self._stop_capturing(model.model_id)
@@ -217,9 +227,6 @@ class KernelWidgets:
         state = event.data.get("state")
         if not isinstance(state, dict):
             return
-        if self._max_bytes is not None and self.size >= self._max_bytes:
-            self.capped = True
-            return
         model = WidgetModel(
             model_id=event.comm_id,
             model_name=str(state.get("_model_name", "")),
@@ -227,10 +234,17 @@ class KernelWidgets:
             model_module_version=str(state.get("_model_module_version", "")),
             state={},
         )
-        model.apply(state, _buffer_paths(event.data), list(event.buffers))
         previous = self.models.get(model.model_id)
+        freed = previous.size if previous is not None and previous.live else 0
+        applied = model.apply(
+            state, _buffer_paths(event.data), list(event.buffers), self._room(freed)
+        )
+        if applied is None:
+            self.capped = True
+            return
         if previous is not None:
             self._stop_capturing(previous.model_id)
+        self.size += applied[1] - freed
         self.models[model.model_id] = model
         if model.is_output:
             self.live_outputs.add(model.model_id)
@@ -245,16 +259,21 @@ class KernelWidgets:
         buffers: list[bytes],
         change: Change,
     ) -> None:
-        if self._max_bytes is not None:
-            growth = _json_size(state) + sum(len(data) for data in buffers)
-            if self.size + growth > self._max_bytes:
-                self.capped = True
-                return
-        keys = model.apply(state, buffer_paths, buffers)
+        applied = model.apply(state, buffer_paths, buffers, self._room())
+        if applied is None:
+            self.capped = True
+            return
+        keys, growth = applied
+        if model.live:
+            self.size += growth
         if keys:
             change.keys.setdefault(model.model_id, set()).update(keys)
         if "msg_id" in keys:
             self._follow_capture(model)
+
+    def _room(self, freed: int = 0) -> int | None:
+        """How many more bytes the models may take, under the cap."""
+        return None if self._max_bytes is None else self._max_bytes - self.size + freed
 
     def _follow_capture(self, model: WidgetModel) -> None:
         if not model.is_output:
@@ -276,8 +295,11 @@ class KernelWidgets:
         return None
 
     def set_outputs(self, model: WidgetModel, outputs: list[dict[str, Any]]) -> None:
-        """The outputs that the server captured into an Output widget."""
-        model.apply({"outputs": outputs}, [], [])
+        """The outputs that the server captured into an Output widget (the output cap,
+        not the widget cap, bounds them)."""
+        applied = model.apply({"outputs": outputs}, [], [])
+        if applied is not None and model.live:
+            self.size += applied[1]
 
     def freeze(self) -> set[str]:
         """The kernel process is gone: its models stay, frozen. Returns those that froze."""
@@ -286,6 +308,8 @@ class KernelWidgets:
             self.models[model_id].live = False
         self._capturing.clear()
         self.live_outputs.clear()
+        self.size = 0
+        self.capped = False
         return frozen
 
     def prune(self, needed: set[str]) -> set[str]:
@@ -297,6 +321,4 @@ class KernelWidgets:
         }
         for model_id in gone:
             del self.models[model_id]
-        if gone:
-            self.capped = False
         return gone
