@@ -381,7 +381,7 @@ class KernelRunner:
         self._lose_connection(event.reason)
         self._link.restart()
         self._outputs.forget_kernel(self.kernel_id)
-        self._widgets.kernel_lost(self.kernel_id)
+        self._widgets.kernel_lost(self.kernel_id, retire=event.retire)
         self._parts.kernel_state.set_now(self.kernel_id, event.state)
         if event.retire:
             self._closed = True

@@ -102,8 +102,9 @@ class WidgetMirror:
         self._kernel_of_document[document_id] = kernel_id
         self._kernel(kernel_id).documents.add(document_id)
         if previous != kernel_id:
-            self.restore(document_id, notebook)
-        self._watch(document_id, notebook)
+            self.restore(document_id, notebook)  # which watches it too
+        else:
+            self._watch(document_id, notebook)
 
     def restore(self, document_id: str, notebook: YNotebook) -> None:
         """The room (re)loaded: write the models back; or, when no kernel here holds
@@ -215,7 +216,7 @@ class WidgetMirror:
         if mirror is None:
             return
         self.flush(kernel_id)
-        mirror.kernel.resync(self._live(mirror))
+        mirror.kernel.resync(mirror.widgets.models)
         unsent, mirror.unsent = mirror.unsent, set()
         for model_id in unsent:
             model = mirror.widgets.models.get(model_id)
@@ -238,8 +239,10 @@ class WidgetMirror:
         )
         self._snapshot_in(kernel_id, mirror, delay)
 
-    def kernel_lost(self, kernel_id: str) -> None:
-        """The kernel process is gone: its models freeze, and stay in the doc and file."""
+    def kernel_lost(self, kernel_id: str, *, retire: bool = False) -> None:
+        """The kernel process is gone: its models freeze, and stay in the doc and file.
+        A kernel shut down for good (`retire`) is then forgotten: its docs hold the frozen
+        models, and a room that loads again shows them frozen."""
         mirror = self._kernels.get(kernel_id)
         if mirror is None:
             return
@@ -252,10 +255,17 @@ class WidgetMirror:
         mirror.snapshot_due = True
         self.flush(kernel_id)
         self.snapshot(kernel_id)
+        if retire:
+            self._forget(kernel_id)
 
-    @staticmethod
-    def _live(mirror: _KernelMirror) -> list[str]:
-        return [model_id for model_id, model in mirror.widgets.models.items() if model.live]
+    def _forget(self, kernel_id: str) -> None:
+        mirror = self._kernels.pop(kernel_id)
+        for timer in (mirror.flush_timer, mirror.snapshot_timer):
+            if timer is not None:
+                timer.cancel()
+        for document_id in mirror.documents:
+            if self._kernel_of_document.get(document_id) == kernel_id:
+                del self._kernel_of_document[document_id]
 
     # Writing
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from .kernel_events import CommMessage
+from .widget_models import WidgetModel
 
 # How many of the server's own updates are remembered, to skip their echoes.
 OWN_UPDATES_KEPT = 256
@@ -66,19 +67,19 @@ class KernelWidgetSender:
             while len(self._own_updates) > OWN_UPDATES_KEPT:
                 self._own_updates.popitem(last=False)
 
-    def resync(self, live_models: Iterable[str]) -> None:
+    def resync(self, models: Mapping[str, WidgetModel]) -> None:
         """If updates may have been lost, ask the kernel for each live model's state, as a
         browser asks after a reconnect; its answers are updates like any other."""
         if not self._resync_due or self._sender is None:
             return
         self._resync_due = False
-        models = list(live_models)
+        live = [model_id for model_id, model in models.items() if model.live]
         self._log.info(
             "Kernel %s: updates may have been dropped; asking for %d models again",
             self._kernel_id,
-            len(models),
+            len(live),
         )
-        for model_id in models:
+        for model_id in live:
             if self._send(model_id, {"method": "request_state"}, "ask for") is None:
                 return
 

@@ -77,6 +77,8 @@ def merged_widget_state(
     saved_state = (saved or {}).get(STATE_MIME, {}).get("state", {})
     if isinstance(saved_state, dict):
         for model_id, entry in saved_state.items():
+            if model_id in models:
+                continue
             model = (
                 WidgetModel.from_state_entry(model_id, entry) if isinstance(entry, dict) else None
             )

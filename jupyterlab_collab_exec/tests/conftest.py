@@ -93,8 +93,8 @@ def kernel_kind(request: pytest.FixtureRequest) -> str:
 def core_factory(jp_asyncio_loop: asyncio.AbstractEventLoop) -> Iterator[Any]:
     made: list[Core] = []
 
-    def make(*sources: str) -> Core:
-        made.append(Core(list(sources)))
+    def make(*sources: str, **options: Any) -> Core:
+        made.append(Core(list(sources), **options))
         return made[-1]
 
     yield make

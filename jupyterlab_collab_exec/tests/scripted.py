@@ -103,7 +103,13 @@ class ScriptedConnector:
 class Core:
     """A runner with its ledger over a bare notebook."""
 
-    def __init__(self, sources: list[str]) -> None:
+    def __init__(
+        self,
+        sources: list[str],
+        *,
+        widget_flush_interval: float = 0.0,
+        max_widget_bytes: int | None = None,
+    ) -> None:
         self.notebook = YNotebook()
         self.notebook.set(
             {
@@ -128,9 +134,9 @@ class Core:
         self.widgets = WidgetMirror(
             self.rooms,
             WidgetSettings(
-                flush_interval=0.0,
+                flush_interval=widget_flush_interval,
                 snapshot_interval=3600.0,
-                max_widget_bytes=None,
+                max_widget_bytes=max_widget_bytes,
                 max_output_bytes=2048,
             ),
             self.log,

@@ -4,6 +4,7 @@ jupyterlab-git). The integration suites run the same core against real kernels."
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -21,7 +22,7 @@ from jupyterlab_collab_exec.kernel_events import (
     Replied,
     Stalled,
 )
-from jupyterlab_collab_exec.kernel_state import KernelStateTracker
+from jupyterlab_collab_exec.kernel_state import KernelStateMirror, KernelStateTracker
 from jupyterlab_collab_exec.ledger import KernelReply, Request
 
 from .scripted import ALICE, DOCUMENT, KERNEL, UNTRACKED, Core
@@ -326,3 +327,37 @@ def test_kernel_state_stays_busy_while_a_cell_runs() -> None:
     tracker.update(status("busy", "lost", "execute_request"))
     assert tracker.settled("lost")
     assert tracker.state == "idle"
+
+
+async def test_a_run_shows_busy_at_once_and_idle_after_the_throttle(core_factory: Any) -> None:
+    """Busy is written when a run starts, before its first outputs; only the way back to
+    idle waits, so that a flurry of short messages does not flap the doc."""
+    core = core_factory("print(1)")
+    mirror = KernelStateMirror(core.rooms, 0.05, UNTRACKED)
+    mirror.attach(DOCUMENT, KERNEL)
+    mirror.set_now(KERNEL, "idle")
+    mirror.on_status(KERNEL, status("busy", "run", "execute_request"))
+    assert kernel_map(core.notebook.ydoc).get("execution_state") == "busy"
+    mirror.on_status(KERNEL, status("idle", "run", "execute_request"))
+    assert kernel_map(core.notebook.ydoc).get("execution_state") == "busy"
+    await asyncio.sleep(0.3)
+    assert kernel_map(core.notebook.ydoc).get("execution_state") == "idle"
+    mirror.close()
+
+
+async def test_a_request_idle_without_its_reply_ends_after_the_response_timeout(
+    core_factory: Any,
+) -> None:
+    core = core_factory("print(1)", "print(2)")
+    first, second = await core.submit("cell-0", "cell-1")
+    await core.play(
+        KernelStatus("busy", "msg-1", "execute_request", "t0"),
+        KernelStatus("idle", "msg-1", "execute_request", "t1"),
+    )
+    assert core.status(first) == "running"
+    # The check that the runner scheduled at the idle, once the timeout has passed.
+    await core.play(Stalled("msg-1"))
+    assert core.status(first) == "interrupted"
+    assert core.entry(first)["reason"] == "The kernel never replied to it."
+    assert core.connector.conversation.sent == ["print(1)", "print(2)"]
+    assert core.status(second) == "queued"

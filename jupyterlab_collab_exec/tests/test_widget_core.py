@@ -20,7 +20,7 @@ from jupyterlab_collab_exec.kernel_events import (
     Replied,
 )
 
-from .scripted import Core
+from .scripted import DOCUMENT, KERNEL, Core
 
 STATE_MIME = "application/vnd.jupyter.widget-state+json"
 VIEW_MIME = "application/vnd.jupyter.widget-view+json"
@@ -327,3 +327,99 @@ async def test_after_output_into_a_widget_the_next_cell_waits_for_the_idle(
     assert conversation.sent == ["with out: print('in')", "out.outputs"]
     # The outputs went to the kernel before the next cell.
     assert conversation.comms[0][1]["state"]["outputs"][0]["text"] == "in\n"
+
+
+async def test_a_view_reaches_the_doc_after_its_models(core_factory: Any) -> None:
+    """A browser that gets the view from the doc must find its model there, live, to wait
+    for it rather than fail: the models are flushed before the view, whatever the timers."""
+    core = core_factory("IntSlider()", widget_flush_interval=3600.0)
+    await core.submit("cell-0")
+    [layout, style, slider] = slider_models()
+    # A first flush: the next one would wait an hour.
+    await core.play(KernelStatus("busy", "msg-1", "execute_request", "t0"), layout)
+    await core.play(style, slider, view("slider"))
+    assert [o["data"][VIEW_MIME]["model_id"] for o in core.cell(0)["outputs"]] == ["slider"]
+    assert models(core)["slider"]["live"] is True
+
+
+async def test_with_a_live_output_widget_the_next_cell_waits_for_the_idle(
+    core_factory: Any,
+) -> None:
+    """Its output may still come after the reply, and go into the widget."""
+    core = core_factory("out = Output()", "print(1)")
+    await core.submit("cell-0", "cell-1")
+    conversation = core.connector.conversation
+    await core.play(
+        KernelStatus("busy", "msg-1", "execute_request", "t0"),
+        output_model("out"),
+        Replied("msg-1", {"content": {"status": "ok", "execution_count": 1}}),
+    )
+    assert conversation.sent == ["out = Output()"]
+    await core.play(KernelStatus("idle", "msg-1", "execute_request", "t1"))
+    assert conversation.sent == ["out = Output()", "print(1)"]
+
+
+async def test_after_many_comm_messages_in_a_request_the_models_are_asked_for_again(
+    core_factory: Any,
+) -> None:
+    """A kernel's IOPub socket drops what a slow reader has not taken past its high-water
+    mark: past 500 comm messages, the live models are asked for when the request ends."""
+    core = core_factory("for i in range(600): slider.value = i")
+    await core.submit("cell-0")
+    conversation = core.connector.conversation
+    await core.play(
+        KernelStatus("busy", "msg-1", "execute_request", "t0"),
+        *slider_models(),
+        *[updated("slider", {"value": step}) for step in range(600)],
+        *core.run_to_end("msg-1"),
+    )
+    asked = sorted(
+        comm_id for comm_id, data in conversation.comms if data == {"method": "request_state"}
+    )
+    assert asked == ["layout", "slider", "style"]
+
+
+async def test_a_request_of_few_comm_messages_asks_for_nothing(core_factory: Any) -> None:
+    core = core_factory("IntSlider()")
+    await core.submit("cell-0")
+    await core.play(*slider_models(), view("slider"), *core.run_to_end("msg-1"))
+    assert core.connector.conversation.comms == []
+
+
+async def test_past_the_size_cap_newer_widgets_are_left_out_visibly_until_the_kernel_goes(
+    core_factory: Any,
+) -> None:
+    core = core_factory("IntSlider()", max_widget_bytes=2048)
+    await core.submit("cell-0")
+    wide = {"_model_name": "HTMLModel", "_model_module": CONTROLS, "value": "x" * 900}
+    await core.play(
+        KernelStatus("busy", "msg-1", "execute_request", "t0"),
+        *[opened(f"html-{index}", dict(wide)) for index in range(4)],
+        *core.run_to_end("msg-1"),
+    )
+    assert set(models(core)) == {"html-0", "html-1"}
+    root = core.notebook.ydoc.get(schema.WIDGETS_ROOT, type=Map)
+    assert "max_widget_bytes" in root[schema.WIDGET_NOTICE]
+    # The models of a kernel that went count no more: the next run's widgets are kept.
+    await core.play(KernelLost("restarting", "The kernel restarted.", reconnect=True))
+    await core.submit("cell-0")
+    await core.play(
+        opened("html-new", dict(wide), session="kernel-session-2"), *core.run_to_end("msg-1")
+    )
+    assert models(core)["html-new"]["live"] is True
+    assert schema.WIDGET_NOTICE not in root
+
+
+async def test_a_kernel_shut_down_for_good_is_forgotten_and_its_widgets_stay_frozen(
+    core_factory: Any,
+) -> None:
+    core = core_factory("IntSlider()")
+    await core.submit("cell-0")
+    await core.play(*slider_models(), view("slider"), *core.run_to_end("msg-1"))
+    await core.play(KernelLost("dead", "The kernel was shut down.", retire=True))
+    assert {entry["live"] for entry in models(core).values()} == {False}
+    assert set(saved_state(core)["state"]) == {"layout", "style", "slider"}
+    # Nothing is kept for it in memory; a room that loads again shows the models frozen.
+    assert KERNEL not in core.widgets._kernels
+    core.widgets.restore(DOCUMENT, core.notebook)
+    assert {entry["live"] for entry in models(core).values()} == {False}
