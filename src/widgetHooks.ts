@@ -19,7 +19,7 @@ import type {
   WidgetRenderer
 } from '@jupyter-widgets/jupyterlab-manager';
 import type { IRenderMime } from '@jupyterlab/rendermime';
-import { put_buffers } from '@jupyter-widgets/base';
+import { type IWidgetRegistryData, put_buffers } from '@jupyter-widgets/base';
 import { PromiseDelegate } from '@lumino/coreutils';
 import type * as Y from 'yjs';
 
@@ -53,6 +53,14 @@ export class WidgetManagerHooks {
    */
   managerOf(context: unknown): WidgetManager | null {
     return this._managers.get(context as object) ?? null;
+  }
+
+  /**
+   * The widget modules that any manager of this page was given: those of widget
+   * libraries besides ipywidgets, for a manager that the widget extension did not make.
+   */
+  registeredModules(): IWidgetRegistryData[] {
+    return [...this._modules.values()];
   }
 
   /**
@@ -116,7 +124,12 @@ export class WidgetManagerHooks {
     const sameKernel = kernel !== null && doc.kernelId === kernel.id;
     const building: Array<Promise<unknown>> = [];
     for (const [modelId, entry] of doc.models()) {
-      if (entry.closed || manager.has_model(modelId)) {
+      // Without a kernel, a live model is left to the kernel that the view joins.
+      if (
+        entry.closed ||
+        manager.has_model(modelId) ||
+        (entry.live && kernel === null)
+      ) {
         continue;
       }
       const live = entry.live && sameKernel && kernel !== null;
@@ -177,6 +190,15 @@ export class WidgetManagerHooks {
       });
       return restoreWidgets.apply(this, args);
     };
+    const register = proto.register;
+    proto.register = function (
+      this: WidgetManager,
+      ...args: Parameters<typeof register>
+    ) {
+      const [data] = args;
+      hooks._modules.set(`${data.name}@${data.version}`, data);
+      register.apply(this, args);
+    };
     const registerModel = proto.register_model;
     proto.register_model = function (
       this: WidgetManager,
@@ -226,6 +248,7 @@ export class WidgetManagerHooks {
   private _module: ManagerModule;
   private _managers = new WeakMap<object, WidgetManager>();
   private _docs = new WeakMap<Y.Doc, WidgetDoc>();
+  private _modules = new Map<string, IWidgetRegistryData>();
   private _waiters = new WeakMap<
     WidgetManager,
     Map<string, PromiseDelegate<void>>

@@ -1,16 +1,15 @@
 /**
  * What one notebook panel needs of the widget manager under server execution:
  *
- * - A notebook opened before its kernel existed joins the kernel that a collaborator
- *   starts for the room, and gets a widget manager when the kernel arrives; without one,
- *   the browser would close every widget's comm in the kernel.
+ * - A notebook opened without a kernel gets a widget manager of its own: its widgets
+ *   render frozen from the doc and the saved state, and when a kernel arrives the manager
+ *   serves it (without one, the browser would close every widget's comm in the kernel).
+ *   The view joins the kernel that a collaborator starts for the room.
  * - A model that this browser holds follows the doc once the doc is quiet: a browser whose
  *   kernel websocket dropped updates (jupyter_server's rate limit) ends with the kernel's
  *   values, as the server's own connection saw them.
  */
-import type { WidgetRenderer } from '@jupyter-widgets/jupyterlab-manager';
 import type { NotebookPanel } from '@jupyterlab/notebook';
-import type { Cell, CodeCell } from '@jupyterlab/cells';
 import type { IDisposable } from '@lumino/disposable';
 import { Signal } from '@lumino/signaling';
 import type * as Y from 'yjs';
@@ -18,7 +17,11 @@ import type * as Y from 'yjs';
 import { CollabExecModel } from './model';
 import { notebookYDoc } from './notebookDoc';
 import { WidgetDoc } from './widgetDoc';
-import type { ManagerModule, WidgetManagerHooks } from './widgetHooks';
+import type { WidgetManagerHooks } from './widgetHooks';
+import {
+  attachKernellessManager,
+  standardWidgetModules
+} from './widgetKernellessManager';
 
 /**
  * How long the doc must be quiet about a model before a browser's copy follows it: while
@@ -27,28 +30,7 @@ import type { ManagerModule, WidgetManagerHooks } from './widgetHooks';
 export const FOLLOW_DELAY_MS = 300;
 
 /**
- * The widget renderers in a notebook's outputs, as the widget extension finds them.
- */
-export function* notebookRenderers(
-  panel: NotebookPanel,
-  rendererClass: ManagerModule['WidgetRenderer']
-): IterableIterator<WidgetRenderer> {
-  for (const cell of panel.content.widgets as ReadonlyArray<Cell>) {
-    if (cell.model.type !== 'code') {
-      continue;
-    }
-    for (const area of (cell as CodeCell).outputArea.widgets) {
-      for (const output of Array.from(area.children())) {
-        if (output instanceof rendererClass) {
-          yield output;
-        }
-      }
-    }
-  }
-}
-
-/**
- * What one notebook panel needs: a manager when its kernel arrives late, and its models
+ * What one notebook panel needs: a manager when it has no kernel, and its models
  * following the doc.
  */
 export class WidgetPanelSync implements IDisposable {
@@ -74,7 +56,7 @@ export class WidgetPanelSync implements IDisposable {
       clearTimeout(timer);
     }
     this._timers.clear();
-    this._lateManager?.dispose();
+    this._kernellessManager?.dispose();
     this._collab?.changed.disconnect(this._joinRoomKernel, this);
     for (const stop of this._listening.values()) {
       stop();
@@ -90,7 +72,15 @@ export class WidgetPanelSync implements IDisposable {
       // The widget extension makes the manager itself.
       return;
     }
-    sessionContext.kernelChanged.connect(this._onKernelChanged, this);
+    const modules = await standardWidgetModules(this._hooks.module);
+    if (this._isDisposed) {
+      return;
+    }
+    this._kernellessManager = attachKernellessManager(
+      this._panel,
+      this._hooks,
+      modules
+    );
     // A collaborator may start the room's kernel later: this view joins it, as it would
     // have had the kernel existed when it opened (JupyterLab looks only then).
     const model = this._panel.context.model;
@@ -119,25 +109,6 @@ export class WidgetPanelSync implements IDisposable {
     sessionContext.changeKernel({ id: kernel.kernel_id }).catch(reason => {
       console.warn('jupyterlab-collab-exec: cannot join the kernel', reason);
     });
-  }
-
-  private _onKernelChanged(): void {
-    const sessionContext = this._panel.context.sessionContext;
-    if (
-      this._isDisposed ||
-      this._lateManager ||
-      !sessionContext.session?.kernel ||
-      this._hooks.managerOf(this._panel.context)
-    ) {
-      return;
-    }
-    sessionContext.kernelChanged.disconnect(this._onKernelChanged, this);
-    const module = this._hooks.module;
-    this._lateManager = module.registerWidgetManager(
-      this._panel.context,
-      this._panel.content.rendermime,
-      notebookRenderers(this._panel, module.WidgetRenderer)
-    );
   }
 
   private _followDoc(): void {
@@ -239,7 +210,7 @@ export class WidgetPanelSync implements IDisposable {
   private _hooks: WidgetManagerHooks;
   private _doc: WidgetDoc | null = null;
   private _timers = new Map<string, ReturnType<typeof setTimeout>>();
-  private _lateManager: IDisposable | null = null;
+  private _kernellessManager: IDisposable | null = null;
   private _collab: CollabExecModel | null = null;
   private _joining = false;
   // The models of this browser that are followed, and how to stop.

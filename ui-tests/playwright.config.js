@@ -4,16 +4,34 @@
  * Playwright cannot download browsers here, so the system Chromium is used, without
  * video (which would need a downloaded ffmpeg) and without background networking.
  *
- * Two projects, each with a server of its own: `local` runs every spec against a server
+ * Three projects, each with a server of its own: `local` runs every spec against a server
  * whose kernels are its own processes; `gateway` runs the specs that follow a kernel's
- * traffic most closely against a server whose kernels live behind a Kernel Gateway.
+ * traffic most closely against a server whose kernels live behind a Kernel Gateway;
+ * `restart` runs the tests that restart their server.
  */
+const os = require('os');
+const path = require('path');
 const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
 
 /**
  * The port of the server whose kernels run behind a Kernel Gateway.
  */
 const GATEWAY_LAB_PORT = 8890;
+
+/**
+ * The port of the server that a test restarts, and where its launcher writes its process
+ * id (set here, so that the launcher and the test workers both see it).
+ */
+const RESTARTABLE_LAB_PORT = 8891;
+process.env.UI_TESTS_RESTART_PID_FILE ??= path.join(
+  os.tmpdir(),
+  `jupyterlab-collab-exec-ui-tests-${RESTARTABLE_LAB_PORT}.pid`
+);
+
+/**
+ * Tests tagged so run against the server that can be restarted, and only there.
+ */
+const SERVER_RESTART = /@server-restart/;
 
 const chromiumArgs = [
   '--headless=new',
@@ -46,7 +64,8 @@ module.exports = {
   },
   projects: [
     {
-      name: 'local'
+      name: 'local',
+      grepInvert: SERVER_RESTART
     },
     {
       name: 'gateway',
@@ -54,7 +73,13 @@ module.exports = {
       use: {
         baseURL: `http://localhost:${GATEWAY_LAB_PORT}`,
         kernelHost: 'gateway'
-      }
+      },
+      grepInvert: SERVER_RESTART
+    },
+    {
+      name: 'restart',
+      grep: SERVER_RESTART,
+      use: { baseURL: `http://localhost:${RESTARTABLE_LAB_PORT}` }
     }
   ],
   webServer: [
@@ -69,6 +94,15 @@ module.exports = {
       command: 'jlpm start:gateway',
       url: `http://localhost:${GATEWAY_LAB_PORT}/lab`,
       env: { UI_TESTS_GATEWAY_LAB_PORT: String(GATEWAY_LAB_PORT) },
+      timeout: 120 * 1000,
+      gracefulShutdown: { signal: 'SIGTERM', timeout: 30 * 1000 },
+      reuseExistingServer: !process.env.CI
+    },
+    {
+      // start_restartable_lab.py restarts JupyterLab on SIGUSR1.
+      command: 'jlpm start:restartable',
+      url: `http://localhost:${RESTARTABLE_LAB_PORT}/lab`,
+      env: { UI_TESTS_RESTART_LAB_PORT: String(RESTARTABLE_LAB_PORT) },
       timeout: 120 * 1000,
       gracefulShutdown: { signal: 'SIGTERM', timeout: 30 * 1000 },
       reuseExistingServer: !process.env.CI

@@ -5,6 +5,7 @@ import {
 } from '@jupyterlab/galata';
 import type { APIRequestContext, Locator } from '@playwright/test';
 import type { NotebookPanel } from '@jupyterlab/notebook';
+import * as fs from 'fs';
 
 /**
  * How long a short cell may take to run on the server and reach every browser.
@@ -104,6 +105,63 @@ export async function openNotebook(
       !['Connecting', 'Initializing', 'Starting'].some(s => text.includes(s))
     );
   });
+}
+
+/**
+ * Open a notebook without starting a kernel for it, as "No Kernel" does.
+ */
+export async function openWithoutKernel(
+  page: IJupyterLabPageFixture,
+  path: string
+): Promise<void> {
+  await page.evaluate(async notebook => {
+    await window.galata.app.commands.execute('docmanager:open', {
+      path: notebook,
+      factory: 'Notebook',
+      kernelPreference: { shouldStart: false }
+    });
+  }, path);
+  await expect(
+    page.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell').first()
+  ).toBeVisible({ timeout: 30000 });
+}
+
+/**
+ * When the server started, or null while it does not answer.
+ */
+async function serverStarted(
+  request: APIRequestContext
+): Promise<string | null> {
+  try {
+    const response = await request.get('/api/status');
+    return response.ok()
+      ? ((await response.json()) as { started: string }).started
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Restart the server of the `restart` project (start_restartable_lab.py), and wait
+ * until the new one answers.
+ */
+export async function restartServer(request: APIRequestContext): Promise<void> {
+  const pidFile = process.env.UI_TESTS_RESTART_PID_FILE;
+  if (!pidFile || !fs.existsSync(pidFile)) {
+    throw new Error('No restartable server runs: use the `restart` project.');
+  }
+  const before = await serverStarted(request);
+  process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGUSR1');
+  await expect
+    .poll(
+      async () => {
+        const started = await serverStarted(request);
+        return started !== null && started !== before;
+      },
+      { timeout: 90000, message: 'the server starts again' }
+    )
+    .toBe(true);
 }
 
 /**

@@ -3,15 +3,17 @@
  * notebook is uploaded unsigned, so only what the server ran makes its outputs trusted.
  */
 import type { IJupyterLabPageFixture } from '@jupyterlab/galata';
-import type { Locator } from '@playwright/test';
+import type { APIRequestContext, Locator } from '@playwright/test';
 
 import { expect, test } from './fixtures';
 import {
   cellLocator,
   expectBadgeStatus,
   openNotebook,
+  openWithoutKernel,
   outputLocator,
   reloadWithNotebook,
+  restartServer,
   RUN_TIMEOUT,
   runCell
 } from './helpers';
@@ -98,8 +100,47 @@ async function expectNoWidgetError(
   page: IJupyterLabPageFixture
 ): Promise<void> {
   await expect(
-    page.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea')
+    page.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook')
   ).not.toContainText(/Error displaying widget|model not found/);
+}
+
+/**
+ * Whether the doc of the current notebook holds widget models, none of them live.
+ */
+function everyModelFrozen(page: IJupyterLabPageFixture): Promise<boolean> {
+  return page.evaluate(() => {
+    const panel = window.galata.app.shell.currentWidget as unknown as {
+      content: {
+        model: {
+          sharedModel: {
+            ydoc: { getMap: (name: string) => { toJSON: () => unknown } };
+          };
+        };
+      };
+    };
+    const root = panel.content.model.sharedModel.ydoc
+      .getMap('collab_widgets')
+      .toJSON() as { models?: Record<string, { live: boolean }> };
+    const entries = Object.values(root.models ?? {});
+    return entries.length > 0 && entries.every(entry => !entry.live);
+  });
+}
+
+/**
+ * The widget state saved in a notebook's file, as text ('' while the server writes it).
+ */
+async function savedWidgets(
+  request: APIRequestContext,
+  path: string
+): Promise<string> {
+  const response = await request.get(`/api/contents/${path}`);
+  if (!response.ok()) {
+    return '';
+  }
+  const model = (await response.json()) as {
+    content?: { metadata?: { widgets?: unknown } };
+  };
+  return JSON.stringify(model.content?.metadata?.widgets ?? {});
 }
 
 // Each browser context is its own user on the server.
@@ -268,20 +309,7 @@ test.describe('Widgets of server-run cells', () => {
     await page.notebook.close(true);
     // The run ends with nobody there: the file gets the finished bar.
     await expect
-      .poll(
-        async () => {
-          const response = await request.get(`/api/contents/${path}`);
-          if (!response.ok()) {
-            // Read again: the server may be writing the file just now.
-            return '';
-          }
-          const model = (await response.json()) as {
-            content?: { metadata?: { widgets?: unknown } };
-          };
-          return JSON.stringify(model.content?.metadata?.widgets ?? {});
-        },
-        { timeout: 60000 }
-      )
+      .poll(() => savedWidgets(request, path), { timeout: 60000 })
       .toContain('"bar_style":"success"');
 
     const later = await collab.otherUser(path);
@@ -303,34 +331,50 @@ test.describe('Widgets of server-run cells', () => {
     );
     expect(restarted.ok()).toBe(true);
     await expect
-      .poll(
-        () =>
-          later.evaluate(() => {
-            const panel = window.galata.app.shell.currentWidget as unknown as {
-              content: {
-                model: {
-                  sharedModel: {
-                    ydoc: {
-                      getMap: (name: string) => { toJSON: () => unknown };
-                    };
-                  };
-                };
-              };
-            };
-            const root = panel.content.model.sharedModel.ydoc
-              .getMap('collab_widgets')
-              .toJSON() as { models?: Record<string, { live: boolean }> };
-            const entries = Object.values(root.models ?? {});
-            return entries.length > 0 && entries.every(entry => !entry.live);
-          }),
-        { timeout: RUN_TIMEOUT, message: 'every model frozen in the doc' }
-      )
+      .poll(() => everyModelFrozen(later), {
+        timeout: RUN_TIMEOUT,
+        message: 'every model frozen in the doc'
+      })
       .toBe(true);
     await reloadWithNotebook(later, path);
     await expect
       .poll(() => barPercent(later, 0), { timeout: RUN_TIMEOUT })
       .toBe(100);
     await expectNoWidgetError(later);
+  });
+
+  test('a finished bar shows frozen after a server restart @server-restart', async ({
+    page,
+    baseURL,
+    collab,
+    request
+  }) => {
+    test.setTimeout(180000);
+    const path = await collab.open('server-restart.ipynb', [progress(2)]);
+    await runCell(page, 0);
+    await expectBadgeStatus(page, 0, 'ok', 60000);
+    await expect
+      .poll(() => savedWidgets(request, path), { timeout: 60000 })
+      .toContain('"bar_style":"success"');
+
+    // The page leaves first: Galata follows its kernel requests, and fails the test on
+    // one that the stopping server resets.
+    await page.evaluate(() => window.location.assign('about:blank'));
+    await page.waitForURL('about:blank');
+    await restartServer(request);
+    // Back to JupyterLab, whose restored workspace reopens the notebook.
+    await page.mainFrame().goto(`${baseURL}/lab`);
+    await reloadWithNotebook(page, path);
+    await expect
+      .poll(() => everyModelFrozen(page), {
+        timeout: RUN_TIMEOUT,
+        message: 'every model frozen in the doc'
+      })
+      .toBe(true);
+    await expect
+      .poll(() => barPercent(page, 0), { timeout: RUN_TIMEOUT })
+      .toBe(100);
+    await expectNoWidgetError(page);
   });
 
   test('a bar with leave=False shows nothing once closed, in the view that ran it and in a reloaded one', async ({
@@ -357,6 +401,68 @@ test.describe('Widgets of server-run cells', () => {
     }
   });
 
+  test('with no kernel at all, widgets render frozen from the doc, and from the saved state alone', async ({
+    page,
+    collab,
+    request
+  }) => {
+    test.setTimeout(180000);
+    const path = await collab.open('no-kernel.ipynb', [
+      'from ipywidgets import IntSlider\nIntSlider(value=7)',
+      progress(1)
+    ]);
+    await runCell(page, 0);
+    await runCell(page, 1);
+    await expectBadgeStatus(page, 1, 'ok', 60000);
+    await expect
+      .poll(() => savedWidgets(request, path), { timeout: 60000 })
+      .toContain('"bar_style":"success"');
+    // The kernel is shut down for good.
+    const sessions = (await (
+      await request.get('/api/sessions')
+    ).json()) as Array<{ id: string; path: string }>;
+    const session = sessions.find(entry => entry.path === path);
+    expect(session, `a session for ${path}`).toBeTruthy();
+    expect((await request.delete(`/api/sessions/${session!.id}`)).ok()).toBe(
+      true
+    );
+    await expect
+      .poll(() => everyModelFrozen(page), { timeout: RUN_TIMEOUT })
+      .toBe(true);
+    // A copy of the file has the saved state and no mirror in its doc. It is saved
+    // trusted, as by someone who trusts it: untrusted, it shows the text of each widget.
+    const saved = (await (
+      await request.get(`/api/contents/${path}`)
+    ).json()) as {
+      content: { cells: Array<{ cell_type: string; metadata: object }> };
+    };
+    for (const cell of saved.content.cells) {
+      if (cell.cell_type === 'code') {
+        cell.metadata = { ...cell.metadata, trusted: true };
+      }
+    }
+    const copy = path.replace('no-kernel', 'no-kernel-copy');
+    const put = await request.put(`/api/contents/${copy}`, {
+      data: { type: 'notebook', format: 'json', content: saved.content }
+    });
+    expect(put.ok()).toBe(true);
+
+    const guest = await collab.otherUser();
+    for (const notebook of [path, copy]) {
+      await openWithoutKernel(guest, notebook);
+      await expect(readout(guest, 0)).toHaveText('7', {
+        timeout: RUN_TIMEOUT
+      });
+      await expect
+        .poll(() => barPercent(guest, 1), { timeout: RUN_TIMEOUT })
+        .toBe(100);
+      await expectNoWidgetError(guest);
+      await expect(
+        guest.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook')
+      ).not.toContainText('Loading widget');
+    }
+  });
+
   test('B opened the notebook with no kernel; A starts one and runs a slider; B moves it for both', async ({
     page,
     collab
@@ -364,14 +470,7 @@ test.describe('Widgets of server-run cells', () => {
     const path = await collab.create('late-kernel.ipynb', [SLIDER]);
     const guest = await collab.otherUser();
     // B opens it first, without starting a kernel.
-    await guest.evaluate(async notebook => {
-      await window.galata.app.commands.execute('docmanager:open', {
-        path: notebook,
-        factory: 'Notebook',
-        kernelPreference: { shouldStart: false }
-      });
-    }, path);
-    await expect(cellLocator(guest, 0)).toBeVisible({ timeout: RUN_TIMEOUT });
+    await openWithoutKernel(guest, path);
     await openNotebook(page, path);
     await runCell(page, 0);
     await expectBadgeStatus(page, 0, 'ok');
