@@ -11,8 +11,8 @@ if [ "$#" -gt 0 ]; then LAYERS=("$@"); else LAYERS=("${ALL_LAYERS[@]}"); fi
 
 layer_lint() {
   jlpm lint:check &&
-    ruff check jupyterlab_collab_exec scripts bench &&
-    ruff format --check jupyterlab_collab_exec scripts bench &&
+    ruff check jupyterlab_collab_exec scripts bench examples ui-tests &&
+    ruff format --check jupyterlab_collab_exec scripts bench examples ui-tests &&
     mypy
 }
 

@@ -188,12 +188,16 @@ def _requests_of(ydoc: Doc[Any]) -> dict[str, dict[str, Any]]:
 
 @asynccontextmanager
 async def joined_room(
-    url: str, room_id: str, *, track_statuses: bool = True
+    url: str,
+    room_id: str,
+    *,
+    track_statuses: bool = True,
+    headers: dict[str, str] | None = None,
 ) -> AsyncIterator[RoomClient]:
     """A client joined to the room behind a websocket URL, once it holds the cells."""
     client = RoomClient(track_statuses)
     async with (
-        aconnect_ws(url) as websocket,  # type: ignore[var-annotated]
+        aconnect_ws(url, headers=headers or {}) as websocket,  # type: ignore[var-annotated]
         Provider(client.notebook.ydoc, HttpxWebsocket(websocket, room_id)) as provider,
     ):
         await asyncio.wait_for(provider.synced.wait(), DEFAULT_TIMEOUT)
@@ -207,7 +211,70 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class ServerProcess:
+class ServerClient:
+    """REST calls and room clients for a Jupyter server at `url`, with a token."""
+
+    def __init__(self, url: str, token: str) -> None:
+        self.url = url
+        self.token = token
+        self._http: httpx.AsyncClient | None = None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"token {self.token}"}
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    async def send(self, method: str, path: str, body: Any = None) -> httpx.Response:
+        """One REST call over a kept-alive connection, as a browser makes it; any status."""
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=30)
+        return await self._http.request(
+            method, f"{self.url}/{path}", headers=self.headers, json=body
+        )
+
+    async def request(self, method: str, path: str, body: Any = None) -> Any:
+        """One REST call that must succeed; returns the decoded answer."""
+        response = await self.send(method, path, body)
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    async def session(self, path: str) -> tuple[str, str]:
+        data = await self.request(
+            "PUT", f"api/collaboration/session/{path}", {"format": "json", "type": "notebook"}
+        )
+        return f"json:notebook:{data['fileId']}", data["sessionId"]
+
+    async def start_kernel(self) -> str:
+        kernel = await self.request("POST", "api/kernels", {})
+        return str(kernel["id"])
+
+    async def execute(self, room_id: str, kernel_id: str, cell_ids: Sequence[str]) -> list[str]:
+        """Queue cells; returns the request ids in order."""
+        accepted = await self.request(
+            "POST",
+            "api/collab-exec/execute",
+            {
+                "document_id": room_id,
+                "kernel_id": kernel_id,
+                "cells": [{"cell_id": cell_id} for cell_id in cell_ids],
+            },
+        )
+        return [request["request_id"] for request in accepted["requests"]]
+
+    def join(
+        self, room_id: str, session_id: str, *, track_statuses: bool = True
+    ) -> contextlib.AbstractAsyncContextManager[RoomClient]:
+        url = f"{self.url}/api/collaboration/room/{room_id}?sessionId={session_id}"
+        # In the header: a Hub's single-user server takes a token in the URL only from a
+        # browser's websocket (Sec-Fetch-Mode).
+        return joined_room(url, room_id, track_statuses=track_statuses, headers=self.headers)
+
+
+class ServerProcess(ServerClient):
     """A `jupyter server` process on loopback.
 
     By default it runs this environment's server with collaboration and this extension;
@@ -235,11 +302,9 @@ class ServerProcess:
             ]
         )
         self.ready_path = ready_path
-        self.token = uuid.uuid4().hex
         self.port = free_port()
         self.process: asyncio.subprocess.Process | None = None
-        self._http: httpx.AsyncClient | None = None
-        self.url = f"http://127.0.0.1:{self.port}"
+        super().__init__(f"http://127.0.0.1:{self.port}", uuid.uuid4().hex)
 
     async def start(self) -> None:
         self.port = free_port()
@@ -288,15 +353,9 @@ class ServerProcess:
                 return 0
         return int(row[0])
 
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"token {self.token}"}
-
     async def stop(self, how: signal.Signals) -> None:
         assert self.process is not None
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
+        await self.close()
         self.process.send_signal(how)
         try:
             await asyncio.wait_for(self.process.wait(), 60)
@@ -306,44 +365,3 @@ class ServerProcess:
 
     async def stop_gracefully(self) -> None:
         await self.stop(signal.SIGTERM)
-
-    async def request(self, method: str, path: str, body: Any = None) -> Any:
-        """One REST call over a kept-alive connection, as a browser makes it."""
-        if self._http is None:
-            self._http = httpx.AsyncClient(timeout=30)
-        response = await self._http.request(
-            method, f"{self.url}/{path}", headers=self.headers, json=body
-        )
-        response.raise_for_status()
-        return response.json() if response.content else None
-
-    async def session(self, path: str) -> tuple[str, str]:
-        data = await self.request(
-            "PUT", f"api/collaboration/session/{path}", {"format": "json", "type": "notebook"}
-        )
-        return f"json:notebook:{data['fileId']}", data["sessionId"]
-
-    async def start_kernel(self) -> str:
-        kernel = await self.request("POST", "api/kernels", {})
-        return str(kernel["id"])
-
-    async def execute(self, room_id: str, kernel_id: str, cell_ids: Sequence[str]) -> list[str]:
-        """Queue cells; returns the request ids in order."""
-        accepted = await self.request(
-            "POST",
-            "api/collab-exec/execute",
-            {
-                "document_id": room_id,
-                "kernel_id": kernel_id,
-                "cells": [{"cell_id": cell_id} for cell_id in cell_ids],
-            },
-        )
-        return [request["request_id"] for request in accepted["requests"]]
-
-    def join(
-        self, room_id: str, session_id: str, *, track_statuses: bool = True
-    ) -> contextlib.AbstractAsyncContextManager[RoomClient]:
-        url = (
-            f"{self.url}/api/collaboration/room/{room_id}?sessionId={session_id}&token={self.token}"
-        )
-        return joined_room(url, room_id, track_statuses=track_statuses)

@@ -25,6 +25,7 @@ from tornado.httpclient import HTTPClientError
 
 from .clients import DEFAULT_TIMEOUT, RoomClient, joined_room, write_notebook
 from .gateway import KernelGatewayProcess
+from .hub import HubProcess
 from .kernel_websocket import KernelWebsocket, kernel_websocket
 from .scripted import Core
 
@@ -110,6 +111,17 @@ def kernel_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KernelG
     gateway.start()
     yield gateway
     gateway.stop()
+
+
+@pytest.fixture(scope="session")
+def jupyterhub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
+    """One real JupyterHub for the session, with the example's collaboration accounts."""
+    hub = HubProcess(tmp_path_factory.mktemp("jupyterhub"))
+    try:
+        hub.start()
+        yield hub
+    finally:
+        hub.stop()
 
 
 @pytest.fixture
