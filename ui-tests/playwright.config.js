@@ -4,10 +4,12 @@
  * Playwright cannot download browsers here, so the system Chromium is used, without
  * video (which would need a downloaded ffmpeg) and without background networking.
  *
- * Three projects, each with a server of its own: `local` runs every spec against a server
+ * Five projects, each with a server of its own: `local` runs every spec against a server
  * whose kernels are its own processes; `gateway` runs the specs that follow a kernel's
  * traffic most closely against a server whose kernels live behind a Kernel Gateway;
- * `restart` runs the tests that restart their server.
+ * `restart` runs the tests that restart their server; `notebook` runs the execution, input
+ * and status specs, and the Notebook 7 spec, against `jupyter notebook`; `hub` runs the
+ * JupyterHub spec against a Hub with collaboration accounts.
  */
 const os = require('os');
 const path = require('path');
@@ -26,6 +28,21 @@ const RESTARTABLE_LAB_PORT = 8891;
 process.env.UI_TESTS_RESTART_PID_FILE ??= path.join(
   os.tmpdir(),
   `jupyterlab-collab-exec-ui-tests-${RESTARTABLE_LAB_PORT}.pid`
+);
+
+/**
+ * The port of the Notebook 7 server (`jupyter notebook`).
+ */
+const NOTEBOOK_PORT = 8892;
+
+/**
+ * The port of the JupyterHub (start_hub.py), and the file where it tells the tests that the
+ * collaboration account's server is ready.
+ */
+const HUB_PORT = 8893;
+process.env.UI_TESTS_HUB_STATE_FILE ??= path.join(
+  os.tmpdir(),
+  `jupyterlab-collab-exec-ui-tests-hub-${HUB_PORT}.json`
 );
 
 /**
@@ -65,6 +82,7 @@ module.exports = {
   projects: [
     {
       name: 'local',
+      testIgnore: ['notebook7.spec.ts', 'hub.spec.ts'],
       grepInvert: SERVER_RESTART
     },
     {
@@ -80,6 +98,28 @@ module.exports = {
       name: 'restart',
       grep: SERVER_RESTART,
       use: { baseURL: `http://localhost:${RESTARTABLE_LAB_PORT}` }
+    },
+    {
+      // The same specs in Notebook 7, at /notebooks/<path>, and JupyterLab next to it.
+      name: 'notebook',
+      testMatch: [
+        'execution.spec.ts',
+        'input.spec.ts',
+        'status.spec.ts',
+        'notebook7.spec.ts'
+      ],
+      grepInvert: SERVER_RESTART,
+      use: {
+        baseURL: `http://localhost:${NOTEBOOK_PORT}`,
+        appPath: '',
+        ui: 'notebook'
+      }
+    },
+    {
+      // JupyterHub with collaboration accounts, at /user/collab/.
+      name: 'hub',
+      testMatch: ['hub.spec.ts'],
+      use: { baseURL: `http://127.0.0.1:${HUB_PORT}` }
     }
   ],
   webServer: [
@@ -96,6 +136,21 @@ module.exports = {
       env: { UI_TESTS_GATEWAY_LAB_PORT: String(GATEWAY_LAB_PORT) },
       timeout: 120 * 1000,
       gracefulShutdown: { signal: 'SIGTERM', timeout: 30 * 1000 },
+      reuseExistingServer: !process.env.CI
+    },
+    {
+      // start_hub.py stops the Hub by its process id when it is told to stop.
+      command: 'jlpm start:hub',
+      url: `http://127.0.0.1:${HUB_PORT}/hub/api/`,
+      env: { UI_TESTS_HUB_PORT: String(HUB_PORT) },
+      timeout: 120 * 1000,
+      gracefulShutdown: { signal: 'SIGTERM', timeout: 60 * 1000 },
+      reuseExistingServer: !process.env.CI
+    },
+    {
+      command: 'jlpm start:notebook',
+      url: `http://localhost:${NOTEBOOK_PORT}/tree`,
+      timeout: 120 * 1000,
       reuseExistingServer: !process.env.CI
     },
     {

@@ -79,9 +79,12 @@ c.JupyterHub.load_roles.append(
 class HubProcess:
     """`jupyterhub` in a process of its own, with the example's users and groups."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(
+        self, root: Path, *, port: int | None = None, spawner_args: list[str] | None = None
+    ) -> None:
         self.root = root
-        self.port = free_port()
+        self.port = port or free_port()
+        self.extra_spawner_args = list(spawner_args or [])
         self.hub_port = free_port()
         self.proxy_api_port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -96,7 +99,7 @@ class HubProcess:
         if not PROXY_COMMAND.exists():
             raise RuntimeError("configurable-http-proxy is missing: `jlpm install` installs it.")
         self.root.mkdir(parents=True, exist_ok=True)
-        spawner_args = ["--YDocExtension.document_save_delay=0.2"]
+        spawner_args = ["--YDocExtension.document_save_delay=0.2", *self.extra_spawner_args]
         if os.geteuid() == 0:
             spawner_args.append("--ServerApp.allow_root=True")
         config = self.root / "jupyterhub_config.py"

@@ -9,6 +9,7 @@ import {
   type IJupyterLabPageFixture,
   test as base
 } from '@jupyterlab/galata';
+import type { Page } from '@playwright/test';
 
 import { type INotebookOptions, openNotebook, uploadNotebook } from './helpers';
 
@@ -45,9 +46,10 @@ export interface ICollab {
    * context is its own anonymous user on the server), with the notebook at `path` open
    * when one is given. Like a collaborator, they see the sessions of the test's other
    * pages, so they join the notebook's kernel rather than starting one of their own.
-   * The page and its browser context are closed after the test.
+   * The page and its browser context are closed after the test. `ui` gives them another
+   * user interface than the test's (JupyterLab and Notebook 7 on one notebook).
    */
-  otherUser(path?: string): Promise<IJupyterLabPageFixture>;
+  otherUser(path?: string, ui?: UserInterface): Promise<IJupyterLabPageFixture>;
 }
 
 /**
@@ -56,8 +58,43 @@ export interface ICollab {
  */
 export type KernelHost = 'local' | 'gateway';
 
-export const test = base.extend<{ collab: ICollab; kernelHost: KernelHost }>({
+/**
+ * The user interface of the pages: JupyterLab, or Notebook 7 (the `notebook` project).
+ */
+export type UserInterface = 'lab' | 'notebook';
+
+/**
+ * What Galata waits for once a page loads: JupyterLab's launcher, or Notebook 7's main
+ * panel (Notebook 7 has no launcher).
+ */
+type WaitForApplication = (
+  page: Page,
+  helpers: IJupyterLabPageFixture
+) => Promise<void>;
+
+const notebook7Ready: WaitForApplication = async page => {
+  await page.locator('#main-panel').waitFor();
+};
+
+const jupyterLabReady: WaitForApplication = async (page, helpers) => {
+  await page.locator('#jupyterlab-splash').waitFor({ state: 'detached' });
+  await helpers.waitForCondition(() =>
+    helpers.activity.isTabActive('Launcher')
+  );
+};
+
+const APP_PATHS: Record<UserInterface, string> = { lab: '/lab', notebook: '' };
+
+export const test = base.extend<{
+  collab: ICollab;
+  kernelHost: KernelHost;
+  ui: UserInterface;
+}>({
   kernelHost: ['local', { option: true }],
+  ui: ['lab', { option: true }],
+  waitForApplication: async ({ waitForApplication, ui }, use) => {
+    await use(ui === 'notebook' ? notebook7Ready : waitForApplication);
+  },
   collab: async (
     {
       page,
@@ -73,20 +110,22 @@ export const test = base.extend<{ collab: ICollab; kernelHost: KernelHost }>({
       mockUser,
       kernels,
       sessions,
-      terminals
+      terminals,
+      ui
     },
     use
   ) => {
     const others: IJupyterLabPageFixture[] = [];
     const otherUser = async (
-      path?: string
+      path?: string,
+      otherUi: UserInterface = ui
     ): Promise<IJupyterLabPageFixture> => {
       // Galata shows each page only the sessions it tracks. The test's maps are shared:
       // every page sees the others' sessions and kernels, and the test's teardown shuts
       // down what any of them started.
       const context = await browser.newContext();
       const other = await galata.initTestPage(
-        appPath,
+        otherUi === ui ? appPath : APP_PATHS[otherUi],
         true,
         baseURL!,
         mockConfig,
@@ -97,7 +136,11 @@ export const test = base.extend<{ collab: ICollab; kernelHost: KernelHost }>({
         sessions,
         terminals,
         tmpPath,
-        waitForApplication,
+        otherUi === ui
+          ? waitForApplication
+          : otherUi === 'lab'
+            ? jupyterLabReady
+            : notebook7Ready,
         kernels,
         true
       );

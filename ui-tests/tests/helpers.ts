@@ -3,9 +3,14 @@ import {
   galata,
   type IJupyterLabPageFixture
 } from '@jupyterlab/galata';
-import type { APIRequestContext, Locator } from '@playwright/test';
+import type { APIRequestContext, Locator, Page } from '@playwright/test';
 import type { NotebookPanel } from '@jupyterlab/notebook';
 import * as fs from 'fs';
+
+/**
+ * Any page the locators below work in: Galata's, or a plain Playwright page.
+ */
+export type PageWithLocators = Pick<Page, 'locator'>;
 
 /**
  * How long a short cell may take to run on the server and reach every browser.
@@ -82,12 +87,40 @@ export async function uploadNotebook(
 }
 
 /**
- * Open a notebook and wait until its kernel can take executions.
+ * Whether a page shows Notebook 7 rather than JupyterLab: JupyterLab's URLs are all
+ * under `/lab`.
+ */
+export function isNotebook7(page: IJupyterLabPageFixture): boolean {
+  return !new URL(page.url()).pathname.includes('/lab');
+}
+
+/**
+ * Wait until the kernel of the notebook shown can take executions.
+ */
+async function waitForIdleKernel(page: IJupyterLabPageFixture): Promise<void> {
+  await page.waitForFunction(() => {
+    const panel = window.galata.app.shell.currentWidget as NotebookPanel | null;
+    const kernel = panel?.sessionContext?.session?.kernel;
+    return kernel?.status === 'idle' && kernel.connectionStatus === 'connected';
+  });
+}
+
+/**
+ * Open a notebook and wait until its kernel can take executions: in JupyterLab from the
+ * file browser, in Notebook 7 at `/notebooks/<path>`.
  */
 export async function openNotebook(
   page: IJupyterLabPageFixture,
   path: string
 ): Promise<void> {
+  if (isNotebook7(page)) {
+    await page.goto(`notebooks/${path}`);
+    await expect(
+      page.locator('.jp-NotebookPanel .jp-Cell').first()
+    ).toBeVisible({ timeout: 30000 });
+    await waitForIdleKernel(page);
+    return;
+  }
   const name = path.split('/').pop()!;
   // A reloaded page restores the notebooks that were open.
   if (
@@ -173,6 +206,14 @@ export async function reloadWithNotebook(
   page: IJupyterLabPageFixture,
   path: string
 ): Promise<void> {
+  if (isNotebook7(page)) {
+    // The page is the notebook's own.
+    await page.reload();
+    await expect(
+      page.locator('.jp-NotebookPanel .jp-Cell').first()
+    ).toBeVisible({ timeout: 30000 });
+    return;
+  }
   const name = path.split('/').pop()!;
   // The restored workspace shows the notebook, not the launcher Galata waits for.
   await page.reload({ waitForIsReady: false });
@@ -193,33 +234,40 @@ export async function runCell(
   page: IJupyterLabPageFixture,
   index: number
 ): Promise<void> {
-  await page.notebook.selectCells(index);
+  await selectCells(page, index);
   await page.keyboard.press('Control+Enter');
+}
+
+/**
+ * Select cells of the notebook shown by clicking their left edge, as Galata does, in
+ * JupyterLab and in Notebook 7 (Galata finds notebooks by JupyterLab's tabs).
+ */
+export async function selectCells(
+  page: IJupyterLabPageFixture,
+  start: number,
+  end?: number
+): Promise<void> {
+  const position = { x: 15, y: 5 };
+  await cellLocator(page, start).click({ position });
+  if (end !== undefined) {
+    await cellLocator(page, end).click({ position, modifiers: ['Shift'] });
+  }
 }
 
 /**
  * The cell widgets of the notebook in the visible panel.
  */
-export function cellLocator(
-  page: IJupyterLabPageFixture,
-  index: number
-): Locator {
+export function cellLocator(page: PageWithLocators, index: number): Locator {
   return page
     .locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')
     .nth(index);
 }
 
-export function outputLocator(
-  page: IJupyterLabPageFixture,
-  index: number
-): Locator {
+export function outputLocator(page: PageWithLocators, index: number): Locator {
   return cellLocator(page, index).locator('.jp-OutputArea');
 }
 
-export function promptLocator(
-  page: IJupyterLabPageFixture,
-  index: number
-): Locator {
+export function promptLocator(page: PageWithLocators, index: number): Locator {
   return cellLocator(page, index).locator('.jp-InputArea-prompt');
 }
 
@@ -256,10 +304,7 @@ export async function serverRequestCount(
 /**
  * The status badge of a cell of the notebook in the visible panel.
  */
-export function badgeLocator(
-  page: IJupyterLabPageFixture,
-  index: number
-): Locator {
+export function badgeLocator(page: PageWithLocators, index: number): Locator {
   return cellLocator(page, index).locator('.jp-CollabExec-badge');
 }
 
@@ -267,7 +312,7 @@ export function badgeLocator(
  * Wait until the badge of a cell shows a status.
  */
 export async function expectBadgeStatus(
-  page: IJupyterLabPageFixture,
+  page: PageWithLocators,
   index: number,
   status: string,
   timeout = RUN_TIMEOUT
@@ -379,7 +424,7 @@ export async function setCollabExecSetting(
  * The collaborative input widgets of a cell of the notebook in the visible panel.
  */
 export function inputBoxLocator(
-  page: IJupyterLabPageFixture,
+  page: PageWithLocators,
   index: number
 ): Locator {
   return cellLocator(page, index).locator('.jp-CollabExec-input');

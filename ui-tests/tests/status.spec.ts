@@ -10,6 +10,7 @@ import {
   runByPattern,
   runCell,
   savedCell,
+  selectCells,
   setCollabExecSetting,
   userDisplayName,
   userName
@@ -93,7 +94,7 @@ test.describe('Execution status read from the shared document', () => {
       await expectBadgeStatus(user, 0, 'running');
     }
     // Both cells in one run: one batch, queued behind the running cell.
-    await page.notebook.selectCells(1, 2);
+    await selectCells(page, 1, 2);
     await page.keyboard.press('Control+Enter');
 
     for (const user of [page, userB]) {
@@ -132,7 +133,7 @@ test.describe('Execution status read from the shared document', () => {
 
     await runCell(page, 0);
     await expectBadgeStatus(page, 0, 'running');
-    await page.notebook.selectCells(1, 2);
+    await selectCells(page, 1, 2);
     await page.keyboard.press('Control+Enter');
     await expect(badgeLocator(userB, 2)).toHaveText('Queued (2 of 2)', {
       timeout: 10000

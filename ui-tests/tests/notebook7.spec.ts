@@ -1,0 +1,154 @@
+/**
+ * Notebook 7 with the project (the `notebook` project): its plugins are active and the
+ * executors they replace are not, its pages log no error of the project, and one notebook
+ * is shared by a Notebook 7 user and a JupyterLab user.
+ */
+import type { ConsoleMessage } from '@playwright/test';
+
+import { expect, test } from './fixtures';
+import {
+  badgeLocator,
+  cellLocator,
+  expectBadgeStatus,
+  inputBoxLocator,
+  outputLocator,
+  runByPattern,
+  runCell,
+  RUN_TIMEOUT,
+  userDisplayName
+} from './helpers';
+
+const PLUGINS = [
+  'jupyterlab-collab-exec:client',
+  'jupyterlab-collab-exec:plugin',
+  'jupyterlab-collab-exec:executor',
+  'jupyterlab-collab-exec:status',
+  'jupyterlab-collab-exec:input',
+  'jupyterlab-collab-exec:trust',
+  'jupyterlab-collab-exec:widgets'
+];
+
+const REPLACED_EXECUTORS = [
+  '@jupyterlab/notebook-extension:cell-executor',
+  '@jupyter/docprovider-extension:notebook-cell-executor'
+];
+
+const SLOW = 'import time\ntime.sleep(60)';
+
+// Each browser context is its own user on the server.
+test.use({ mockUser: false });
+
+test.describe('Notebook 7', () => {
+  test("the project's plugins are active, and the executors they replace are absent", async ({
+    page
+  }) => {
+    const state = await page.evaluate(
+      ([plugins, replaced]) => ({
+        activated: plugins.filter(id =>
+          window.galata.app.isPluginActivated(id)
+        ),
+        registered: replaced.filter(id => window.galata.app.hasPlugin(id))
+      }),
+      [PLUGINS, REPLACED_EXECUTORS]
+    );
+    expect(state.activated).toEqual(PLUGINS);
+    expect(state.registered).toEqual([]);
+  });
+
+  test('its pages log no error of the project', async ({
+    page,
+    collab,
+    tmpPath
+  }) => {
+    const path = await collab.create('pages.ipynb', ["print('pages')"]);
+    const errors: string[] = [];
+    const ours = /collab-exec|collab_exec|CollabExec/i;
+    page.on('console', (message: ConsoleMessage) => {
+      const where = message.location().url ?? '';
+      if (
+        message.type() === 'error' &&
+        (ours.test(message.text()) || ours.test(where))
+      ) {
+        errors.push(`${page.url()}: ${message.text()}`);
+      }
+    });
+    page.on('pageerror', error => {
+      if (ours.test(`${error.message}\n${error.stack ?? ''}`)) {
+        errors.push(`${page.url()}: ${error.message}`);
+      }
+    });
+    for (const address of [
+      `tree/${tmpPath}`,
+      `notebooks/${path}`,
+      `edit/${path}`,
+      `consoles/${tmpPath}/console`
+    ]) {
+      await page.goto(address);
+      await expect(page.locator('#main-panel')).toBeVisible();
+      // Let the plugins act on the page: a notebook's kernel starts, a console's too.
+      await page.waitForLoadState('networkidle');
+    }
+    expect(errors).toEqual([]);
+  });
+
+  test('a cell run in Notebook 7 shows in JupyterLab, and an input asked in JupyterLab is answered in Notebook 7', async ({
+    page,
+    collab
+  }) => {
+    const path = await collab.open('cross-ui.ipynb', [
+      "print('from Notebook 7')",
+      "name = input('Name?')\nprint('hello', name)"
+    ]);
+    const lab = await collab.otherUser(path, 'lab');
+
+    await runCell(page, 0);
+    await expectBadgeStatus(lab, 0, 'ok');
+    await expect(outputLocator(lab, 0)).toHaveText(/from Notebook 7/);
+    await expect(badgeLocator(lab, 0)).toHaveText(
+      runByPattern(await userDisplayName(page))
+    );
+
+    await runCell(lab, 1);
+    const box = cellLocator(page, 1).getByLabel('Name?');
+    await expect(box).toBeVisible({ timeout: RUN_TIMEOUT });
+    await box.fill('Ada');
+    await box.press('Enter');
+    await expect(outputLocator(lab, 1)).toContainText('hello Ada', {
+      timeout: RUN_TIMEOUT
+    });
+    await expectBadgeStatus(page, 1, 'ok');
+    await expect(inputBoxLocator(lab, 1)).toHaveCount(0);
+  });
+
+  test("Notebook 7's kernel menu interrupts and restarts with the documented request states", async ({
+    page,
+    collab
+  }) => {
+    await collab.open('kernel-menu.ipynb', [SLOW, "print('queued')"]);
+
+    // Galata follows the kernels through a route that reads every POST under
+    // /api/kernels as JSON, and fails the test on the interrupt's empty answer (204).
+    // The notebook's kernel is tracked already, through its session.
+    await page.unroute(/.*\/api\/kernels(?!pecs)(?<id>\/[@:\-\w]+)?/);
+
+    // Interrupt: the running request is interrupted, the queued one cancelled.
+    await runCell(page, 0);
+    await runCell(page, 1);
+    await expectBadgeStatus(page, 0, 'running');
+    await page.menu.clickMenuItem('Kernel>Interrupt Kernel');
+    await expectBadgeStatus(page, 0, 'interrupted');
+    await expectBadgeStatus(page, 1, 'cancelled');
+
+    // Restart: the same.
+    await runCell(page, 0);
+    await runCell(page, 1);
+    await expectBadgeStatus(page, 0, 'running');
+    await page.menu.clickMenuItem('Kernel>Restart Kernel…');
+    await page
+      .locator('.jp-Dialog')
+      .getByRole('button', { name: 'Confirm Kernel Restart' })
+      .click();
+    await expectBadgeStatus(page, 0, 'interrupted');
+    await expectBadgeStatus(page, 1, 'cancelled');
+  });
+});
