@@ -120,6 +120,29 @@ test.describe('Notebook 7', () => {
     await expect(inputBoxLocator(lab, 1)).toHaveCount(0);
   });
 
+  test('a slider run in Notebook 7 renders in JupyterLab, and moves in both', async ({
+    page,
+    collab
+  }) => {
+    const path = await collab.open('slider.ipynb', [
+      'from ipywidgets import IntSlider\nIntSlider(value=3)'
+    ]);
+    const lab = await collab.otherUser(path, 'lab');
+    await runCell(page, 0);
+    const readouts = [page, lab].map(view =>
+      cellLocator(view, 0).locator('.widget-slider .widget-readout')
+    );
+    for (const readout of readouts) {
+      await expect(readout).toHaveText('3', { timeout: RUN_TIMEOUT });
+    }
+    // Typed into JupyterLab's readout, as a user can instead of dragging.
+    await readouts[1].click();
+    await lab.keyboard.press('Control+A');
+    await lab.keyboard.type('42');
+    await lab.keyboard.press('Enter');
+    await expect(readouts[0]).toHaveText('42', { timeout: RUN_TIMEOUT });
+  });
+
   test("Notebook 7's kernel menu interrupts and restarts with the documented request states", async ({
     page,
     collab
