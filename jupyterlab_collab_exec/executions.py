@@ -39,7 +39,12 @@ class Execution:
                 else str(started)
             )
         self.timing["shell.execute_reply"] = message_date(reply)
-        status = reply.get("content", {}).get("status")
+        content = reply.get("content", {})
+        status = content.get("status")
+        if status == "error" and content.get("ename") == "KeyboardInterrupt":
+            # Interrupted, whoever did it: jupyter_client interrupts a kernel before it
+            # restarts or shuts it down, and that reply can come before the restart's news.
+            self.interrupted = True
         if status == "aborted":
             # An aborted request may never get its idle status.
             self.idle = True

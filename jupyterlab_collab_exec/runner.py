@@ -306,10 +306,10 @@ class KernelRunner:
         execution = self._executions.get(event.parent_id)
         if execution is None or execution.reply is not None:
             return
-        status = execution.replied(event.reply)
-        if status == "error":
-            batch_id = execution.request.batch_id
-            self._cancel_waiting(lambda request: request.batch_id == batch_id)
+        if execution.replied(event.reply) == "error":
+            # An interrupted kernel ends the whole queue; an error, the rest of its batch.
+            batch = None if execution.interrupted else execution.request.batch_id
+            self._cancel_waiting(lambda request: batch in (None, request.batch_id))
         self._advance()
         self._end_when_done(execution)
 

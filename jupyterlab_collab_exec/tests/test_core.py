@@ -111,6 +111,24 @@ async def test_interrupt_fails_the_running_request_and_cancels_the_queue(
     assert core.cell(0)["outputs"] == [error]
 
 
+async def test_a_keyboard_interrupt_from_anyone_ends_the_request_interrupted_and_the_queue(
+    core_factory: Any,
+) -> None:
+    # jupyter_client interrupts a kernel before it restarts it: that reply can come before
+    # the server hears of the restart, and ends the request as an interrupt does.
+    core = core_factory("sleep()", "after()")
+    [running] = await core.submit("cell-0")
+    [other_batch] = await core.submit("cell-1")
+    interrupted = {"status": "error", "ename": "KeyboardInterrupt", "execution_count": 1}
+    await core.play(
+        KernelStatus("busy", "msg-1", "execute_request", "t0"),
+        Replied("msg-1", {"content": interrupted}),
+        KernelStatus("idle", "msg-1", "execute_request", "t1"),
+    )
+    assert [core.status(running), core.status(other_batch)] == ["interrupted", "cancelled"]
+    assert core.connector.conversation.sent == ["sleep()"]
+
+
 async def test_a_lost_kernel_ends_everything_with_its_reason(core_factory: Any) -> None:
     core = core_factory("sleep()", "after()")
     running, queued = await core.submit("cell-0", "cell-1")

@@ -11,6 +11,7 @@ import {
   cellLocator,
   expectBadgeStatus,
   inputBoxLocator,
+  kernelStateLocator,
   outputLocator,
   runByPattern,
   runCell,
@@ -173,5 +174,9 @@ test.describe('Notebook 7', () => {
       .click();
     await expectBadgeStatus(page, 0, 'interrupted');
     await expectBadgeStatus(page, 1, 'cancelled');
+    // The restarted kernel is up before the test's folder goes.
+    await expect(kernelStateLocator(page)).toHaveText('Idle', {
+      timeout: RUN_TIMEOUT
+    });
   });
 });
