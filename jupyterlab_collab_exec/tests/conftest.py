@@ -204,7 +204,13 @@ def jp_server_config(
     if gateway_config:
         config["GatewayClient"] = dict(gateway_config)
     for section, values in extra_server_config.items():
-        config.setdefault(section, {}).update(values)
+        merged = config.setdefault(section, {})
+        for key, value in values.items():
+            # A mapping such as jpserver_extensions adds to the base's instead of replacing it.
+            if isinstance(value, dict) and isinstance(merged.get(key), dict):
+                merged[key] = {**merged[key], **value}
+            else:
+                merged[key] = value
     return config
 
 

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -169,7 +170,7 @@ class HubProcess:
         client = httpx.Client(base_url=self.url, timeout=30, follow_redirects=False)
         page = client.get("/hub/login")
         page.raise_for_status()
-        xsrf = _form_xsrf(page.text) or client.cookies.get("_xsrf", "")
+        xsrf = form_value(page.text, "_xsrf") or client.cookies.get("_xsrf", "")
         response = client.post(
             "/hub/login",
             data={"username": username, "password": self.password, "_xsrf": xsrf},
@@ -177,6 +178,25 @@ class HubProcess:
         if response.status_code != 302:
             raise AssertionError(f"{username} could not log in: {response.status_code}")
         return client
+
+    def browser_for(self, username: str, server_url: str) -> httpx.Client:
+        """A user's cookies for another user's server, as a browser gets them: log in, open
+        the server, authorize access on the Hub's page, and come back with the cookie."""
+        browser = self.log_in(username)
+        response = browser.get(f"{server_url}/lab")
+        for _ in range(10):
+            if response.is_redirect:
+                response = browser.get(response.url.join(response.headers["location"]))
+            elif response.status_code == 200 and "oauth2" in response.url.path:
+                # The Hub asks the user to authorize access to the other user's server.
+                scopes = re.findall(r'name="scopes"\s+value="([^"]+)"', response.text)
+                xsrf = form_value(response.text, "_xsrf") or ""
+                response = browser.post(response.url, data={"_xsrf": xsrf, "scopes": scopes})
+            else:
+                break
+        if response.status_code != 200 or not str(response.url).startswith(server_url):
+            raise AssertionError(f"{username} did not reach {server_url}: {response.url}")
+        return browser
 
     def display_name(self, username: str) -> str | None:
         """The display name that the Hub holds for a user, from their last login."""
@@ -209,7 +229,7 @@ class HubProcess:
 
     # Helpers
 
-    def _wait(self, condition: Any, what: str) -> None:
+    def _wait(self, condition: Callable[[], bool], what: str) -> None:
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while True:
             if self.process is not None and self.process.poll() is not None:
@@ -224,6 +244,7 @@ class HubProcess:
             time.sleep(0.2)
 
 
-def _form_xsrf(html: str) -> str | None:
-    match = re.search(r'name="_xsrf"\s+value="([^"]+)"', html)
+def form_value(html: str, name: str) -> str | None:
+    """The value of a hidden field of an HTML form."""
+    match = re.search(rf'name="{re.escape(name)}"\s+value="([^"]+)"', html)
     return match.group(1) if match else None

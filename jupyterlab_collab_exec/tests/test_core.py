@@ -4,7 +4,6 @@ jupyterlab-git). The integration suites run the same core against real kernels."
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -25,6 +24,7 @@ from jupyterlab_collab_exec.kernel_events import (
 from jupyterlab_collab_exec.kernel_state import KernelStateMirror, KernelStateTracker
 from jupyterlab_collab_exec.ledger import KernelReply, Request
 
+from .clients import wait_for
 from .scripted import ALICE, DOCUMENT, KERNEL, UNTRACKED, Core
 
 
@@ -358,8 +358,10 @@ async def test_a_run_shows_busy_at_once_and_idle_after_the_throttle(core_factory
     assert kernel_map(core.notebook.ydoc).get("execution_state") == "busy"
     mirror.on_status(KERNEL, status("idle", "run", "execute_request"))
     assert kernel_map(core.notebook.ydoc).get("execution_state") == "busy"
-    await asyncio.sleep(0.3)
-    assert kernel_map(core.notebook.ydoc).get("execution_state") == "idle"
+    await wait_for(
+        lambda: kernel_map(core.notebook.ydoc).get("execution_state") == "idle",
+        what="idle after the throttle",
+    )
     mirror.close()
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ import httpx
 import pytest
 
 from .clients import ServerClient, write_notebook
+from .conftest import execute_body
 from .hub import COLLAB_ACCOUNT, HubProcess
 
 pytestmark = pytest.mark.timeout(300)
@@ -66,6 +66,14 @@ def clients(
 
 def notebook(deployment: Deployment, sources: list[str]) -> str:
     return write_notebook(deployment.server_root, f"hub-{uuid.uuid4().hex[:8]}.ipynb", sources)
+
+
+async def execute_body_for(
+    deployment: Deployment, client: ServerClient, source: str
+) -> dict[str, Any]:
+    """The body of an execute request for a new one-cell notebook, with a kernel."""
+    room_id, _ = await client.session(notebook(deployment, [source]))
+    return execute_body(room_id, await client.start_kernel(), ["cell-0"])
 
 
 def people_named(value: Any) -> set[str]:
@@ -140,10 +148,7 @@ async def test_runs_and_answers_name_the_people_not_the_account(
 async def test_someone_outside_the_group_cannot_execute(
     deployment: Deployment, clients: dict[str, ServerClient]
 ) -> None:
-    path = notebook(deployment, ["print('carol')"])
-    room_id, _ = await clients["alice"].session(path)
-    kernel_id = await clients["alice"].start_kernel()
-    body = {"document_id": room_id, "kernel_id": kernel_id, "cells": [{"cell_id": "cell-0"}]}
+    body = await execute_body_for(deployment, clients["alice"], "print('carol')")
     refused = await clients["carol"].send("POST", "api/collab-exec/execute", body)
     assert refused.status_code == 403, refused.text
 
@@ -151,56 +156,21 @@ async def test_someone_outside_the_group_cannot_execute(
 async def test_a_post_with_cookies_and_no_xsrf_token_is_refused(
     deployment: Deployment, clients: dict[str, ServerClient]
 ) -> None:
-    path = notebook(deployment, ["print('cookies')"])
-    room_id, _ = await clients["alice"].session(path)
-    kernel_id = await clients["alice"].start_kernel()
-    browser = browser_session(deployment, "alice")
+    body = await execute_body_for(deployment, clients["alice"], "print('cookies')")
+    browser = deployment.hub.browser_for("alice", deployment.server_url)
     try:
-        body = {"document_id": room_id, "kernel_id": kernel_id, "cells": [{"cell_id": "cell-0"}]}
         # The cookie alone is accepted for reading, and refused for a POST without XSRF.
         listed = browser.get(f"{deployment.server_url}/api/collab-exec")
         assert listed.status_code == 200, listed.text
         refused = browser.post(f"{deployment.server_url}/api/collab-exec/execute", json=body)
         assert refused.status_code == 403, refused.text
         # With the XSRF token that the page gives, the same POST is taken.
-        xsrf = browser.cookies.get("_xsrf", path=server_path(deployment)) or ""
+        xsrf = browser.cookies.get("_xsrf", path=httpx.URL(deployment.server_url).path + "/")
         taken = browser.post(
             f"{deployment.server_url}/api/collab-exec/execute",
             json=body,
-            headers={"X-XSRFToken": xsrf},
+            headers={"X-XSRFToken": xsrf or ""},
         )
         assert taken.status_code == 202, taken.text
     finally:
         browser.close()
-
-
-def server_path(deployment: Deployment) -> str:
-    return httpx.URL(deployment.server_url).path + "/"
-
-
-def browser_session(deployment: Deployment, username: str) -> httpx.Client:
-    """A user's cookies for the account's server, as a browser gets them: log in to the Hub,
-    open the server, authorize access on the Hub's page, and come back with the cookie."""
-    browser = deployment.hub.log_in(username)
-    response = browser.get(f"{deployment.server_url}/lab")
-    for _ in range(10):
-        if response.status_code in (301, 302, 303, 307):
-            response = browser.get(httpx.URL(response.url).join(response.headers["location"]))
-            continue
-        if (
-            response.status_code == 200
-            and 'name="_xsrf"' in response.text
-            and "oauth2" in str(response.url)
-        ):
-            # The Hub asks the user to authorize access to another user's server.
-            xsrf = re.search(r'name="_xsrf"\s+value="([^"]+)"', response.text)
-            scopes = re.findall(r'name="scopes"\s+value="([^"]+)"', response.text)
-            response = browser.post(
-                response.url,
-                data={"_xsrf": xsrf.group(1) if xsrf else "", "scopes": scopes},
-            )
-            continue
-        break
-    assert response.status_code == 200, (response.status_code, str(response.url))
-    assert str(response.url).startswith(deployment.server_url), str(response.url)
-    return browser

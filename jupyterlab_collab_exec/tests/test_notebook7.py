@@ -26,15 +26,7 @@ CONFIG_DATA = re.compile(
 @pytest.fixture
 def extra_server_config() -> dict[str, Any]:
     return {
-        "ServerApp": {
-            "jpserver_extensions": {
-                "jupyter_server_ydoc": True,
-                "jupyter_server_fileid": True,
-                "jupyterlab_collab_exec": True,
-                "notebook": True,
-            },
-            "allow_unauthenticated_access": False,
-        },
+        "ServerApp": {"jpserver_extensions": {"notebook": True}},
         # The test's Jupyter paths are temporary: the built extension is added by path.
         "LabServerApp": {"extra_labextensions_path": [str(LABEXTENSION.parent)]},
     }
