@@ -50,6 +50,23 @@ process.env.UI_TESTS_HUB_STATE_FILE ??= path.join(
  */
 const SERVER_RESTART = /@server-restart/;
 
+/**
+ * A server that Playwright starts for the tests and waits for at `url`. A launcher given
+ * `stopSeconds` is told to stop with SIGTERM and given that long.
+ */
+function webServer(command, url, env = {}, stopSeconds = undefined) {
+  return {
+    command,
+    url,
+    env,
+    timeout: 120 * 1000,
+    ...(stopSeconds
+      ? { gracefulShutdown: { signal: 'SIGTERM', timeout: stopSeconds * 1000 } }
+      : {}),
+    reuseExistingServer: !process.env.CI
+  };
+}
+
 const chromiumArgs = [
   '--headless=new',
   '--disable-gpu',
@@ -123,44 +140,30 @@ module.exports = {
     }
   ],
   webServer: [
-    {
-      command: 'jlpm start',
-      url: 'http://localhost:8888/lab',
-      timeout: 120 * 1000,
-      reuseExistingServer: !process.env.CI
-    },
-    {
-      // start_gateway_lab.py stops the gateway by its process id when it is told to stop.
-      command: 'jlpm start:gateway',
-      url: `http://localhost:${GATEWAY_LAB_PORT}/lab`,
-      env: { UI_TESTS_GATEWAY_LAB_PORT: String(GATEWAY_LAB_PORT) },
-      timeout: 120 * 1000,
-      gracefulShutdown: { signal: 'SIGTERM', timeout: 30 * 1000 },
-      reuseExistingServer: !process.env.CI
-    },
-    {
-      // start_hub.py stops the Hub by its process id when it is told to stop.
-      command: 'jlpm start:hub',
-      url: `http://127.0.0.1:${HUB_PORT}/hub/api/`,
-      env: { UI_TESTS_HUB_PORT: String(HUB_PORT) },
-      timeout: 120 * 1000,
-      gracefulShutdown: { signal: 'SIGTERM', timeout: 60 * 1000 },
-      reuseExistingServer: !process.env.CI
-    },
-    {
-      command: 'jlpm start:notebook',
-      url: `http://localhost:${NOTEBOOK_PORT}/tree`,
-      timeout: 120 * 1000,
-      reuseExistingServer: !process.env.CI
-    },
-    {
-      // start_restartable_lab.py restarts JupyterLab on SIGUSR1.
-      command: 'jlpm start:restartable',
-      url: `http://localhost:${RESTARTABLE_LAB_PORT}/lab`,
-      env: { UI_TESTS_RESTART_LAB_PORT: String(RESTARTABLE_LAB_PORT) },
-      timeout: 120 * 1000,
-      gracefulShutdown: { signal: 'SIGTERM', timeout: 30 * 1000 },
-      reuseExistingServer: !process.env.CI
-    }
+    webServer('jlpm start', 'http://localhost:8888/lab'),
+    // The launchers below stop what they started by its process id when told to stop.
+    webServer(
+      'jlpm start:gateway',
+      `http://localhost:${GATEWAY_LAB_PORT}/lab`,
+      { UI_TESTS_GATEWAY_LAB_PORT: String(GATEWAY_LAB_PORT) },
+      30
+    ),
+    webServer(
+      'jlpm start:hub',
+      `http://127.0.0.1:${HUB_PORT}/hub/api/`,
+      { UI_TESTS_HUB_PORT: String(HUB_PORT) },
+      60
+    ),
+    webServer(
+      `jlpm start:notebook --ServerApp.port=${NOTEBOOK_PORT}`,
+      `http://localhost:${NOTEBOOK_PORT}/tree`
+    ),
+    // start_restartable_lab.py restarts JupyterLab on SIGUSR1.
+    webServer(
+      'jlpm start:restartable',
+      `http://localhost:${RESTARTABLE_LAB_PORT}/lab`,
+      { UI_TESTS_RESTART_LAB_PORT: String(RESTARTABLE_LAB_PORT) },
+      30
+    )
   ]
 };

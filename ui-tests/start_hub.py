@@ -4,7 +4,7 @@ The Hub of the pytest deployment tests (jupyterlab_collab_exec/tests/hub.py), wh
 examples/jupyterhub/jupyterhub_config.py, on a fixed port. The single-user servers expose
 JupyterLab's app to the page, and keep their workspaces apart. Once the account `collab`
 has its server running, the file that `UI_TESTS_HUB_STATE_FILE` names gets the shared
-password and API tokens of alice and bob; the tests wait for it.
+password, alice's API token and the display names; the tests wait for it.
 
 Playwright stops this script as it stops any webServer (SIGTERM); the Hub is then stopped
 by its process id, and it stops the proxy and the single-user servers.
@@ -48,15 +48,16 @@ def main() -> int:
     try:
         hub.start()
         print(f"JupyterHub (process {hub.process.pid if hub.process else '?'}) on {hub.url}")
-        # Logged in before their tokens are minted, so that their display names are set.
+        # Logged in before a token is minted, so that their display names are set.
         for username in PEOPLE:
             hub.log_in(username).close()
         state = {
             "password": hub.password,
-            "tokens": {username: hub.token_for(username) for username in PEOPLE},
+            # The token that creates the tests' notebooks; people use their browsers.
+            "alice_token": hub.token_for("alice"),
             "display_names": {username: hub.display_name(username) for username in PEOPLE},
-            "server": hub.start_server(COLLAB_ACCOUNT),
         }
+        hub.start_server(COLLAB_ACCOUNT)
         STATE_FILE.write_text(json.dumps(state))
         print("The collab account's server is ready.", flush=True)
         assert hub.process is not None

@@ -6,6 +6,7 @@
 import {
   expect,
   galata,
+  type IJupyterLabPage,
   type IJupyterLabPageFixture,
   test as base
 } from '@jupyterlab/galata';
@@ -69,7 +70,7 @@ export type UserInterface = 'lab' | 'notebook';
  */
 type WaitForApplication = (
   page: Page,
-  helpers: IJupyterLabPageFixture
+  helpers: IJupyterLabPage
 ) => Promise<void>;
 
 const notebook7Ready: WaitForApplication = async page => {

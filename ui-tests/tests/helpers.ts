@@ -13,6 +13,11 @@ import * as fs from 'fs';
 export type PageWithLocators = Pick<Page, 'locator'>;
 
 /**
+ * Any page that a user types into.
+ */
+export type PageWithKeyboard = Pick<Page, 'locator' | 'keyboard'>;
+
+/**
  * How long a short cell may take to run on the server and reach every browser.
  */
 export const RUN_TIMEOUT = 30000;
@@ -115,9 +120,7 @@ export async function openNotebook(
 ): Promise<void> {
   if (isNotebook7(page)) {
     await page.goto(`notebooks/${path}`);
-    await expect(
-      page.locator('.jp-NotebookPanel .jp-Cell').first()
-    ).toBeVisible({ timeout: 30000 });
+    await expectCellsShown(page);
     await waitForIdleKernel(page);
     return;
   }
@@ -130,14 +133,28 @@ export async function openNotebook(
     throw new Error(`Could not open ${path}`);
   }
   await page.notebook.activate(name);
-  await page.waitForFunction(() => {
-    const text =
-      document.querySelector('#jp-main-statusbar')?.textContent ?? '';
-    return (
-      text.includes('Idle') &&
-      !['Connecting', 'Initializing', 'Starting'].some(s => text.includes(s))
-    );
-  });
+  await waitForIdleStatusBar(page);
+}
+
+/**
+ * Wait until JupyterLab's status bar says that the kernel of the notebook shown is idle.
+ */
+export async function waitForIdleStatusBar(
+  page: Pick<Page, 'waitForFunction'>,
+  timeout = 30000
+): Promise<void> {
+  await page.waitForFunction(
+    () => {
+      const text =
+        document.querySelector('#jp-main-statusbar')?.textContent ?? '';
+      return (
+        text.includes('Idle') &&
+        !['Connecting', 'Initializing', 'Starting'].some(s => text.includes(s))
+      );
+    },
+    undefined,
+    { timeout }
+  );
 }
 
 /**
@@ -154,9 +171,17 @@ export async function openWithoutKernel(
       kernelPreference: { shouldStart: false }
     });
   }, path);
-  await expect(
-    page.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell').first()
-  ).toBeVisible({ timeout: 30000 });
+  await expectCellsShown(page);
+}
+
+/**
+ * Wait until the notebook shown has its cells on the page.
+ */
+export async function expectCellsShown(
+  page: PageWithLocators,
+  timeout = 30000
+): Promise<void> {
+  await expect(cellLocator(page, 0)).toBeVisible({ timeout });
 }
 
 /**
@@ -209,9 +234,7 @@ export async function reloadWithNotebook(
   if (isNotebook7(page)) {
     // The page is the notebook's own.
     await page.reload();
-    await expect(
-      page.locator('.jp-NotebookPanel .jp-Cell').first()
-    ).toBeVisible({ timeout: 30000 });
+    await expectCellsShown(page);
     return;
   }
   const name = path.split('/').pop()!;
@@ -231,7 +254,7 @@ export async function reloadWithNotebook(
  * Run one cell with Ctrl+Enter, as a user would.
  */
 export async function runCell(
-  page: IJupyterLabPageFixture,
+  page: PageWithKeyboard,
   index: number
 ): Promise<void> {
   await selectCells(page, index);
@@ -243,7 +266,7 @@ export async function runCell(
  * JupyterLab and in Notebook 7 (Galata finds notebooks by JupyterLab's tabs).
  */
 export async function selectCells(
-  page: IJupyterLabPageFixture,
+  page: PageWithLocators,
   start: number,
   end?: number
 ): Promise<void> {
@@ -355,11 +378,7 @@ export function kernelStateLocator(page: IJupyterLabPageFixture): Locator {
 export async function userDisplayName(
   page: IJupyterLabPageFixture
 ): Promise<string> {
-  return page.evaluate(async () => {
-    const user = window.galata.app.serviceManager.user;
-    await user.ready;
-    return user.identity?.display_name ?? '';
-  });
+  return (await identityOf(page)).display_name;
 }
 
 /**
@@ -367,10 +386,19 @@ export async function userDisplayName(
  * server picks at random from a short list for anonymous users.
  */
 export async function userName(page: IJupyterLabPageFixture): Promise<string> {
+  return (await identityOf(page)).username;
+}
+
+async function identityOf(
+  page: IJupyterLabPageFixture
+): Promise<{ username: string; display_name: string }> {
   return page.evaluate(async () => {
     const user = window.galata.app.serviceManager.user;
     await user.ready;
-    return user.identity?.username ?? '';
+    return {
+      username: user.identity?.username ?? '',
+      display_name: user.identity?.display_name ?? ''
+    };
   });
 }
 
@@ -381,21 +409,59 @@ export async function savedCell(
   request: APIRequestContext,
   path: string,
   index: number
-): Promise<{
+): Promise<ISavedCell | null> {
+  return (await savedNotebook(request, path))?.cells?.[index] ?? null;
+}
+
+/**
+ * What tests read of a notebook saved on disk.
+ */
+export interface ISavedNotebook {
+  cells?: ISavedCell[];
+  metadata?: { widgets?: unknown };
+}
+
+export interface ISavedCell {
+  cell_type?: string;
+  metadata?: object;
   execution_count?: number | null;
   outputs?: Array<{ text?: string | string[] }>;
-} | null> {
+}
+
+/**
+ * A notebook as saved on disk, read through the contents API; null while the server
+ * writes it.
+ */
+export async function savedNotebook(
+  request: APIRequestContext,
+  path: string
+): Promise<ISavedNotebook | null> {
   const response = await request.get(
     `/api/contents/${path.split('/').map(encodeURIComponent).join('/')}?type=notebook&content=1`
   );
   if (!response.ok()) {
     return null;
   }
-  const model = (await response.json()) as {
-    content?: { cells?: unknown[] };
-  };
-  const cell = model.content?.cells?.[index];
-  return cell && typeof cell === 'object' ? cell : null;
+  const model = (await response.json()) as { content?: ISavedNotebook };
+  return model.content ?? null;
+}
+
+/**
+ * The session of a notebook on the server.
+ */
+export async function sessionOf(
+  request: APIRequestContext,
+  path: string
+): Promise<{ id: string; kernel: { id: string } }> {
+  const response = await request.get('/api/sessions');
+  const sessions = (await response.json()) as Array<{
+    id: string;
+    path: string;
+    kernel: { id: string };
+  }>;
+  const session = sessions.find(entry => entry.path === path);
+  expect(session, `a session for ${path}`).toBeTruthy();
+  return session!;
 }
 
 /**
@@ -418,6 +484,21 @@ export async function setCollabExecSetting(
     },
     { key, value }
   );
+}
+
+/**
+ * Answer the pending `input()` of a cell, asked with `prompt`, from a page.
+ */
+export async function answerInput(
+  page: PageWithLocators,
+  index: number,
+  prompt: string,
+  value: string
+): Promise<void> {
+  const box = cellLocator(page, index).getByLabel(prompt);
+  await expect(box).toBeVisible({ timeout: RUN_TIMEOUT });
+  await box.fill(value);
+  await box.press('Enter');
 }
 
 /**

@@ -17,21 +17,23 @@ import {
 } from '@playwright/test';
 
 import {
+  answerInput,
   badgeLocator,
-  cellLocator,
   expectBadgeStatus,
+  expectCellsShown,
   inputBoxLocator,
   notebookContent,
   outputLocator,
   runByPattern,
-  RUN_TIMEOUT
+  runCell,
+  RUN_TIMEOUT,
+  waitForIdleStatusBar
 } from './helpers';
 
 interface IHubState {
   password: string;
-  tokens: Record<string, string>;
+  alice_token: string;
   display_names: Record<string, string>;
-  server: string;
 }
 
 const ACCOUNT_PATH = '/user/collab';
@@ -88,7 +90,7 @@ async function createNotebook(
   sources: string[]
 ): Promise<void> {
   const response = await request.put(`${ACCOUNT_PATH}/api/contents/${name}`, {
-    headers: { Authorization: `token ${state.tokens.alice}` },
+    headers: { Authorization: `token ${state.alice_token}` },
     data: {
       type: 'notebook',
       format: 'json',
@@ -103,20 +105,8 @@ async function createNotebook(
  */
 async function openInLab(page: Page, name: string): Promise<void> {
   await page.goto(`${ACCOUNT_PATH}/lab/tree/${name}`);
-  await expect(cellLocator(page, 0)).toBeVisible({ timeout: 60000 });
-  await page.waitForFunction(
-    () =>
-      (
-        document.querySelector('#jp-main-statusbar')?.textContent ?? ''
-      ).includes('Idle'),
-    undefined,
-    { timeout: 60000 }
-  );
-}
-
-async function runCellIn(page: Page, index: number): Promise<void> {
-  await cellLocator(page, index).click({ position: { x: 15, y: 5 } });
-  await page.keyboard.press('Control+Enter');
+  await expectCellsShown(page, 60000);
+  await waitForIdleStatusBar(page, 60000);
 }
 
 /**
@@ -171,18 +161,15 @@ test.describe('Collaboration accounts on JupyterHub', () => {
     await openInLab(alice, name);
     await openInLab(bob, name);
 
-    await runCellIn(bob, 0);
+    await runCell(bob, 0);
     await expectBadgeStatus(alice, 0, 'ok');
     await expect(outputLocator(alice, 0)).toHaveText(/from bob/);
     await expect(badgeLocator(alice, 0)).toHaveText(
       runByPattern(state.display_names.bob)
     );
 
-    await runCellIn(bob, 1);
-    const box = cellLocator(alice, 1).getByLabel('Name?');
-    await expect(box).toBeVisible({ timeout: RUN_TIMEOUT });
-    await box.fill('Ada');
-    await box.press('Enter');
+    await runCell(bob, 1);
+    await answerInput(alice, 1, 'Name?', 'Ada');
     await expect(outputLocator(bob, 1)).toContainText('hello Ada', {
       timeout: RUN_TIMEOUT
     });

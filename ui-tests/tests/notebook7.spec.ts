@@ -7,6 +7,7 @@ import type { ConsoleMessage } from '@playwright/test';
 
 import { expect, test } from './fixtures';
 import {
+  answerInput,
   badgeLocator,
   cellLocator,
   expectBadgeStatus,
@@ -110,10 +111,7 @@ test.describe('Notebook 7', () => {
     );
 
     await runCell(lab, 1);
-    const box = cellLocator(page, 1).getByLabel('Name?');
-    await expect(box).toBeVisible({ timeout: RUN_TIMEOUT });
-    await box.fill('Ada');
-    await box.press('Enter');
+    await answerInput(page, 1, 'Name?', 'Ada');
     await expect(outputLocator(lab, 1)).toContainText('hello Ada', {
       timeout: RUN_TIMEOUT
     });

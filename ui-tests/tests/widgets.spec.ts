@@ -15,7 +15,9 @@ import {
   reloadWithNotebook,
   restartServer,
   RUN_TIMEOUT,
-  runCell
+  runCell,
+  savedNotebook,
+  sessionOf
 } from './helpers';
 
 const SLIDER = 'from ipywidgets import IntSlider\nslider = IntSlider()\nslider';
@@ -133,14 +135,21 @@ async function savedWidgets(
   request: APIRequestContext,
   path: string
 ): Promise<string> {
-  const response = await request.get(`/api/contents/${path}`);
-  if (!response.ok()) {
-    return '';
-  }
-  const model = (await response.json()) as {
-    content?: { metadata?: { widgets?: unknown } };
-  };
-  return JSON.stringify(model.content?.metadata?.widgets ?? {});
+  const saved = await savedNotebook(request, path);
+  return saved ? JSON.stringify(saved.metadata?.widgets ?? {}) : '';
+}
+
+/**
+ * Wait until a cell shows its progress bar full, and no widget says it failed.
+ */
+async function expectFullBar(
+  page: IJupyterLabPageFixture,
+  cell: number
+): Promise<void> {
+  await expect
+    .poll(() => barPercent(page, cell), { timeout: RUN_TIMEOUT })
+    .toBe(100);
+  await expectNoWidgetError(page);
 }
 
 // Each browser context is its own user on the server.
@@ -318,16 +327,9 @@ test.describe('Widgets of server-run cells', () => {
       .toBe(100);
 
     // The kernel restarts: its models freeze in the doc.
-    const sessions = (await (
-      await request.get('/api/sessions')
-    ).json()) as Array<{
-      path: string;
-      kernel: { id: string };
-    }>;
-    const session = sessions.find(entry => entry.path === path);
-    expect(session, `a session for ${path}`).toBeTruthy();
+    const session = await sessionOf(request, path);
     const restarted = await request.post(
-      `/api/kernels/${session!.kernel.id}/restart`
+      `/api/kernels/${session.kernel.id}/restart`
     );
     expect(restarted.ok()).toBe(true);
     await expect
@@ -337,10 +339,7 @@ test.describe('Widgets of server-run cells', () => {
       })
       .toBe(true);
     await reloadWithNotebook(later, path);
-    await expect
-      .poll(() => barPercent(later, 0), { timeout: RUN_TIMEOUT })
-      .toBe(100);
-    await expectNoWidgetError(later);
+    await expectFullBar(later, 0);
   });
 
   test('a finished bar shows frozen after a server restart @server-restart', async ({
@@ -371,10 +370,7 @@ test.describe('Widgets of server-run cells', () => {
         message: 'every model frozen in the doc'
       })
       .toBe(true);
-    await expect
-      .poll(() => barPercent(page, 0), { timeout: RUN_TIMEOUT })
-      .toBe(100);
-    await expectNoWidgetError(page);
+    await expectFullBar(page, 0);
   });
 
   test('a bar with leave=False shows nothing once closed, in the view that ran it and in a reloaded one', async ({
@@ -418,12 +414,8 @@ test.describe('Widgets of server-run cells', () => {
       .poll(() => savedWidgets(request, path), { timeout: 60000 })
       .toContain('"bar_style":"success"');
     // The kernel is shut down for good.
-    const sessions = (await (
-      await request.get('/api/sessions')
-    ).json()) as Array<{ id: string; path: string }>;
-    const session = sessions.find(entry => entry.path === path);
-    expect(session, `a session for ${path}`).toBeTruthy();
-    expect((await request.delete(`/api/sessions/${session!.id}`)).ok()).toBe(
+    const session = await sessionOf(request, path);
+    expect((await request.delete(`/api/sessions/${session.id}`)).ok()).toBe(
       true
     );
     await expect
@@ -431,19 +423,16 @@ test.describe('Widgets of server-run cells', () => {
       .toBe(true);
     // A copy of the file has the saved state and no mirror in its doc. It is saved
     // trusted, as by someone who trusts it: untrusted, it shows the text of each widget.
-    const saved = (await (
-      await request.get(`/api/contents/${path}`)
-    ).json()) as {
-      content: { cells: Array<{ cell_type: string; metadata: object }> };
-    };
-    for (const cell of saved.content.cells) {
+    const saved = await savedNotebook(request, path);
+    expect(saved, `${path} as saved`).not.toBeNull();
+    for (const cell of saved!.cells ?? []) {
       if (cell.cell_type === 'code') {
         cell.metadata = { ...cell.metadata, trusted: true };
       }
     }
     const copy = path.replace('no-kernel', 'no-kernel-copy');
     const put = await request.put(`/api/contents/${copy}`, {
-      data: { type: 'notebook', format: 'json', content: saved.content }
+      data: { type: 'notebook', format: 'json', content: saved }
     });
     expect(put.ok()).toBe(true);
 
@@ -453,10 +442,7 @@ test.describe('Widgets of server-run cells', () => {
       await expect(readout(guest, 0)).toHaveText('7', {
         timeout: RUN_TIMEOUT
       });
-      await expect
-        .poll(() => barPercent(guest, 1), { timeout: RUN_TIMEOUT })
-        .toBe(100);
-      await expectNoWidgetError(guest);
+      await expectFullBar(guest, 1);
       await expect(
         guest.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook')
       ).not.toContainText('Loading widget');
