@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Float, Int
+from traitlets import Float, Int, Unicode
 
 from .handlers import route_handlers
-from .room_access import RoomAccess
+from .room_access import RoomAccess, parse_notebook_room_id
 from .server_events import EventForwarder
 from .service import ExecutionService, ExecutionSettings
+from .trust.authority import TrustAuthority
+from .trust.store import TrustStore
 
 YDOC_EXTENSION = "jupyter_server_ydoc"
+DB_NAME = ".jupyter_collab_exec.db"
 
 
 class CollabExecApp(ExtensionApp):
@@ -82,6 +87,21 @@ class CollabExecApp(ExtensionApp):
         that is gone do not count: they stay only while a cell shows them.""",
     )
 
+    db_path = Unicode(
+        "",
+        config=True,
+        help=f"""The SQLite database where the server keeps digests of what it wrote into each
+        notebook (cell outputs, widget models, saved widget state), which browsers check
+        what they show against, so that trust survives a restart. Empty: `{DB_NAME}` beside
+        the YStore's database (`SQLiteYStore.db_path`).""",
+    )
+
+    def _database(self) -> Path:
+        if self.db_path:
+            return Path(self.db_path)
+        ystore = self.config.get("SQLiteYStore", {}).get("db_path") or ".jupyter_ystore.db"
+        return Path(str(ystore)).parent / DB_NAME
+
     def initialize_settings(self) -> None:
         assert self.serverapp is not None
         point = self.serverapp.extension_manager.extension_points.get(YDOC_EXTENSION)
@@ -91,6 +111,7 @@ class CollabExecApp(ExtensionApp):
                 "(jupyter-collaboration) to be enabled."
             )
         self.rooms = RoomAccess(point.app, self.log, checkpoint_interval=self.checkpoint_interval)
+        trust = TrustAuthority(TrustStore(self._database()), parse_notebook_room_id, self.log)
         self.service = ExecutionService(
             self.serverapp.kernel_manager,
             self.rooms,
@@ -102,6 +123,7 @@ class CollabExecApp(ExtensionApp):
                 widget_snapshot_interval=self.widget_snapshot_interval,
                 max_widget_bytes=self.max_widget_bytes,
             ),
+            trust,
             self.log,
         )
         self.settings["collab_exec_service"] = self.service

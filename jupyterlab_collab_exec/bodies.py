@@ -7,11 +7,19 @@ message that says what is wrong.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from .cells import CellSpec
 from .errors import InvalidRequest
+from .trust.authority import TrustQuery
+
+# What one trust question may hold: a notebook's worth, not a flood.
+MAX_TRUST_CELLS = 10_000
+MAX_TRUST_DIGESTS = 200_000
+MAX_TRUST_MODELS = 10_000
+_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -102,3 +110,62 @@ def input_body(raw: bytes) -> InputBody:
     if not isinstance(value, str):
         raise InvalidRequest("'value' must be a string.")
     return InputBody(document_id, input_id, value)
+
+
+def _digest(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not _DIGEST.fullmatch(value):
+        raise InvalidRequest(f"'{where}' must be a digest: 64 lowercase hexadecimal digits.")
+    return value
+
+
+def _trust_cells(value: Any) -> list[tuple[str, list[str]]]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InvalidRequest("'cells' must be a list.")
+    if len(value) > MAX_TRUST_CELLS:
+        raise InvalidRequest(f"'cells' may list at most {MAX_TRUST_CELLS} cells.")
+    cells = []
+    total = 0
+    for index, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise InvalidRequest(f"'cells[{index}]' must be an object.")
+        cell_id = item.get("cell_id")
+        if not isinstance(cell_id, str) or not cell_id:
+            raise InvalidRequest(f"'cells[{index}].cell_id' must be a non-empty string.")
+        outputs = item.get("outputs")
+        if not isinstance(outputs, list):
+            raise InvalidRequest(f"'cells[{index}].outputs' must be a list of digests.")
+        total += len(outputs)
+        if total > MAX_TRUST_DIGESTS:
+            raise InvalidRequest(f"The cells may hold at most {MAX_TRUST_DIGESTS} digests in all.")
+        digests = [
+            _digest(digest, f"cells[{index}].outputs[{position}]")
+            for position, digest in enumerate(outputs)
+        ]
+        cells.append((cell_id, digests))
+    return cells
+
+
+def _trust_models(value: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidRequest("'widget_models' must be an object of model ids to digests.")
+    if len(value) > MAX_TRUST_MODELS:
+        raise InvalidRequest(f"'widget_models' may hold at most {MAX_TRUST_MODELS} models.")
+    return {
+        str(model_id): _digest(digest, f"widget_models.{model_id}")
+        for model_id, digest in value.items()
+    }
+
+
+def trust_body(raw: bytes) -> TrustQuery:
+    body = json_object(raw)
+    widget_state = body.get("widget_state")
+    return TrustQuery(
+        document_id=_required_string(body, "document_id"),
+        cells=_trust_cells(body.get("cells")),
+        widget_models=_trust_models(body.get("widget_models")),
+        widget_state=None if widget_state is None else _digest(widget_state, "widget_state"),
+    )

@@ -12,6 +12,7 @@ from pycrdt import Map
 from . import cells
 from .collab_doc import ORIGIN
 from .outputs import OutputReducer
+from .trust.records import TrustRecords
 
 
 class CellOutputWriter:
@@ -26,16 +27,20 @@ class CellOutputWriter:
     def __init__(
         self,
         notebook: YNotebook,
+        document_id: str,
         cell_id: str,
         request_id: str,
         *,
         flush_interval: float,
         max_output_bytes: int | None,
+        trust: TrustRecords,
         index: int | None = None,
     ) -> None:
         self.request_id = request_id
         self._notebook = notebook
+        self._document_id = document_id
         self._cell_id = cell_id
+        self._trust = trust
         self._interval = flush_interval
         self._reducer = OutputReducer(max_output_bytes)
         self._timer: asyncio.TimerHandle | None = None
@@ -78,6 +83,8 @@ class CellOutputWriter:
             return
         with self._notebook.ydoc.transaction(origin=ORIGIN):
             self._reducer.flush(cells.cell_outputs(ycell))
+        # What browsers may trust: exactly what was written now.
+        self._trust.cell_written(self._document_id, self._cell_id, self._reducer.digests())
         self._last_flush = time.monotonic()
 
     def cell(self) -> Map[Any] | None:

@@ -17,7 +17,7 @@ from .collab_doc import Person
 from .errors import http_answer
 from .service import ExecutionService
 
-FEATURES = ["execute", "cancel", "input", "status"]
+FEATURES = ["execute", "cancel", "input", "status", "trust"]
 
 HandlerMethod = TypeVar("HandlerMethod", bound=Callable[..., Awaitable[None]])
 
@@ -25,7 +25,15 @@ HandlerMethod = TypeVar("HandlerMethod", bound=Callable[..., Awaitable[None]])
 def executing(method: HandlerMethod) -> HandlerMethod:
     """What every mutating endpoint does first: authenticate, authorize `execute` on
     `kernels`, and answer the service's errors as the contract says (errors.http_answer)."""
+    return _answering(method, "execute")
 
+
+def reading(method: HandlerMethod) -> HandlerMethod:
+    """The same for an endpoint that only reads: authorize `read` on `kernels`."""
+    return _answering(method, "read")
+
+
+def _answering(method: HandlerMethod, action: str) -> HandlerMethod:
     @functools.wraps(method)
     async def answering_errors(self: CollabExecHandler, *args: Any, **kwargs: Any) -> None:
         try:
@@ -38,7 +46,7 @@ def executing(method: HandlerMethod) -> HandlerMethod:
             self.set_status(status)
             self.finish(json.dumps(body))
 
-    authorizing: Any = authorized(action="execute")(answering_errors)
+    authorizing: Any = authorized(action=action)(answering_errors)
     return web.authenticated(authorizing)  # type: ignore[return-value]
 
 
@@ -97,10 +105,18 @@ class InputHandler(CollabExecHandler):
         self.finish(json.dumps({"status": "answered"}))
 
 
+class TrustHandler(CollabExecHandler):
+    @reading
+    async def post(self) -> None:
+        answer = await self.service.verify_trust(bodies.trust_body(self.request.body))
+        self.finish(json.dumps(answer.to_json()))
+
+
 def route_handlers() -> list[tuple[str, type[CollabExecHandler]]]:
     return [
         (r"/api/collab-exec/?", InfoHandler),
         (r"/api/collab-exec/execute/?", ExecuteHandler),
         (r"/api/collab-exec/cancel/?", CancelHandler),
         (r"/api/collab-exec/input/?", InputHandler),
+        (r"/api/collab-exec/trust/?", TrustHandler),
     ]

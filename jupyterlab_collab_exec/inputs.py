@@ -77,29 +77,6 @@ def mark_answered(
     entry[schema.ANSWERED_AT] = answered_at
 
 
-def restore_input(ydoc: Doc[Any], pending: PendingInput) -> None:
-    """Put back what a client changed in the entry of an input the server knows."""
-    entry = _entry(ydoc, pending.input_id)
-    expected: dict[str, Any] = {
-        schema.REQUEST_ID: pending.request_id,
-        schema.CELL_ID: pending.cell_id,
-        schema.PROMPT: pending.prompt,
-        schema.PASSWORD: pending.password,
-        schema.STATUS: pending.status,
-    }
-    if pending.answered_by is not None:
-        expected[schema.ANSWERED_BY] = pending.answered_by.to_json()
-    for key, value in expected.items():
-        if entry.get(key) != value:
-            entry[key] = value
-    text = entry.get(schema.VALUE)
-    if not isinstance(text, Text):
-        entry[schema.VALUE] = Text()
-    elif pending.password and len(text):
-        # Nothing typed may stay in the doc for a password.
-        del text[:]
-
-
 def mark_cancelled(ydoc: Doc[Any], input_id: str) -> None:
     entry = _entry(ydoc, input_id)
     if entry.get(schema.STATUS) != "cancelled":

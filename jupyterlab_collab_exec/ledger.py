@@ -271,19 +271,6 @@ class RequestLedger:
         if len(requests_map(ydoc)) > self._retained + slack:
             request_records.prune_finished(ydoc, self._retained)
 
-    def restore(self, notebook: YNotebook, document_id: str) -> None:
-        """Put back what clients changed in the entries of a document's active requests."""
-        for request in self.active(document_id=document_id):
-            request_records.update_request(
-                notebook.ydoc,
-                request.request_id,
-                cell_id=request.cell_id,
-                kernel_id=request.kernel_id,
-                status=request.status,
-                submitted_by=request.submitted_by.to_json(),
-                submitted_at=request.submitted_at,
-            )
-
     def _set_phase(self, request: Request, phase: str, **fields: Any) -> None:
         request.phase = phase
         notebook = self._rooms.live_notebook(request.document_id)

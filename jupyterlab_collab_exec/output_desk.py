@@ -14,6 +14,7 @@ from jupyter_ydoc import YNotebook
 
 from .cell_writer import CellOutputWriter
 from .display_router import DisplayRouter
+from .trust.records import TrustRecords
 
 CellKey = tuple[str, str]
 
@@ -39,8 +40,9 @@ class CellRun:
 
 
 class OutputDesk:
-    def __init__(self, settings: OutputSettings) -> None:
+    def __init__(self, settings: OutputSettings, trust: TrustRecords) -> None:
         self._settings = settings
+        self._trust = trust
         self._writers: dict[CellKey, CellOutputWriter] = {}
         self._routers: dict[str, DisplayRouter] = {}
         # The other cells whose displays a request updated: flushed when it ends.
@@ -54,12 +56,16 @@ class OutputDesk:
             previous.close()
         self._writers[run.key] = CellOutputWriter(
             notebook,
+            run.document_id,
             run.cell_id,
             run.request_id,
             flush_interval=self._settings.flush_interval,
             max_output_bytes=self._settings.max_output_bytes,
+            trust=self._trust,
             index=index,
         )
+        # The cell's outputs are cleared in the same update: nothing written before counts.
+        self._trust.cell_taken(run.document_id, run.cell_id)
 
     def owns_cell(self, run: CellRun) -> bool:
         return self._writer(run) is not None

@@ -15,6 +15,7 @@ from typing import Any
 from pycrdt import Array, Map, Text
 
 from .stream_text import StreamSync, StreamText
+from .trust.digests import output_digest
 
 DISPLAY_MESSAGE_TYPES = frozenset({"display_data", "update_display_data", "execute_result"})
 
@@ -28,6 +29,9 @@ def display_id_of(content: dict[str, Any]) -> str | None:
     return None
 
 
+_UNKNOWN = "?"
+
+
 @dataclass
 class _Output:
     value: dict[str, Any]
@@ -35,6 +39,14 @@ class _Output:
     sync: StreamSync = field(default_factory=StreamSync)
     dirty: bool = True
     size: int = 0
+    # Its digest, once asked: the value of an output never changes (an update replaces it),
+    # and a stream's digest leaves its text out.
+    _digest: str | None = _UNKNOWN
+
+    def digest(self) -> str | None:
+        if self._digest == _UNKNOWN:
+            self._digest = output_digest(self.value)
+        return self._digest
 
 
 def output_from_message(msg_type: str, content: dict[str, Any]) -> dict[str, Any]:
@@ -208,6 +220,10 @@ class OutputReducer:
 
     def to_json(self) -> list[dict[str, Any]]:
         return [_output_json(output) for output in self._outputs]
+
+    def digests(self) -> list[str | None]:
+        """The digest of each output, as browsers compute them (trust.digests)."""
+        return [output.digest() for output in self._outputs]
 
     def flush(self, youtputs: Array[Any]) -> None:
         """Bring the shared outputs in line with the reducer, inside the caller's transaction."""

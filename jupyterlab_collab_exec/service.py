@@ -14,11 +14,11 @@ from typing import Any
 
 from jupyter_ydoc import YNotebook
 
-from . import inputs
+from . import inputs, schema
 from .cells import CellSpec, resolve_cells
 from .collab_doc import ORIGIN, Person, now_ms
 from .errors import Conflict, InvalidRequest, KernelUnavailable, NotFound
-from .guard import CollabExecGuard
+from .guard import RootMapGuard, pending_input_typing
 from .inputs import InputRegistry, PendingInput
 from .kernel_connections import KernelConnector
 from .kernel_events import Interrupted, KernelLost, KernelRestarted
@@ -29,6 +29,9 @@ from .reconcile import reconcile
 from .room_access import RoomAccess
 from .runner import KernelRunner, RunnerParts
 from .tasks import BackgroundTasks
+from .trust.authority import TrustAnswer, TrustAuthority, TrustQuery
+from .trust.digests import json_digest
+from .widget_doc import saved_widget_state
 from .widget_mirror import WidgetMirror, WidgetSettings
 
 
@@ -48,13 +51,17 @@ class ExecutionService:
         kernel_manager: Any,
         rooms: RoomAccess,
         settings: ExecutionSettings,
+        trust: TrustAuthority,
         log: logging.Logger,
     ) -> None:
         self._rooms = rooms
         self._log = log
         self._tasks = BackgroundTasks(log)
         self._inputs = InputRegistry()
-        outputs = OutputDesk(OutputSettings(settings.flush_interval, settings.max_output_bytes))
+        self._trust = trust
+        outputs = OutputDesk(
+            OutputSettings(settings.flush_interval, settings.max_output_bytes), trust.records
+        )
         self._ledger = RequestLedger(
             rooms,
             self._inputs,
@@ -74,9 +81,14 @@ class ExecutionService:
                 max_widget_bytes=settings.max_widget_bytes,
                 max_output_bytes=settings.max_output_bytes,
             ),
+            trust.records,
             log,
         )
-        self._guard = CollabExecGuard(self._ledger, self._inputs, self._kernel_state)
+        # What clients write into the server's maps is put back, at any time.
+        self._guards = (
+            RootMapGuard(schema.ROOT, pending_input_typing),
+            RootMapGuard(schema.WIDGETS_ROOT),
+        )
         self._parts = RunnerParts(
             connector=self._connector,
             ledger=self._ledger,
@@ -133,8 +145,8 @@ class ExecutionService:
             self._kernel_state.attach(
                 document_id, kernel_id, fallback=self._connector.manager_state(kernel_id)
             )
-        self._guard.watch(document_id, notebook)
         self._widgets.attach(document_id, notebook, kernel_id)
+        self._guard_maps(document_id, notebook)
         self._runner(kernel_id).enqueue(accepted)
         return accepted
 
@@ -224,7 +236,7 @@ class ExecutionService:
         active_cells = {request.cell_id for request in self._ledger.active()}
         with notebook.ydoc.transaction(origin=ORIGIN):
             self._widgets.restore(document_id, notebook)
-            return reconcile(
+            settled = reconcile(
                 notebook.ydoc,
                 active_request_ids=self._ledger.active_ids,
                 pending_input_ids=self._inputs.pending_ids(),
@@ -233,6 +245,29 @@ class ExecutionService:
                 active_cell_ids=active_cells,
                 cells_replaced=cells_replaced,
             )
+        # The saved widget state that the file brought in, which no client has changed yet.
+        saved = saved_widget_state(notebook)
+        if saved is not None:
+            self._trust.records.widget_state_loaded(document_id, json_digest(saved))
+        self._trust.start()
+        self._tasks.spawn(self._trust.load(document_id), f"Loading the trust of {document_id}")
+        self._guard_maps(document_id, notebook)
+        return settled
+
+    def _guard_maps(self, document_id: str, notebook: YNotebook) -> None:
+        """Guard the server's maps of a loaded document; and no longer those of rooms that
+        are gone."""
+        for guard in self._guards:
+            guard.keep_only(self._rooms.live_notebook)
+            guard.watch(document_id, notebook)
+
+    # Trust
+
+    async def verify_trust(self, query: TrustQuery) -> TrustAnswer:
+        """Whether what a browser holds is exactly what the server wrote."""
+        self._rooms.check_known(query.document_id)
+        self._trust.start()
+        return await self._trust.answer(query)
 
     async def close(self) -> None:
         """At server shutdown: what is in flight is interrupted, what is queued cancelled."""
@@ -245,10 +280,12 @@ class ExecutionService:
         for runner in self._runners.values():
             await runner.close()
         self._runners.clear()
-        self._guard.close()
+        for guard in self._guards:
+            guard.close()
         self._widgets.close()
         self._kernel_state.close()
         await self._tasks.close()
+        await self._trust.close()
 
     def _check_open(self) -> None:
         if self._closing:

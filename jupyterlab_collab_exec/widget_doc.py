@@ -5,7 +5,6 @@ Everything here runs inside the caller's transaction, on a bare pycrdt Doc or a 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -13,7 +12,7 @@ from jupyter_ydoc import YNotebook
 from pycrdt import Doc, Map
 
 from . import schema
-from .widget_models import WidgetModel
+from .widget_models import WidgetModel, plain_json
 from .widget_snapshot import STATE_MIME, view_model_ids
 
 
@@ -51,11 +50,6 @@ def write_notice(ydoc: Doc[Any], notice: str | None) -> None:
         _set(root, schema.WIDGET_NOTICE, notice)
 
 
-def _plain(value: Any) -> Any:
-    """A value as JSON holds it: what a Y.Map can store."""
-    return json.loads(json.dumps(value, default=str))
-
-
 def write_model(ydoc: Doc[Any], model: WidgetModel, keys: Iterable[str] | None = None) -> None:
     """Write a model: the given state keys, or all of it when `keys` is None."""
     models = models_map(ydoc)
@@ -73,7 +67,7 @@ def write_model(ydoc: Doc[Any], model: WidgetModel, keys: Iterable[str] | None =
         _set(entry, schema.MODEL_MODULE_VERSION, model.model_module_version)
     for key in keys:
         if key in model.state:
-            _set(state, key, _plain(model.state[key]))
+            _set(state, key, plain_json(model.state[key]))
         elif key in state:
             del state[key]
     _write_flags(entry, model)
@@ -84,7 +78,7 @@ def _new_entry(model: WidgetModel) -> Map[Any]:
         schema.MODEL_NAME: model.model_name,
         schema.MODEL_MODULE: model.model_module,
         schema.MODEL_MODULE_VERSION: model.model_module_version,
-        schema.WIDGET_STATE: Map(_plain(model.state)),
+        schema.WIDGET_STATE: Map(plain_json(model.state)),
         schema.WIDGET_LIVE: model.live,
     }
     if model.buffers:
@@ -115,13 +109,15 @@ def remove_models(ydoc: Doc[Any], model_ids: Iterable[str]) -> None:
 
 def write_all(
     ydoc: Doc[Any], kernel_id: str, session: str | None, models: Mapping[str, WidgetModel]
-) -> None:
-    """Bring the whole map in line with the models: after a room loads, or a client
-    changed it."""
+) -> set[str]:
+    """Bring the whole map in line with the models, after a room loads; returns the ids of
+    the entries it removed."""
     write_kernel(ydoc, kernel_id, session)
-    remove_models(ydoc, set(models_map(ydoc).keys()) - set(models))
+    gone = set(models_map(ydoc).keys()) - set(models)
+    remove_models(ydoc, gone)
     for model in models.values():
         write_model(ydoc, model)
+    return gone
 
 
 def freeze_all(ydoc: Doc[Any]) -> None:
@@ -185,7 +181,7 @@ def write_widget_state(notebook: YNotebook, value: dict[str, Any] | None) -> boo
             return False
         del metadata["widgets"]
         return True
-    plain = _plain(value)
+    plain = plain_json(value)
     if current == plain:
         return False
     metadata["widgets"] = plain

@@ -20,12 +20,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jupyter_ydoc import YNotebook
-from pycrdt import Map
 
 from . import widget_doc
 from .collab_doc import ORIGIN
 from .kernel_events import CommMessage
 from .room_access import NotebookRooms
+from .trust.digests import json_digest
+from .trust.records import TrustRecords
 from .widget_capture import OutputCapture
 from .widget_models import KernelWidgets
 from .widget_sender import CommSender, KernelWidgetSender
@@ -72,15 +73,20 @@ class _KernelMirror:
 
 
 class WidgetMirror:
-    def __init__(self, rooms: NotebookRooms, settings: WidgetSettings, log: logging.Logger):
+    def __init__(
+        self,
+        rooms: NotebookRooms,
+        settings: WidgetSettings,
+        trust: TrustRecords,
+        log: logging.Logger,
+    ):
         self._rooms = rooms
         self._settings = settings
+        self._trust = trust
         self._log = log
         self._kernels: dict[str, _KernelMirror] = {}
         self._kernel_of_document: dict[str, str] = {}
         self._capture = OutputCapture(settings.max_output_bytes)
-        self._watches: dict[str, tuple[YNotebook, Map[Any], Any]] = {}
-        self._repairs_due: set[str] = set()
 
     def _kernel(self, kernel_id: str) -> _KernelMirror:
         mirror = self._kernels.get(kernel_id)
@@ -102,9 +108,7 @@ class WidgetMirror:
         self._kernel_of_document[document_id] = kernel_id
         self._kernel(kernel_id).documents.add(document_id)
         if previous != kernel_id:
-            self.restore(document_id, notebook)  # which watches it too
-        else:
-            self._watch(document_id, notebook)
+            self.restore(document_id, notebook)
 
     def restore(self, document_id: str, notebook: YNotebook) -> None:
         """The room (re)loaded: write the models back; or, when no kernel here holds
@@ -115,35 +119,13 @@ class WidgetMirror:
                 widget_doc.freeze_all(notebook.ydoc)
                 return
             mirror = self._kernel(kernel_id)
-            widget_doc.write_all(
+            gone = widget_doc.write_all(
                 notebook.ydoc, kernel_id, mirror.widgets.session, mirror.widgets.models
             )
             widget_doc.write_notice(notebook.ydoc, self._notice(mirror))
-        self._watch(document_id, notebook)
-
-    def _watch(self, document_id: str, notebook: YNotebook) -> None:
-        """Undo what clients write into `collab_widgets`: the kernel's models win."""
-        watched = self._watches.get(document_id)
-        if watched is not None and watched[0] is notebook:
-            return
-        if watched is not None:
-            watched[1].unobserve(watched[2])
-        root = widget_doc.widgets_root(notebook.ydoc)
-        subscription = root.observe_deep(lambda events: self._on_change(document_id, events))
-        self._watches[document_id] = (notebook, root, subscription)
-
-    def _on_change(self, document_id: str, events: list[Any]) -> None:
-        if (events and events[0].transaction.origin == ORIGIN) or document_id in self._repairs_due:
-            return
-        self._repairs_due.add(document_id)
-        # The doc cannot change inside its own observer: repair right after.
-        asyncio.get_running_loop().call_soon(self._repair, document_id)
-
-    def _repair(self, document_id: str) -> None:
-        self._repairs_due.discard(document_id)
-        notebook = self._rooms.live_notebook(document_id)
-        if notebook is not None and document_id in self._kernel_of_document:
-            self.restore(document_id, notebook)
+        self._trust.models_removed(document_id, gone)
+        for model in mirror.widgets.models.values():
+            self._trust.model_written(document_id, model.model_id, model.entry_digest())
 
     # What the runner reports
 
@@ -309,16 +291,18 @@ class WidgetMirror:
         pending, removed = mirror.pending, mirror.removed
         mirror.pending, mirror.removed = {}, set()
         models = mirror.widgets.models
-        for notebook in self._live_notebooks(mirror):
+        written = [models[model_id] for model_id in pending if model_id in models]
+        for document_id, notebook in self._live_notebooks(mirror):
             ydoc = notebook.ydoc
             with ydoc.transaction(origin=ORIGIN):
                 widget_doc.write_kernel(ydoc, kernel_id, mirror.widgets.session)
                 widget_doc.remove_models(ydoc, removed)
-                for model_id, keys in pending.items():
-                    model = models.get(model_id)
-                    if model is not None:
-                        widget_doc.write_model(ydoc, model, keys)
+                for model in written:
+                    widget_doc.write_model(ydoc, model, pending[model.model_id])
                 widget_doc.write_notice(ydoc, self._notice(mirror))
+            self._trust.models_removed(document_id, removed)
+            for model in written:
+                self._trust.model_written(document_id, model.model_id, model.entry_digest())
 
     def _snapshot_in(self, kernel_id: str, mirror: _KernelMirror, delay: float) -> None:
         if mirror.snapshot_timer is not None:
@@ -347,24 +331,43 @@ class WidgetMirror:
         # A doc that is not loaded may still show frozen models: then all are kept.
         needed = set(mirror.widgets.models) if len(notebooks) != len(mirror.documents) else set()
         displayed = {
-            id(notebook): widget_doc.displayed_model_ids(notebook) for notebook in notebooks
+            document_id: widget_doc.displayed_model_ids(notebook)
+            for document_id, notebook in notebooks
         }
         for shown in displayed.values():
             needed |= needed_models(shown, mirror.widgets.models)
         gone = mirror.widgets.prune(needed)
-        for notebook in notebooks:
+        for document_id, notebook in notebooks:
             with notebook.ydoc.transaction(origin=ORIGIN):
                 widget_doc.remove_models(notebook.ydoc, gone)
-                saved = widget_doc.saved_widget_state(notebook)
-                value = merged_widget_state(saved, mirror.widgets.models, displayed[id(notebook)])
+                value = merged_widget_state(
+                    self._confirmed_saved_state(document_id, notebook),
+                    mirror.widgets.models,
+                    displayed[document_id],
+                )
                 widget_doc.write_widget_state(notebook, value)
+            self._trust.models_removed(document_id, gone)
+            self._trust.widget_state_written(
+                document_id, json_digest(value) if value is not None else None
+            )
 
-    def _live_notebooks(self, mirror: _KernelMirror) -> list[YNotebook]:
+    def _confirmed_saved_state(
+        self, document_id: str, notebook: YNotebook
+    ) -> dict[str, Any] | None:
+        """The saved widget state, for the views that the mirror does not know, only if the
+        server wrote it or it came with the file: what a client wrote there is not kept."""
+        saved = widget_doc.saved_widget_state(notebook)
+        digest = json_digest(saved) if saved is not None else None
+        if digest is None or not self._trust.widget_state_confirmed(document_id, digest):
+            return None
+        return saved
+
+    def _live_notebooks(self, mirror: _KernelMirror) -> list[tuple[str, YNotebook]]:
         notebooks = []
         for document_id in mirror.documents:
             notebook = self._rooms.live_notebook(document_id)
             if notebook is not None:
-                notebooks.append(notebook)
+                notebooks.append((document_id, notebook))
         return notebooks
 
     def _notice(self, mirror: _KernelMirror, *, capped: bool | None = None) -> str | None:
@@ -382,6 +385,3 @@ class WidgetMirror:
             for timer in (mirror.flush_timer, mirror.snapshot_timer):
                 if timer is not None:
                     timer.cancel()
-        for _, root, subscription in self._watches.values():
-            root.unobserve(subscription)
-        self._watches.clear()

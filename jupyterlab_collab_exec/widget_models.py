@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .kernel_events import CommMessage
+from .trust.digests import json_digest, widget_entry_digest
 
 WIDGET_TARGET = "jupyter.widget"
 MODEL_REFERENCE = "IPY_MODEL_"
@@ -38,6 +39,10 @@ class WidgetModel:
     # Closed by the kernel (a `comm_close`), rather than left behind by a kernel that went.
     closed: bool = False
     _key_sizes: dict[str, int] = field(default_factory=dict, repr=False)
+    # The digest of each state value and buffer as the doc holds it, once asked; a change
+    # forgets those it touches (trust.digests).
+    _state_digests: dict[str, str | None] = field(default_factory=dict, repr=False)
+    _buffer_digests: dict[BufferPath, str | None] = field(default_factory=dict, repr=False)
 
     @property
     def is_output(self) -> bool:
@@ -70,12 +75,32 @@ class WidgetModel:
         changed = {key for key, value in state.items() if self.state.get(key, _ABSENT) != value}
         for path in [path for path in self.buffers if str(path[0]) in touched]:
             del self.buffers[path]
+            self._buffer_digests.pop(path, None)
         self.state.update(state)
+        for key in touched:
+            self._state_digests.pop(key, None)
         for path, data in placed:
             self.buffers[path] = data
+            self._buffer_digests.pop(path, None)
             changed.add(str(path[0]))
         self._key_sizes.update(sizes)
         return changed, growth
+
+    def entry_digest(self) -> str | None:
+        """The digest of the model's entry in `collab_widgets` as the doc holds it."""
+        for key, value in self.state.items():
+            if key not in self._state_digests:
+                self._state_digests[key] = json_digest(plain_json(value))
+        for path, data in self.buffers.items():
+            if path not in self._buffer_digests:
+                self._buffer_digests[path] = json_digest(_base64(data))
+        return widget_entry_digest(
+            self.model_name,
+            self.model_module,
+            self.model_module_version,
+            {key: self._state_digests[key] for key in self.state},
+            [(list(path), "base64", self._buffer_digests[path]) for path in self.buffers],
+        )
 
     def references(self) -> set[str]:
         """The models that this one's state names (`IPY_MODEL_<id>`)."""
@@ -83,7 +108,7 @@ class WidgetModel:
 
     def buffers_json(self) -> list[dict[str, Any]]:
         return [
-            {"path": list(path), "encoding": "base64", "data": base64.b64encode(data).decode()}
+            {"path": list(path), "encoding": "base64", "data": _base64(data)}
             for path, data in self.buffers.items()
         ]
 
@@ -126,7 +151,7 @@ class WidgetModel:
             "model_name": self.model_name,
             "model_module": self.model_module,
             "model_module_version": self.model_module_version,
-            "state": json.loads(json.dumps(self.state, default=str)),
+            "state": plain_json(self.state),
         }
         if self.buffers:
             entry["buffers"] = self.buffers_json()
@@ -134,6 +159,15 @@ class WidgetModel:
 
 
 _ABSENT = object()
+
+
+def plain_json(value: Any) -> Any:
+    """A value as JSON holds it: what a Y.Map stores of it."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def _base64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
 
 
 def _json_size(value: Any) -> int:

@@ -10,8 +10,10 @@ from typing import Any
 from jupyter_ydoc import YNotebook
 from pycrdt import Map
 
+from jupyterlab_collab_exec import schema
 from jupyterlab_collab_exec.cells import CellSpec, resolve_cells
 from jupyterlab_collab_exec.collab_doc import Person, requests_map
+from jupyterlab_collab_exec.guard import RootMapGuard, pending_input_typing
 from jupyterlab_collab_exec.inputs import InputRegistry
 from jupyterlab_collab_exec.kernel_events import KernelStatus, Replied
 from jupyterlab_collab_exec.kernel_state import KernelStateMirror
@@ -19,6 +21,7 @@ from jupyterlab_collab_exec.ledger import Request, RequestLedger
 from jupyterlab_collab_exec.output_desk import OutputDesk, OutputSettings
 from jupyterlab_collab_exec.runner import KernelRunner, RunnerParts
 from jupyterlab_collab_exec.tasks import BackgroundTasks
+from jupyterlab_collab_exec.trust.records import TrustRecords
 from jupyterlab_collab_exec.widget_mirror import WidgetMirror, WidgetSettings
 
 KERNEL = "kernel-1"
@@ -126,7 +129,10 @@ class Core:
         self.rooms = BareRooms(self.notebook)
         self.connector = ScriptedConnector()
         self.tasks = BackgroundTasks(self.log)
-        self.outputs = OutputDesk(OutputSettings(flush_interval=0.0, max_output_bytes=2048))
+        self.trust = TrustRecords()
+        self.outputs = OutputDesk(
+            OutputSettings(flush_interval=0.0, max_output_bytes=2048), self.trust
+        )
         self.ledger = RequestLedger(
             self.rooms, InputRegistry(), self.outputs, self.tasks, retained_requests=200
         )
@@ -139,6 +145,7 @@ class Core:
                 max_widget_bytes=max_widget_bytes,
                 max_output_bytes=2048,
             ),
+            self.trust,
             self.log,
         )
         parts = RunnerParts(
@@ -154,6 +161,14 @@ class Core:
             response_timeout=3600.0,
         )
         self.runner = KernelRunner(KERNEL, parts)
+        # As the service does for every loaded room: what clients write into the server's
+        # maps is put back.
+        self.guards = (
+            RootMapGuard(schema.ROOT, pending_input_typing),
+            RootMapGuard(schema.WIDGETS_ROOT),
+        )
+        for guard in self.guards:
+            guard.watch(DOCUMENT, self.notebook)
 
     async def submit(self, *cell_ids: str) -> list[Request]:
         resolved = resolve_cells(self.notebook, DOCUMENT, [CellSpec(c) for c in cell_ids])

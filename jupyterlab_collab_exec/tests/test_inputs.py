@@ -260,8 +260,10 @@ async def test_tampering_with_inputs_and_requests_is_repaired(
                 real.get("password") is True
                 and real.get("status") == "pending"
                 and real.get("value") == ""
-                and client.inputs().get("forged", {}).get("status") == "cancelled"
-                and statuses(client, request_id, "fake") == ["awaiting_input", "interrupted"]
+                # What the server never wrote goes.
+                and "forged" not in client.inputs()
+                and "fake" not in client.requests()
+                and statuses(client, request_id) == ["awaiting_input"]
             )
 
         await client.wait_until(repaired, what="the server to repair collab_exec")
