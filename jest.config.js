@@ -8,6 +8,7 @@ const esModules = [
   '@jupyter/web-components',
   '@jupyterlab/',
   '@microsoft',
+  '@noble/hashes',
   'exenv-es6',
   'lib0',
   'nanoid',

@@ -101,10 +101,50 @@ export interface IInputBackend {
 }
 
 /**
+ * The body of `POST /api/collab-exec/trust`: the digests of what a view holds.
+ */
+export interface ITrustQuestion {
+  document_id: string;
+  cells?: Array<{ cell_id: string; outputs: string[] }>;
+  widget_models?: Record<string, string>;
+  widget_state?: string;
+}
+
+/**
+ * What a cell's outputs are to the server: exactly what it wrote, not what it wrote, or
+ * outputs of a cell that it never wrote.
+ */
+export type CellVerdict = 'trusted' | 'untrusted' | 'unknown';
+
+/**
+ * The answer of `POST /api/collab-exec/trust`.
+ */
+export interface ITrustAnswer {
+  cells: Record<string, CellVerdict>;
+  widget_models: Record<string, boolean>;
+  widget_state: boolean | null;
+}
+
+/**
+ * What trust needs from the server; `CollabExecClient` is the REST implementation.
+ */
+export interface ITrustBackend {
+  /**
+   * Resolve with the server's info, or null when the server lacks the extension.
+   */
+  info(): Promise<IServerInfo | null>;
+
+  /**
+   * Ask whether what a view holds is what the server wrote. Rejects on any error.
+   */
+  verifyTrust(question: ITrustQuestion): Promise<ITrustAnswer>;
+}
+
+/**
  * The REST client of the server extension.
  */
 export class CollabExecClient
-  implements IExecutionBackend, IQueueBackend, IInputBackend
+  implements IExecutionBackend, IQueueBackend, IInputBackend, ITrustBackend
 {
   constructor(serverSettings?: ServerConnection.ISettings) {
     this._serverSettings = serverSettings ?? ServerConnection.makeSettings();
@@ -160,6 +200,33 @@ export class CollabExecClient
       };
     }
     throw responseError(answer);
+  }
+
+  async verifyTrust(question: ITrustQuestion): Promise<ITrustAnswer> {
+    const answer = await this._post('trust', question);
+    if (!answer.response.ok) {
+      throw responseError(answer);
+    }
+    const data = record(answer.data);
+    const verdicts = record(data.cells);
+    const models = record(data.widget_models);
+    const cells: Record<string, CellVerdict> = {};
+    for (const [cellId, verdict] of Object.entries(verdicts)) {
+      if (verdict === 'trusted' || verdict === 'unknown') {
+        cells[cellId] = verdict;
+      } else {
+        cells[cellId] = 'untrusted';
+      }
+    }
+    const widgetModels: Record<string, boolean> = {};
+    for (const [modelId, confirmed] of Object.entries(models)) {
+      widgetModels[modelId] = confirmed === true;
+    }
+    return {
+      cells,
+      widget_models: widgetModels,
+      widget_state: data.widget_state === true
+    };
   }
 
   private async _fetchInfo(): Promise<IServerInfo | null> {

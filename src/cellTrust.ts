@@ -1,49 +1,335 @@
 /**
- * Trust for the outputs of cells that the server ran, in every view of the notebook.
+ * Trust of cell outputs from the server, never from the doc.
  *
- * JupyterLab trusts what a cell prints when it runs the cell (`CodeCell.execute` sets
- * the cell model trusted), so that widgets, HTML and the other unsafe mime types render.
- * A collaborator's view of the same cell never ran it, and shows a widget as its text
- * (`IntSlider(value=3)`). A cell in `collab_exec.requests` was run by an authenticated
- * collaborator of the room, so each view trusts it as the person who ran it does.
+ * Every room member can write a cell's outputs and its `metadata.trusted` into the shared
+ * document, so nothing read there grants trust. A cell's outputs are trusted in a view when
+ * the server confirms that they are exactly what it wrote for that cell. Cells that the
+ * server never wrote keep JupyterLab's own trust, as without this extension.
+ *
+ * - Before a trusted output renders, its cell is checked (`allowTrustedRender`, which the
+ *   render gate calls): outputs that the server did not write make the cell untrusted
+ *   instead, in every view, and render as JupyterLab renders untrusted outputs.
+ * - An untrusted cell whose outputs the server confirms becomes trusted, so that the
+ *   widgets, HTML and JavaScript that a server run printed render for everyone.
+ * - An empty output area is trusted, as JupyterLab trusts a cleared cell: what the server
+ *   writes next renders at once, once confirmed.
+ *
+ * Only the output area's trust changes: the cell's `trusted` flag and its
+ * `metadata.trusted` in the shared document are left alone.
  */
-import type { StaticNotebook } from '@jupyterlab/notebook';
+import type { ICodeCellModel } from '@jupyterlab/cells';
+import type { INotebookModel } from '@jupyterlab/notebook';
+import type { IOutputModel } from '@jupyterlab/rendermime';
 import type { IDisposable } from '@lumino/disposable';
 
-import { NotebookDocWatcher } from './notebookDoc';
+import { notebookDocumentId } from './notebookDoc';
+import { outputDigest } from './trustDigests';
+import type { TrustVerifier } from './trustVerifier';
 
-export class ServerRunTrust implements IDisposable {
-  constructor(notebook: StaticNotebook) {
-    this._watcher = new NotebookDocWatcher(notebook);
-    this._watcher.changed.connect(this._update, this);
-    notebook.disposed.connect(this.dispose, this);
-    this._update();
+/**
+ * MIME types whose rendering is the same whether trusted or not.
+ */
+export const INERT_MIME_TYPES: ReadonlySet<string> = new Set([
+  'text/plain',
+  'image/png',
+  'image/jpeg',
+  'image/gif',
+  'image/bmp',
+  'application/vnd.jupyter.stdout',
+  'application/vnd.jupyter.stderr',
+  'application/vnd.jupyter.error'
+]);
+
+/**
+ * How many times a render asks again when the cell changed while the server answered.
+ */
+const ATTEMPTS = 3;
+
+export class NotebookOutputTrust implements IDisposable {
+  /**
+   * The trust of one notebook model, shared by all its views.
+   */
+  static forModel(
+    model: INotebookModel,
+    verifier: TrustVerifier
+  ): NotebookOutputTrust {
+    let trust = Private.trusts.get(model);
+    if (!trust || trust.isDisposed) {
+      trust = new NotebookOutputTrust(model, verifier);
+      Private.trusts.set(model, trust);
+    }
+    return trust;
+  }
+
+  constructor(model: INotebookModel, verifier: TrustVerifier) {
+    this._model = model;
+    this._verifier = verifier;
+    model.cells.changed.connect(this._onCellsChanged, this);
+    this._onCellsChanged();
   }
 
   get isDisposed(): boolean {
-    return this._watcher.isDisposed;
+    return this._isDisposed;
   }
 
   dispose(): void {
-    this._watcher.dispose();
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    if (!this._model.isDisposed) {
+      this._model.cells.changed.disconnect(this._onCellsChanged, this);
+    }
+    for (const cell of this._followed) {
+      if (!cell.isDisposed) {
+        cell.outputs.changed.disconnect(this._onOutputsChanged, this);
+      }
+    }
+    this._followed.clear();
   }
 
-  private _update(): void {
-    const collab = this._watcher.collab;
-    const model = this._watcher.model;
-    if (!collab || !model || this.isDisposed) {
-      return;
+  /**
+   * Whether a trusted output may render as trusted. When it may not, its cell has been
+   * made untrusted and the output renders again, untrusted.
+   */
+  async allowTrustedRender(output: IOutputModel): Promise<boolean> {
+    if (!(await this._verifier.enabled())) {
+      return true;
     }
-    const ran = new Set(collab.requests().map(request => request.cell_id));
-    if (!ran.size) {
-      return;
+    const cell = this._cellOf(output);
+    if (!cell) {
+      // Not a cell's output (an Output widget's, say): its own trust stands.
+      return true;
     }
-    for (const cell of model.cells) {
-      if (cell.type === 'code' && !cell.trusted && ran.has(cell.id)) {
-        cell.trusted = true;
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      const digests = this._digests(cell);
+      const verdict = digests
+        ? await this._verdict(cell, digests)
+        : ('untrusted' as const);
+      if (this._isDisposed || this._cellOf(output) !== cell) {
+        // The output is gone meanwhile: it will not render.
+        return false;
+      }
+      if (digests && !sameList(this._digests(cell), digests)) {
+        continue;
+      }
+      if (verdict === 'trusted' || (verdict === 'unknown' && cell.trusted)) {
+        return true;
+      }
+      break;
+    }
+    setOutputsTrusted(cell, false);
+    return false;
+  }
+
+  private _onCellsChanged(): void {
+    const current = new Set<ICodeCellModel>();
+    for (const cell of this._model.cells) {
+      if (cell.type === 'code') {
+        current.add(cell as ICodeCellModel);
+      }
+    }
+    for (const cell of this._followed) {
+      if (!current.has(cell)) {
+        this._followed.delete(cell);
+        if (!cell.isDisposed) {
+          cell.outputs.changed.disconnect(this._onOutputsChanged, this);
+        }
+      }
+    }
+    for (const cell of current) {
+      if (!this._followed.has(cell)) {
+        this._followed.add(cell);
+        this._cellsByOutputs.set(cell.outputs, cell);
+        cell.outputs.changed.connect(this._onOutputsChanged, this);
+        this._scheduleReview(cell);
       }
     }
   }
 
-  private _watcher: NotebookDocWatcher;
+  private _onOutputsChanged(sender: ICodeCellModel['outputs']): void {
+    const cell = this._cellsByOutputs.get(sender);
+    if (cell) {
+      this._scheduleReview(cell);
+    }
+  }
+
+  private _scheduleReview(cell: ICodeCellModel): void {
+    if (this._reviews.has(cell)) {
+      return;
+    }
+    this._reviews.add(cell);
+    setTimeout(() => {
+      this._reviews.delete(cell);
+      void this._review(cell);
+    }, 0);
+  }
+
+  /**
+   * Trust an empty output area, and an untrusted cell whose outputs the server confirms.
+   */
+  private async _review(cell: ICodeCellModel): Promise<void> {
+    if (
+      this._isDisposed ||
+      cell.isDisposed ||
+      !(await this._verifier.enabled())
+    ) {
+      return;
+    }
+    const outputs = cell.outputs;
+    if (!outputs.length) {
+      setOutputsTrusted(cell, true);
+      return;
+    }
+    if (outputs.trusted || !hasSensitiveOutput(cell)) {
+      return;
+    }
+    const digests = this._digests(cell);
+    if (!digests) {
+      return;
+    }
+    const verdict = await this._verdict(cell, digests);
+    if (
+      verdict === 'trusted' &&
+      !cell.isDisposed &&
+      sameList(this._digests(cell), digests)
+    ) {
+      setOutputsTrusted(cell, true);
+    }
+  }
+
+  private _verdict(
+    cell: ICodeCellModel,
+    digests: string[]
+  ): Promise<'trusted' | 'untrusted' | 'unknown'> {
+    const documentId = notebookDocumentId(this._model);
+    if (!documentId) {
+      return Promise.resolve('untrusted');
+    }
+    return this._verifier.cellVerdict(documentId, cell.id, digests);
+  }
+
+  /**
+   * The digest of each output of a cell as the view holds it; null if one has none.
+   */
+  private _digests(cell: ICodeCellModel): string[] | null {
+    const digests: string[] = [];
+    for (let index = 0; index < cell.outputs.length; index++) {
+      const output = cell.outputs.get(index);
+      let digest = this._outputDigests.get(output);
+      if (digest === undefined) {
+        digest = outputDigest(
+          output.toJSON() as unknown as Record<string, unknown>
+        );
+        this._outputDigests.set(output, digest);
+        output.changed.connect(this._forgetDigest, this);
+      }
+      if (digest === null) {
+        return null;
+      }
+      digests.push(digest);
+    }
+    return digests;
+  }
+
+  private _forgetDigest(output: IOutputModel): void {
+    this._outputDigests.delete(output);
+  }
+
+  private _cellOf(output: IOutputModel): ICodeCellModel | null {
+    const last = this._lastCell;
+    if (last && !last.isDisposed && holds(last, output)) {
+      return last;
+    }
+    for (const cell of this._followed) {
+      if (!cell.isDisposed && holds(cell, output)) {
+        this._lastCell = cell;
+        return cell;
+      }
+    }
+    return null;
+  }
+
+  private _model: INotebookModel;
+  private _verifier: TrustVerifier;
+  private _followed = new Set<ICodeCellModel>();
+  private _cellsByOutputs = new WeakMap<
+    ICodeCellModel['outputs'],
+    ICodeCellModel
+  >();
+  private _reviews = new Set<ICodeCellModel>();
+  private _outputDigests = new WeakMap<IOutputModel, string | null>();
+  private _lastCell: ICodeCellModel | null = null;
+  private _isDisposed = false;
+}
+
+/**
+ * Set the trust of a cell's outputs in this browser only. JupyterLab's code cell model
+ * writes its outputs back into the shared document when their models are replaced, which
+ * a change of trust does: that write is left out, since nothing in the outputs changed.
+ */
+export function setOutputsTrusted(
+  cell: ICodeCellModel,
+  trusted: boolean
+): void {
+  const outputs = cell.outputs;
+  if (outputs.trusted === trusted) {
+    return;
+  }
+  const writer = (cell as unknown as ICodeCellModelInternals).onOutputsChange;
+  const connected =
+    typeof writer === 'function' && outputs.changed.disconnect(writer, cell);
+  try {
+    outputs.trusted = trusted;
+  } finally {
+    if (connected) {
+      outputs.changed.connect(writer, cell);
+    }
+  }
+}
+
+/**
+ * Whether a cell shows an output that renders differently when trusted.
+ */
+export function hasSensitiveOutput(cell: ICodeCellModel): boolean {
+  for (let index = 0; index < cell.outputs.length; index++) {
+    const data = cell.outputs.get(index).data;
+    if (Object.keys(data).some(mimeType => !INERT_MIME_TYPES.has(mimeType))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+function holds(cell: ICodeCellModel, output: IOutputModel): boolean {
+  const outputs = cell.outputs;
+  for (let index = 0; index < outputs.length; index++) {
+    if (outputs.get(index) === output) {
+      return true;
+    }
+  }
+  return false;
+}
+
+function sameList(
+  left: ReadonlyArray<string> | null,
+  right: ReadonlyArray<string>
+): boolean {
+  return (
+    left !== null &&
+    left.length === right.length &&
+    left.every((item, index) => item === right[index])
+  );
+}
+
+/**
+ * What JupyterLab's code cell model connects to its outputs' changes: the writer of the
+ * shared outputs.
+ */
+interface ICodeCellModelInternals {
+  onOutputsChange: (sender: unknown, args: unknown) => void;
+}
+
+namespace Private {
+  export const trusts = new WeakMap<INotebookModel, NotebookOutputTrust>();
 }

@@ -145,8 +145,8 @@ export class ServerCellExecutor implements INotebookCellExecutor {
     if (cell.isDisposed) {
       return false;
     }
-    // Running a cell trusts its outputs, as in JupyterLab.
-    model.trusted = true;
+    // The outputs of the run are trusted as the server confirms them (cellTrust.ts):
+    // setting the cell trusted would write `metadata.trusted` into the shared document.
 
     const abort = new AbortController();
     const onDisposed = () => abort.abort();

@@ -1,25 +1,50 @@
 /**
- * The plugin that trusts, in every view, the outputs of the cells that the server ran,
- * as JupyterLab trusts a cell it runs: widgets render for every collaborator.
+ * The plugin of trust from the server: cell outputs, in every view, are trusted only as
+ * the server confirms them (cellTrust.ts), checked before they render (renderGate.ts); and
+ * the verifier that the widgets plugin asks about the models and the saved state it reads
+ * from the doc. Without the server extension, it trusts nothing and changes nothing.
  */
 import type {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
+import type { NotebookPanel } from '@jupyterlab/notebook';
+import { DisposableDelegate } from '@lumino/disposable';
 
-import { lazyNotebookExtension } from './notebookExtension';
+// Each panel's renderers are gated when the panel is made, before any output renders:
+// this cannot wait for a module loaded later.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { NotebookOutputTrust } from './cellTrust';
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { gateRenderers } from './renderGate';
+import { ICollabExecClient, ICollabExecTrust } from './tokens';
+import { TrustVerifier } from './trustVerifier';
 
-export const trustPlugin: JupyterFrontEndPlugin<void> = {
+export const trustPlugin: JupyterFrontEndPlugin<ICollabExecTrust> = {
   id: 'jupyterlab-collab-exec:trust',
   description:
-    'Trusts, in every view, the outputs of the cells that the server ran for a collaborator, as JupyterLab trusts a cell it runs.',
+    'Trusts the outputs of notebook cells, in every view, only as the server confirms that it wrote them, never from the shared document.',
   autoStart: true,
-  activate: (app: JupyterFrontEnd): void => {
-    const extension = lazyNotebookExtension({
-      what: 'the trust of server-run cells',
-      load: () => import('./cellTrust'),
-      attach: (trust, panel) => new trust.ServerRunTrust(panel.content)
+  requires: [ICollabExecClient],
+  provides: ICollabExecTrust,
+  activate: (
+    app: JupyterFrontEnd,
+    client: ICollabExecClient
+  ): ICollabExecTrust => {
+    const verifier = new TrustVerifier(client);
+    app.docRegistry.addWidgetExtension('Notebook', {
+      createNew: (panel: NotebookPanel) => {
+        const trust = NotebookOutputTrust.forModel(
+          panel.context.model,
+          verifier
+        );
+        gateRenderers(panel.content.rendermime, output =>
+          trust.allowTrustedRender(output)
+        );
+        // The trust lives as long as the notebook's model, which the views share.
+        return new DisposableDelegate(() => undefined);
+      }
     });
-    app.docRegistry.addWidgetExtension('Notebook', extension);
+    return verifier;
   }
 };

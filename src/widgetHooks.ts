@@ -13,6 +13,10 @@
  *   keeps moving while the kernel is busy (the manager's own restore asks the kernel on
  *   the shell channel and waits behind the running cell); the others frozen, without a
  *   comm, as the widgets of a kernel that went away.
+ * - Any room member can write the doc, so a model is built from the doc, and the saved
+ *   widget state of the notebook's metadata is restored, only when the server confirms
+ *   that it wrote exactly that (ICollabExecTrust). A view of a model that was not built
+ *   for that reason shows the widget's text, with a note why.
  */
 import type {
   WidgetManager,
@@ -20,10 +24,15 @@ import type {
 } from '@jupyter-widgets/jupyterlab-manager';
 import type { IRenderMime } from '@jupyterlab/rendermime';
 import { type IWidgetRegistryData, put_buffers } from '@jupyter-widgets/base';
+import type { INotebookModel } from '@jupyterlab/notebook';
+import { type ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { PromiseDelegate } from '@lumino/coreutils';
 import type * as Y from 'yjs';
 
-import { notebookYDoc } from './notebookDoc';
+import { notebookDocumentId, notebookYDoc } from './notebookDoc';
+import type { IWidgetModelEntry } from './schema';
+import type { ICollabExecTrust } from './tokens';
+import { jsonDigest, widgetEntryDigest } from './trustDigests';
 import { WidgetDoc } from './widgetDoc';
 
 export type ManagerModule =
@@ -35,11 +44,22 @@ export type ManagerModule =
 export const LIVE_MODEL_WAIT_MS = 30_000;
 
 /**
+ * The MIME type of the saved widget state in the notebook metadata `widgets`.
+ */
+const WIDGET_STATE_MIMETYPE = 'application/vnd.jupyter.widget-state+json';
+
+/**
  * The hooks, installed once per page on the shared classes of the widget manager.
  */
 export class WidgetManagerHooks {
-  constructor(module: ManagerModule) {
+  constructor(
+    module: ManagerModule,
+    trust: ICollabExecTrust,
+    translator: ITranslator = nullTranslator
+  ) {
     this._module = module;
+    this._trust = trust;
+    this._translator = translator;
     this._wrapManager(module.WidgetManager);
     this._wrapRenderer(module.WidgetRenderer);
   }
@@ -118,11 +138,11 @@ export class WidgetManagerHooks {
   async buildFromDoc(manager: WidgetManager): Promise<void> {
     const doc = this.docOf(manager);
     const kernel = manager.kernel;
-    if (!doc) {
+    if (!doc || !(await this._trust.enabled())) {
       return;
     }
     const sameKernel = kernel !== null && doc.kernelId === kernel.id;
-    const building: Array<Promise<unknown>> = [];
+    const candidates = new Map<string, IWidgetModelEntry>();
     for (const [modelId, entry] of doc.models()) {
       // Without a kernel, a live model is left to the kernel that the view joins.
       if (
@@ -136,6 +156,24 @@ export class WidgetManagerHooks {
       if (live && kernel.hasComm(modelId)) {
         continue;
       }
+      candidates.set(modelId, entry);
+    }
+    const confirmed = await Promise.all(
+      [...candidates].map(([modelId, entry]) =>
+        this.entryConfirmed(manager, modelId, entry)
+      )
+    );
+    const building: Array<Promise<unknown>> = [];
+    [...candidates].forEach(([modelId, entry], index) => {
+      if (!confirmed[index]) {
+        this._reject(manager, [modelId]);
+        return;
+      }
+      if (manager.has_model(modelId)) {
+        return;
+      }
+      const live =
+        entry.live && sameKernel && kernel !== null && !kernel.hasComm(modelId);
       const state: Record<string, unknown> = structuredClone(entry.state);
       if (entry.buffers?.length) {
         put_buffers(
@@ -144,9 +182,10 @@ export class WidgetManagerHooks {
           entry.buffers.map(buffer => new DataView(base64ToBuffer(buffer.data)))
         );
       }
-      const comm = live
-        ? manager._create_comm('jupyter.widget', modelId)
-        : Promise.resolve(undefined);
+      const comm =
+        live && kernel
+          ? manager._create_comm('jupyter.widget', modelId)
+          : Promise.resolve(undefined);
       const options = {
         model_name: entry.model_name,
         model_module: entry.model_module,
@@ -160,8 +199,76 @@ export class WidgetManagerHooks {
           manager.new_model({ ...options, comm: created }, state)
         )
       );
-    }
+    });
     await Promise.all(building);
+  }
+
+  /**
+   * Whether the server wrote this entry of `collab_widgets` into the manager's notebook.
+   */
+  async entryConfirmed(
+    manager: WidgetManager,
+    modelId: string,
+    entry: IWidgetModelEntry
+  ): Promise<boolean> {
+    const documentId = this._documentId(manager);
+    const digest = widgetEntryDigest(entry);
+    return (
+      documentId !== null &&
+      digest !== null &&
+      this._trust.modelConfirmed(documentId, modelId, digest)
+    );
+  }
+
+  private _documentId(manager: WidgetManager): string | null {
+    const model = manager.context?.model as INotebookModel | undefined;
+    return model ? notebookDocumentId(model) : null;
+  }
+
+  /**
+   * Remember models that are not built from what the doc or the metadata says: their
+   * views show the widget's text.
+   */
+  private _reject(manager: WidgetManager, modelIds: Iterable<string>): void {
+    let rejected = this._rejected.get(manager);
+    if (!rejected) {
+      rejected = new Set();
+      this._rejected.set(manager, rejected);
+    }
+    for (const modelId of modelIds) {
+      rejected.add(modelId);
+    }
+  }
+
+  private _isRejected(manager: WidgetManager, modelId: string): boolean {
+    return (
+      !manager.has_model(modelId) &&
+      (this._rejected.get(manager)?.has(modelId) ?? false)
+    );
+  }
+
+  /**
+   * Whether the saved widget state of the notebook metadata may be restored: always
+   * without the server extension, as in JupyterLab; otherwise only as the server
+   * confirms it.
+   */
+  private async _savedStateConfirmed(
+    manager: WidgetManager,
+    saved: unknown
+  ): Promise<boolean> {
+    if (!(await this._trust.enabled())) {
+      return true;
+    }
+    const documentId = this._documentId(manager);
+    const digest = jsonDigest(saved);
+    const confirmed =
+      documentId !== null &&
+      digest !== null &&
+      (await this._trust.widgetStateConfirmed(documentId, digest));
+    if (!confirmed) {
+      this._reject(manager, savedModelIds(saved));
+    }
+    return confirmed;
   }
 
   private _registered(manager: WidgetManager, modelId: string): void {
@@ -185,10 +292,23 @@ export class WidgetManagerHooks {
       if (this.context && !hooks._managers.has(this.context)) {
         hooks._managers.set(this.context, this);
       }
-      hooks.buildFromDoc(this).catch(reason => {
+      const building = hooks.buildFromDoc(this).catch(reason => {
         console.warn('jupyterlab-collab-exec: widgets from the doc', reason);
       });
+      hooks._building.set(this, building);
       return restoreWidgets.apply(this, args);
+    };
+    const internals = proto as unknown as IManagerInternals;
+    const loadFromNotebook = internals._loadFromNotebook;
+    internals._loadFromNotebook = async function (
+      this: WidgetManager,
+      notebook: INotebookModel
+    ) {
+      const saved = notebook.getMetadata?.('widgets');
+      if (saved && !(await hooks._savedStateConfirmed(this, saved))) {
+        return;
+      }
+      return loadFromNotebook.call(this, notebook);
     };
     const register = proto.register;
     proto.register = function (
@@ -240,12 +360,41 @@ export class WidgetManagerHooks {
           this.hide();
           return;
         }
+        await hooks._building.get(resolved);
+        if (hooks._isRejected(resolved, source.model_id)) {
+          hooks._showText(this, model);
+          return;
+        }
       }
       return renderModel.call(this, model);
     };
   }
 
+  /**
+   * A view of a model that was not built: the widget's text, and why.
+   */
+  private _showText(
+    renderer: WidgetRenderer,
+    model: IRenderMime.IMimeModel
+  ): void {
+    const trans = this._translator.load('jupyterlab-collab-exec');
+    const text = model.data['text/plain'];
+    renderer.node.textContent = '';
+    const pre = document.createElement('pre');
+    pre.textContent = typeof text === 'string' ? text : '';
+    const note = document.createElement('div');
+    note.className = 'jp-CollabExec-widgetNote';
+    note.textContent = trans.__(
+      'This widget is shown as text: its state in the shared document was not written by the server.'
+    );
+    renderer.node.append(pre, note);
+  }
+
   private _module: ManagerModule;
+  private _trust: ICollabExecTrust;
+  private _translator: ITranslator;
+  private _building = new WeakMap<WidgetManager, Promise<void>>();
+  private _rejected = new WeakMap<WidgetManager, Set<string>>();
   private _managers = new WeakMap<object, WidgetManager>();
   private _docs = new WeakMap<Y.Doc, WidgetDoc>();
   private _modules = new Map<string, IWidgetRegistryData>();
@@ -253,6 +402,24 @@ export class WidgetManagerHooks {
     WidgetManager,
     Map<string, PromiseDelegate<void>>
   >();
+}
+
+/**
+ * What the widget manager keeps to itself: its restore from the notebook metadata.
+ */
+interface IManagerInternals {
+  _loadFromNotebook(notebook: INotebookModel): Promise<void>;
+}
+
+/**
+ * The ids of the models in a saved widget state.
+ */
+function savedModelIds(saved: unknown): string[] {
+  const state = (saved as Record<string, unknown> | null)?.[
+    WIDGET_STATE_MIMETYPE
+  ] as { state?: unknown } | undefined;
+  const models = state?.state;
+  return models && typeof models === 'object' ? Object.keys(models) : [];
 }
 
 function base64ToBuffer(data: string): ArrayBuffer {

@@ -7,7 +7,8 @@
  *   The view joins the kernel that a collaborator starts for the room.
  * - A model that this browser holds follows the doc once the doc is quiet: a browser whose
  *   kernel websocket dropped updates (jupyter_server's rate limit) ends with the kernel's
- *   values, as the server's own connection saw them.
+ *   values, as the server's own connection saw them. It follows only an entry that the
+ *   server confirms it wrote.
  */
 import type { NotebookPanel } from '@jupyterlab/notebook';
 import type { IDisposable } from '@lumino/disposable';
@@ -181,7 +182,14 @@ export class WidgetPanelSync implements IDisposable {
     ) {
       return;
     }
+    // Only what the server wrote is followed.
+    if (!(await this._hooks.entryConfirmed(manager, modelId, entry))) {
+      return;
+    }
     const model = await manager.get_model(modelId);
+    if (this._isDisposed) {
+      return;
+    }
     const differs: Record<string, unknown> = {};
     const local = model as unknown as {
       _expectedEchoMsgIds?: Map<string, string>;

@@ -8,14 +8,24 @@ import type {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import type { NotebookPanel } from '@jupyterlab/notebook';
+import { ITranslator } from '@jupyterlab/translation';
 import { DisposableDelegate } from '@lumino/disposable';
+
+import { ICollabExecTrust } from './tokens';
 
 export const widgetsPlugin: JupyterFrontEndPlugin<void> = {
   id: 'jupyterlab-collab-exec:widgets',
   description:
-    'Renders ipywidgets of server-run cells from the shared document: views wait for models that are live, closed models show nothing, a late kernel gets a widget manager, and models follow the doc.',
+    'Renders ipywidgets of server-run cells from the shared document, as far as the server confirms it: views wait for models that are live, closed models show nothing, a late kernel gets a widget manager, and models follow the doc.',
   autoStart: true,
-  activate: (app: JupyterFrontEnd): void => {
+  // What it builds from the doc, the server confirms first.
+  requires: [ICollabExecTrust],
+  optional: [ITranslator],
+  activate: (
+    app: JupyterFrontEnd,
+    trust: ICollabExecTrust,
+    translator: ITranslator | null
+  ): void => {
     // The hooks go on the widget manager's classes before any notebook makes a manager.
     const loading = Promise.all([
       import('@jupyter-widgets/jupyterlab-manager'),
@@ -23,7 +33,11 @@ export const widgetsPlugin: JupyterFrontEndPlugin<void> = {
       import('./widgetPanelSync')
     ]).then(([manager, hooks, sync]) => ({
       sync,
-      hooks: new hooks.WidgetManagerHooks(manager)
+      hooks: new hooks.WidgetManagerHooks(
+        manager,
+        trust,
+        translator ?? undefined
+      )
     }));
     loading.catch(() => {
       console.info(

@@ -189,3 +189,43 @@ describe('CollabExecClient.answerInput', () => {
     );
   });
 });
+
+describe('CollabExecClient.verifyTrust', () => {
+  const question = {
+    document_id: DOCUMENT_ID,
+    cells: [{ cell_id: 'c1', outputs: ['a'.repeat(64)] }],
+    widget_models: { m1: 'b'.repeat(64) },
+    widget_state: 'c'.repeat(64)
+  };
+
+  it('posts the digests and reads the verdicts, refusing what it cannot read', async () => {
+    const { client: api, sent } = stubClient({
+      status: 200,
+      body: {
+        cells: { c1: 'trusted', c2: 'unknown', c3: 'maybe' },
+        widget_models: { m1: true, m2: 'yes' },
+        widget_state: true
+      }
+    });
+    await expect(api.verifyTrust(question)).resolves.toEqual({
+      cells: { c1: 'trusted', c2: 'unknown', c3: 'untrusted' },
+      widget_models: { m1: true, m2: false },
+      widget_state: true
+    });
+    expect(sent).toEqual([
+      {
+        url: expect.stringMatching(endpointUrl('trust')),
+        method: 'POST',
+        body: question
+      }
+    ]);
+  });
+
+  it("rejects with the server's message", async () => {
+    const { client: api } = stubClient({
+      status: 404,
+      body: { message: 'Unknown document' }
+    });
+    await expect(api.verifyTrust(question)).rejects.toThrow('Unknown document');
+  });
+});

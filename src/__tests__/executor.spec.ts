@@ -457,6 +457,9 @@ describe('ServerCellExecutor.runCell', () => {
 
     it('runs a code cell and resolves true once the doc shows ok', async () => {
       const cell = codeCell(0);
+      cell.model.trusted = false;
+      cell.model.sharedModel.deleteMetadata('trusted');
+      const metadataBefore = cell.model.sharedModel.getMetadata();
       const { options, executed, scheduled } = runOptions(cell, notebook);
       const result = executor().runCell(options);
       const state = track(result);
@@ -490,7 +493,8 @@ describe('ServerCellExecutor.runCell', () => {
       server.setStatus(requestId, 'ok');
       await expect(result).resolves.toBe(true);
       expect(executed).toEqual([{ cell, success: true }]);
-      expect(cell.model.trusted).toBe(true);
+      // Trust comes from the server, never from the doc: nothing is written there.
+      expect(cell.model.sharedModel.getMetadata()).toEqual(metadataBefore);
       expect(fallback.calls).toEqual([]);
     });
 
