@@ -2,9 +2,16 @@
 
     python -m bench.run                  # full: 5 repetitions, every system; updates the docs
     python -m bench.run --quick          # reduced workloads, this project and its references
+    python -m bench.run --baseline HEAD~3 --only W1,W2,W3,W7 --no-peers
+                                         # also this project's server at an earlier commit
 
 W1 and W4 also run with the kernel behind a Jupyter Kernel Gateway, against a bare client of
 the same gateway: those rows' ratios are to that reference, and they have no targets.
+
+With `--baseline <git ref>` the same server runs a second time with the package from that
+commit (bench/systems/baseline.py), on the same workloads and interleaved with this project's
+runs, and a second table gives this project's medians over the baseline's. The baseline has no
+targets.
 
 It prints the table of medians, writes bench/results/<when>.json and the chart, and exits
 non-zero when one of this project's targets is missed.
@@ -17,6 +24,7 @@ import asyncio
 import json
 import os
 import platform
+import shlex
 import statistics
 import sys
 import tempfile
@@ -26,6 +34,7 @@ from pathlib import Path
 
 from bench.systems.bare_client import LIMIT_NAME, ONE_AT_A_TIME_NAME, BareClientSystem
 from bench.systems.base import System, WorkloadResult
+from bench.systems.baseline import Checkout, checkout, is_baseline
 from bench.systems.collab_exec import OURS_VIA_GATEWAY_NAME, CollabExecSystem
 from bench.systems.gateway import (
     GATEWAY_LIMIT_NAME,
@@ -75,6 +84,16 @@ def reference_of(system: str, workload: str) -> str:
     # A gateway adds its own hops: rows through one are compared with the bare client
     # through the same kind of gateway.
     return GATEWAY_LIMIT if system in VIA_GATEWAY else LIMIT
+
+
+def is_own(system: str) -> bool:
+    """This project's rows, its references and its baseline: rerun even after a failure."""
+    return system in OWN or is_baseline(system)
+
+
+def floor_of(system: str) -> str:
+    """The one-at-a-time floor of a row of this project (or of its baseline), else ""."""
+    return FLOORS.get(system, ONE_AT_A_TIME if is_baseline(system) else "")
 
 
 def peer_systems() -> list[System]:
@@ -131,7 +150,7 @@ async def measure(
                         WorkloadResult(system=system.name, workload=key, error=why_not)
                     )
                     continue
-                if summary.runs and not summary.runs[-1].correct and system.name not in OWN:
+                if summary.runs and not summary.runs[-1].correct and not is_own(system.name):
                     # A peer that failed a workload once is not run on it again.
                     continue
                 with tempfile.TemporaryDirectory(prefix="bench-") as directory:
@@ -268,7 +287,7 @@ def table(summaries: dict[tuple[str, str], Summary], repeat: int) -> str:
             note += f", p95 {p95:.1f} ms" if p95 is not None else ""
         if key == "W7":
             note = widget_note(summary, summaries.get((LIMIT, key)))
-        one_at_a_time = summaries.get((FLOORS.get(system, ""), key))
+        one_at_a_time = summaries.get((floor_of(system), key))
         floor = one_at_a_time.median("seconds") if one_at_a_time else None
         if seconds and floor:
             note = f"{seconds / floor:.2f}x one at a time"
@@ -293,6 +312,58 @@ def table(summaries: dict[tuple[str, str], Summary], repeat: int) -> str:
             + " |"
         )
     return "\n".join(lines)
+
+
+# What the baseline table compares, beyond the median time: (workload, measure, extra key, unit).
+BASELINE_EXTRAS = (
+    ("W5", "input latency", "input_latency_median_ms", "ms"),
+    ("W7", "kernel time", "kernel_seconds", "s"),
+    ("W7", "doc growth", "doc_growth_bytes", "bytes"),
+)
+
+
+def baseline_table(summaries: dict[tuple[str, str], Summary], baseline: str, short: str) -> str:
+    """This project's medians over the baseline's, for each workload that both ran."""
+    lines = [
+        f"Against the baseline ({short}): this project's median over the baseline's, "
+        "measured in the same run (below 1.00 is better).",
+        "",
+        f"| Workload | Measure | This project | Baseline ({short}) | This project / baseline |",
+        "| --- | --- | ---: | ---: | ---: |",
+    ]
+    keys = sorted({key for system, key in summaries if system == OURS})
+    for key in keys:
+        mine, theirs = summaries.get((OURS, key)), summaries.get((baseline, key))
+        if mine is None or theirs is None:
+            continue
+        rows: list[tuple[str, float | None, float | None, str]] = [
+            ("median time", mine.median("seconds"), theirs.median("seconds"), "s")
+        ]
+        for workload, measure, extra, unit in BASELINE_EXTRAS:
+            if workload == key:
+                rows.append((measure, mine.median_extra(extra), theirs.median_extra(extra), unit))
+        for measure, ours, base, unit in rows:
+            ratio = f"{ours / base:.2f}" if ours is not None and base else ""
+            lines.append(
+                f"| {key} | {measure} | {_measured(mine, ours, unit)} "
+                f"| {_measured(theirs, base, unit)} | {ratio} |"
+            )
+    return "\n".join(lines)
+
+
+def _measured(summary: Summary, value: float | None, unit: str) -> str:
+    """A median as the baseline table shows it, with how many runs were correct if not all."""
+    if value is None:
+        text = "—"
+    elif unit == "bytes":
+        text = _bytes(value) or "0 B"
+    elif unit == "ms":
+        text = f"{value:.1f} ms"
+    else:
+        text = f"{value:.3f} s"
+    if not summary.completed:
+        text += f" ({len(summary.ok_runs)}/{len(summary.runs)} correct)"
+    return text
 
 
 def _number(value: float | None) -> str:
@@ -361,7 +432,28 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=None)
     parser.add_argument("--only", default="", help="comma-separated workloads, e.g. W1,W4")
     parser.add_argument("--no-peers", action="store_true")
+    parser.add_argument(
+        "--baseline",
+        metavar="REF",
+        help="also run this project's server at this git commit (e.g. HEAD~3) and compare",
+    )
     arguments = parser.parse_args()
+    if arguments.baseline is None:
+        return run_bench(arguments, None)
+    try:
+        with checkout(arguments.baseline) as baseline:
+            print(
+                f"baseline: {baseline.name} ({baseline.commit}) imports "
+                f"jupyterlab_collab_exec from {baseline.module_file}",
+                flush=True,
+            )
+            return run_bench(arguments, baseline)
+    except (ValueError, RuntimeError) as error:
+        print(f"--baseline {arguments.baseline}: {error}", file=sys.stderr)
+        return 2
+
+
+def run_bench(arguments: argparse.Namespace, baseline: Checkout | None) -> int:
     quick = arguments.quick
     repeat = arguments.repeat or (1 if quick else 5)
     scale = 0.1 if quick else 1.0
@@ -371,6 +463,9 @@ def main() -> int:
         CollabExecSystem(),
         CollabExecSystem(extension=False),
     ]
+    if baseline is not None:
+        # Right after this project's row, so that each round runs the two back to back.
+        systems.insert(3, CollabExecSystem(python=baseline.python, name=baseline.name))
     peers: list[str] = []
     if not quick and not arguments.no_peers:
         extra = peer_systems()
@@ -388,28 +483,30 @@ def main() -> int:
     summaries = asyncio.run(measure(systems, scale, repeat, only))
     elapsed = time.perf_counter() - started
     command = "make bench-quick" if quick else "make bench"
+    if baseline is not None:
+        command = shlex.join(["python", "-m", "bench.run", *sys.argv[1:]])
     report = (
         f"Command: `{command}` · machine: {machine()} · {repeat} repetition(s), medians · "
         f"{time.strftime('%Y-%m-%d')} · {elapsed / 60:.1f} min\n\n{table(summaries, repeat)}"
     )
+    if baseline is not None:
+        report += f"\n\n{baseline_table(summaries, baseline.name, baseline.short)}"
     print()
     print(report)
     missed = check_targets(summaries, peers, quick, scale)
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    (RESULTS / f"{stamp}{'-quick' if quick else ''}.json").write_text(
-        json.dumps(
-            {
-                "command": command,
-                "machine": machine(),
-                "repeat": repeat,
-                "scale": scale,
-                "runs": [run.to_json() for s in summaries.values() for run in s.runs],
-                "missed": missed,
-            },
-            indent=1,
-        )
-    )
+    written: dict[str, object] = {
+        "command": command,
+        "machine": machine(),
+        "repeat": repeat,
+        "scale": scale,
+        "runs": [run.to_json() for s in summaries.values() for run in s.runs],
+        "missed": missed,
+    }
+    if baseline is not None:
+        written["baseline"] = {"ref": baseline.ref, "commit": baseline.commit}
+    (RESULTS / f"{stamp}{'-quick' if quick else ''}.json").write_text(json.dumps(written, indent=1))
     if not quick:
         chart(summaries, CHART)
         targets = "\n".join(f"- missed: {item}" for item in missed) or "- every target met"

@@ -45,10 +45,22 @@ async def pending_input(client: RoomClient, prompt: str) -> str:
 
 
 class CollabExecSystem:
-    def __init__(self, *, extension: bool = True, gateway: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        extension: bool = True,
+        gateway: bool = False,
+        python: Path | str = sys.executable,
+        name: str | None = None,
+    ) -> None:
+        """`python` runs the server (bench/systems/baseline.py gives one that imports this
+        package from an earlier commit), and `name` then tells that system apart."""
         self.extension = extension
         self.gateway = gateway
-        if gateway:
+        self.python = python
+        if name is not None:
+            self.name = name
+        elif gateway:
             self.name = OURS_VIA_GATEWAY_NAME
         else:
             self.name = "jupyterlab-collab-exec" if extension else "jupyter-collaboration alone"
@@ -73,7 +85,7 @@ class CollabExecSystem:
             arguments.append("--ServerApp.jpserver_extensions=jupyterlab_collab_exec=False")
         return ServerProcess(
             work_dir,
-            python=sys.executable,
+            python=self.python,
             arguments=arguments,
             ready_path="api/collab-exec" if self.extension else "api/status",
         )
