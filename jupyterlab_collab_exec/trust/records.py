@@ -10,15 +10,18 @@ saved widget state. Pure: no doc, no kernel, no tornado; the store persists them
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 CellVerdict = Literal["trusted", "untrusted", "unknown"]
 
-# How many of a cell's latest output lists still count as written: a browser that lags
-# the server by a few flushes sees one of them.
+# How many of the latest versions of a cell's outputs, of a widget model or of the saved
+# widget state still count as written: a browser that lags the server by a few flushes
+# holds one of them.
 RECENT_LISTS = 32
+RECENT_MODEL_VERSIONS = 32
+RECENT_WIDGET_STATES = 8
 
 Digests = tuple[str | None, ...]
 
@@ -50,12 +53,13 @@ class RecordChanges:
 @dataclass
 class _Record:
     cells: dict[str, deque[Digests]] = field(default_factory=dict)
-    models: dict[str, str | None] = field(default_factory=dict)
+    models: dict[str, deque[str | None]] = field(default_factory=dict)
     removed_models: set[str] = field(default_factory=set)
-    # The saved widget state that the server wrote; and what the file held when the room
+    # The saved widget states that the server wrote; and what the file held when the room
     # loaded, for a notebook whose saved state the server never wrote.
-    widget_state: str | None = None
-    widget_state_known: bool = False
+    widget_states: deque[str | None] = field(
+        default_factory=lambda: deque(maxlen=RECENT_WIDGET_STATES)
+    )
     widget_state_from_file: str | None = None
     persisted_merged: bool = False
     changes: RecordChanges = field(default_factory=RecordChanges)
@@ -97,9 +101,12 @@ class TrustRecords:
 
     def model_written(self, document_id: str, model_id: str, digest: str | None) -> None:
         record = self._record(document_id)
-        if model_id in record.models and record.models[model_id] == digest:
+        versions = record.models.get(model_id)
+        if versions is None:
+            versions = record.models[model_id] = deque(maxlen=RECENT_MODEL_VERSIONS)
+        elif versions[-1] == digest:
             return
-        record.models[model_id] = digest
+        versions.append(digest)
         record.removed_models.discard(model_id)
         record.changes.models[model_id] = digest
         record.changes.removed_models.discard(model_id)
@@ -115,8 +122,8 @@ class TrustRecords:
     def widget_state_written(self, document_id: str, digest: str | None) -> None:
         """The server wrote the notebook's saved widget state (None: it removed it)."""
         record = self._record(document_id)
-        record.widget_state = digest
-        record.widget_state_known = True
+        if not record.widget_states or record.widget_states[-1] != digest:
+            record.widget_states.append(digest)
         record.changes.widget_state = (digest,)
 
     def widget_state_loaded(self, document_id: str, digest: str | None) -> None:
@@ -141,10 +148,9 @@ class TrustRecords:
                 record.cells[cell_id] = deque([digests], maxlen=RECENT_LISTS)
         for model_id, digest in persisted.models.items():
             if model_id not in record.models and model_id not in record.removed_models:
-                record.models[model_id] = digest
-        if not record.widget_state_known and persisted.widget_state is not None:
-            record.widget_state = persisted.widget_state
-            record.widget_state_known = True
+                record.models[model_id] = deque([digest], maxlen=RECENT_MODEL_VERSIONS)
+        if not record.widget_states and persisted.widget_state is not None:
+            record.widget_states.append(persisted.widget_state)
 
     def take_changes(self) -> dict[str, RecordChanges]:
         """What changed since the last call, per document, for the store."""
@@ -169,17 +175,15 @@ class TrustRecords:
         return "trusted" if any(written == asked for written in recent) else "untrusted"
 
     def model_confirmed(self, document_id: str, model_id: str, digest: str) -> bool:
+        """Whether the server wrote this entry of the model, lately."""
         record = self._records.get(document_id)
-        return record is not None and record.models.get(model_id) == digest
+        versions = record.models.get(model_id) if record is not None else None
+        return versions is not None and digest in versions
 
     def widget_state_confirmed(self, document_id: str, digest: str) -> bool:
         record = self._records.get(document_id)
         if record is None:
             return False
-        if record.widget_state_known:
-            return record.widget_state == digest
+        if record.widget_states:
+            return digest in record.widget_states
         return record.widget_state_from_file == digest
-
-    def models_of(self, document_id: str) -> Mapping[str, str | None]:
-        record = self._records.get(document_id)
-        return dict(record.models) if record is not None else {}
