@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import nbformat
 from pycrdt import Map
 
 from jupyterlab_collab_exec.trust.digests import json_digest, output_digest
@@ -279,3 +280,49 @@ async def test_a_buffer_is_part_of_what_is_confirmed(
             },
         )
         assert answer["widget_models"] == {image_id: False}, (code, answer)
+
+
+async def test_a_saved_widget_state_from_the_file_is_confirmed_until_a_client_changes_it(
+    jp_root_dir: Path,
+    document_id_for: Any,
+    join_room: Any,
+    post_json: PostJson,
+) -> None:
+    """A notebook saved with its widget state elsewhere (nbclient, say), never run here."""
+    state_mime = "application/vnd.jupyter.widget-state+json"
+    saved = {
+        state_mime: {
+            "version_major": 2,
+            "version_minor": 0,
+            "state": {
+                "m1": {
+                    "model_name": "IntSliderModel",
+                    "model_module": "@jupyter-widgets/controls",
+                    "model_module_version": "2.0.0",
+                    "state": {"value": 7},
+                }
+            },
+        }
+    }
+    notebook = nbformat.v4.new_notebook(metadata={"widgets": saved})
+    notebook.cells.append(nbformat.v4.new_code_cell("1", id="cell-0"))
+    nbformat.write(notebook, jp_root_dir / "saved.ipynb")
+    document_id, session_id = await document_id_for("saved.ipynb")
+    async with join_room(document_id, session_id) as client:
+        await client.wait_until(lambda: "widgets" in client.metadata(), what="the metadata")
+        genuine = json_digest(client.metadata()["widgets"])
+
+        async def confirmed(digest: str | None) -> Any:
+            code, answer = await ask(
+                post_json, {"document_id": document_id, "widget_state": digest}
+            )
+            assert code == 200, answer
+            return answer["widget_state"]
+
+        assert await confirmed(genuine) is True
+        metadata = client.notebook.ydoc.get("meta", type=Map)["metadata"]
+        forged = json.loads(json.dumps(saved))
+        forged[state_mime]["state"]["m1"]["state"]["_esm"] = "export default {}"
+        with client.notebook.ydoc.transaction():
+            metadata["widgets"] = forged
+        assert await confirmed(json_digest(forged)) is False
