@@ -169,11 +169,11 @@ export class WidgetManagerHooks {
         this._reject(manager, [modelId]);
         return;
       }
-      if (manager.has_model(modelId)) {
+      const live = entry.live && sameKernel && kernel !== null;
+      // The manager may have built it meanwhile, or its kernel opened its comm.
+      if (manager.has_model(modelId) || (live && kernel.hasComm(modelId))) {
         return;
       }
-      const live =
-        entry.live && sameKernel && kernel !== null && !kernel.hasComm(modelId);
       const state: Record<string, unknown> = structuredClone(entry.state);
       if (entry.buffers?.length) {
         put_buffers(
@@ -182,10 +182,9 @@ export class WidgetManagerHooks {
           entry.buffers.map(buffer => new DataView(base64ToBuffer(buffer.data)))
         );
       }
-      const comm =
-        live && kernel
-          ? manager._create_comm('jupyter.widget', modelId)
-          : Promise.resolve(undefined);
+      const comm = live
+        ? manager._create_comm('jupyter.widget', modelId)
+        : Promise.resolve(undefined);
       const options = {
         model_name: entry.model_name,
         model_module: entry.model_module,
