@@ -19,6 +19,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from jupyter_core.utils import ensure_async
 from jupyter_ydoc import YNotebook
 
 if TYPE_CHECKING:
@@ -116,6 +117,25 @@ class RoomAccess:
         file_id_manager = self._ydoc.serverapp.web_app.settings.get("file_id_manager")
         if file_id_manager is None or file_id_manager.get_path(file_id) is None:
             raise DocumentNotFound(f"Unknown document {document_id!r}: no such file.")
+
+    async def read_file(self, document_id: str) -> dict[str, Any] | None:
+        """The notebook's file, as the contents manager loads it (its cells marked trusted
+        as the notary judges its signature); None if it cannot be read."""
+        file_id = parse_notebook_room_id(document_id)
+        serverapp = self._ydoc.serverapp
+        file_id_manager = serverapp.web_app.settings.get("file_id_manager")
+        path = file_id_manager.get_path(file_id) if file_id_manager is not None else None
+        if path is None:
+            return None
+        try:
+            model = await ensure_async(
+                serverapp.contents_manager.get(path, content=True, type="notebook")
+            )
+        except Exception:
+            self._log.warning("Could not read %s to see what it brings", path, exc_info=True)
+            return None
+        content = model.get("content")
+        return content if isinstance(content, dict) else None
 
     async def open(self, document_id: str) -> YNotebook:
         """The live notebook of a room, reopened from disk if it was evicted."""

@@ -30,8 +30,6 @@ from .room_access import RoomAccess
 from .runner import KernelRunner, RunnerParts
 from .tasks import BackgroundTasks
 from .trust.authority import TrustAnswer, TrustAuthority, TrustQuery
-from .trust.digests import json_digest
-from .widget_doc import saved_widget_state
 from .widget_mirror import WidgetMirror, WidgetSettings
 
 
@@ -245,12 +243,10 @@ class ExecutionService:
                 active_cell_ids=active_cells,
                 cells_replaced=cells_replaced,
             )
-        # The saved widget state that the file brought in, which no client has changed yet.
-        saved = saved_widget_state(notebook)
-        if saved is not None:
-            self._trust.records.widget_state_loaded(document_id, json_digest(saved))
         self._trust.start()
-        self._tasks.spawn(self._trust.load(document_id), f"Loading the trust of {document_id}")
+        self._trust.room_loaded(
+            document_id, lambda: self._rooms.read_file(document_id), again=cells_replaced
+        )
         self._guard_maps(document_id, notebook)
         return settled
 
@@ -267,6 +263,11 @@ class ExecutionService:
         """Whether what a browser holds is exactly what the server wrote."""
         self._rooms.check_known(query.document_id)
         self._trust.start()
+        if not self._trust.records.knows_file(query.document_id):
+            # A browser may ask before the server heard that the room loaded.
+            self._trust.room_loaded(
+                query.document_id, lambda: self._rooms.read_file(query.document_id), again=False
+            )
         return await self._trust.answer(query)
 
     async def close(self) -> None:

@@ -3,8 +3,11 @@
  *
  * Every room member can write a cell's outputs and its `metadata.trusted` into the shared
  * document, so nothing read there grants trust. A cell's outputs are trusted in a view when
- * the server confirms that they are exactly what it wrote for that cell. Cells that the
- * server never wrote keep JupyterLab's own trust, as without this extension.
+ * the server confirms that they are exactly what it wrote for that cell (or, for a cell it
+ * never ran, what a notebook file with a trusted signature brought), or when the person in
+ * this page trusted them (localTrust.ts): by running the cell with JupyterLab's own
+ * executor, or by trusting the notebook while the cell shows outputs. A notebook that is not
+ * shared keeps JupyterLab's own trust.
  *
  * - Before a trusted output renders, its cell is checked (`allowTrustedRender`, which the
  *   render gate calls): outputs that the server did not write make the cell untrusted
@@ -17,12 +20,13 @@
  * Only the output area's trust changes: the cell's `trusted` flag and its
  * `metadata.trusted` in the shared document are left alone.
  */
-import type { ICodeCellModel } from '@jupyterlab/cells';
+import type { ICellModel, ICodeCellModel } from '@jupyterlab/cells';
 import type { INotebookModel } from '@jupyterlab/notebook';
 import type { IOutputModel } from '@jupyterlab/rendermime';
 import type { IDisposable } from '@lumino/disposable';
 
-import { notebookDocumentId } from './notebookDoc';
+import { grantLocalTrust, hasLocalTrust } from './localTrust';
+import { notebookDocumentId, notebookYDoc } from './notebookDoc';
 import { outputDigest } from './trustDigests';
 import type { TrustVerifier } from './trustVerifier';
 
@@ -64,6 +68,8 @@ export class NotebookOutputTrust implements IDisposable {
   constructor(model: INotebookModel, verifier: TrustVerifier) {
     this._model = model;
     this._verifier = verifier;
+    // A shared notebook is one whose document others can write.
+    this._shared = model.collaborative === true && notebookYDoc(model) !== null;
     model.cells.changed.connect(this._onCellsChanged, this);
     this._onCellsChanged();
   }
@@ -83,6 +89,7 @@ export class NotebookOutputTrust implements IDisposable {
     for (const cell of this._followed) {
       if (!cell.isDisposed) {
         cell.outputs.changed.disconnect(this._onOutputsChanged, this);
+        cell.stateChanged.disconnect(this._onCellStateChanged, this);
       }
     }
     this._followed.clear();
@@ -97,11 +104,15 @@ export class NotebookOutputTrust implements IDisposable {
       return true;
     }
     const cell = this._cellOf(output);
-    if (!cell) {
-      // Not a cell's output (an Output widget's, say): its own trust stands.
+    if (!cell || !this._shared) {
+      // Not a cell's output (an Output widget's, say), or not a shared notebook: its own
+      // trust stands.
       return true;
     }
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      if (hasLocalTrust(cell)) {
+        return true;
+      }
       const digests = this._digests(cell);
       const verdict = digests
         ? await this._verdict(cell, digests)
@@ -113,7 +124,7 @@ export class NotebookOutputTrust implements IDisposable {
       if (digests && !sameList(this._digests(cell), digests)) {
         continue;
       }
-      if (verdict === 'trusted' || (verdict === 'unknown' && cell.trusted)) {
+      if (verdict === 'trusted' || hasLocalTrust(cell)) {
         return true;
       }
       break;
@@ -134,6 +145,7 @@ export class NotebookOutputTrust implements IDisposable {
         this._followed.delete(cell);
         if (!cell.isDisposed) {
           cell.outputs.changed.disconnect(this._onOutputsChanged, this);
+          cell.stateChanged.disconnect(this._onCellStateChanged, this);
         }
       }
     }
@@ -142,6 +154,7 @@ export class NotebookOutputTrust implements IDisposable {
         this._followed.add(cell);
         this._cellsByOutputs.set(cell.outputs, cell);
         cell.outputs.changed.connect(this._onOutputsChanged, this);
+        cell.stateChanged.connect(this._onCellStateChanged, this);
         this._scheduleReview(cell);
       }
     }
@@ -150,6 +163,25 @@ export class NotebookOutputTrust implements IDisposable {
   private _onOutputsChanged(sender: ICodeCellModel['outputs']): void {
     const cell = this._cellsByOutputs.get(sender);
     if (cell) {
+      this._scheduleReview(cell);
+    }
+  }
+
+  /**
+   * Someone in this page trusted a cell that shows outputs ("Trust Notebook"): JupyterLab
+   * never does that from the shared document after the cell is made.
+   */
+  private _onCellStateChanged(
+    sender: ICellModel,
+    change: { name: string; newValue?: unknown }
+  ): void {
+    const cell = sender as ICodeCellModel;
+    if (
+      change.name === 'trusted' &&
+      change.newValue === true &&
+      cell.outputs.length
+    ) {
+      grantLocalTrust(cell);
       this._scheduleReview(cell);
     }
   }
@@ -177,7 +209,10 @@ export class NotebookOutputTrust implements IDisposable {
       return;
     }
     const outputs = cell.outputs;
-    if (!outputs.length) {
+    if (!this._shared) {
+      return;
+    }
+    if (!outputs.length || hasLocalTrust(cell)) {
       setOutputsTrusted(cell, true);
       return;
     }
@@ -260,6 +295,7 @@ export class NotebookOutputTrust implements IDisposable {
   private _reviews = new Set<ICodeCellModel>();
   private _outputDigests = new WeakMap<IOutputModel, string | null>();
   private _lastCell: ICodeCellModel | null = null;
+  private _shared: boolean;
   private _isDisposed = false;
 }
 

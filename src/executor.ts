@@ -13,6 +13,7 @@ import { nullTranslator } from '@jupyterlab/translation';
 import type { IExecutionBackend, IServerInfo } from './api';
 import { ExecutionBatcher } from './batch';
 import { CollabExecModel } from './model';
+import { grantLocalTrust, revokeLocalTrust } from './localTrust';
 import { notebookDocumentId, notebookYDoc } from './notebookDoc';
 
 /**
@@ -95,10 +96,13 @@ export class ServerCellExecutor implements INotebookCellExecutor {
       !sessionContext ||
       sessionContext.isTerminating
     ) {
+      // JupyterLab runs it in this page, and trusts what it prints, as it always does.
+      grantLocalTrust(cell.model);
       return this._fallback.runCell(options);
     }
 
     const model = cell.model as ICodeCellModel;
+    revokeLocalTrust(model);
     if (sessionContext.hasNoKernel) {
       const shouldSelect = await sessionContext.startKernel();
       if (shouldSelect && options.sessionDialogs) {

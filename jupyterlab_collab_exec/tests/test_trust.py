@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+import pytest
 from pycrdt import Map
 
 from jupyterlab_collab_exec.trust.digests import json_digest, output_digest
@@ -326,3 +327,44 @@ async def test_a_saved_widget_state_from_the_file_is_confirmed_until_a_client_ch
         with client.notebook.ydoc.transaction():
             metadata["widgets"] = forged
         assert await confirmed(json_digest(forged)) is False
+        # Another browser joining does not make the doc's state what the file brought.
+        async with join_room(document_id, session_id) as other:
+            await other.wait_until(
+                lambda: other.metadata().get("widgets") == forged, what="the forged state"
+            )
+            assert await confirmed(json_digest(forged)) is False
+            assert await confirmed(genuine) is True
+
+
+@pytest.mark.parametrize("signed", [True, False], ids=["signed", "unsigned"])
+async def test_the_outputs_of_a_signed_file_are_confirmed_until_a_client_changes_them(
+    jp_root_dir: Path,
+    jp_serverapp: Any,
+    document_id_for: Any,
+    join_room: Any,
+    post_json: PostJson,
+    signed: bool,
+) -> None:
+    """A notebook whose signature JupyterLab trusts (the notary's), never run here: its
+    cells' outputs as the file brought them are confirmed; an unsigned one's are unknown."""
+    notebook = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("HTML('<b>saved</b>')", id="cell-0")
+    cell.outputs = [
+        nbformat.v4.new_output(
+            "display_data", data={"text/html": "<b>saved</b>", "text/plain": "saved"}
+        )
+    ]
+    notebook.cells.append(cell)
+    if signed:
+        jp_serverapp.contents_manager.notary.sign(notebook)
+    nbformat.write(notebook, jp_root_dir / f"file-{signed}.ipynb")
+    document_id, session_id = await document_id_for(f"file-{signed}.ipynb")
+    async with join_room(document_id, session_id) as client:
+        outputs = client.cell("cell-0")["outputs"]
+        assert await verdict(post_json, document_id, "cell-0", outputs) == (
+            "trusted" if signed else "unknown"
+        )
+        forged = [FORGED_HTML]
+        assert await verdict(post_json, document_id, "cell-0", forged) == (
+            "untrusted" if signed else "unknown"
+        )

@@ -10,12 +10,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .files import file_contents
 from .records import CellVerdict, TrustRecords
 from .store import TrustStore
+
+# How a notebook's file is read: as the contents manager loads it, or None.
+ReadFile = Callable[[], Awaitable[Mapping[str, Any] | None]]
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,7 @@ class TrustAuthority:
         self._log = log
         self._save_interval = save_interval
         self._loading: dict[str, asyncio.Task[None]] = {}
+        self._reading: dict[str, asyncio.Task[None]] = {}
         self._saver: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -65,6 +70,10 @@ class TrustAuthority:
 
     async def answer(self, query: TrustQuery) -> TrustAnswer:
         await self.load(query.document_id)
+        reading = self._reading.get(query.document_id)
+        if reading is not None:
+            # What the file brings, as its room loads, is part of the answer.
+            await asyncio.shield(reading)
         records, document_id = self.records, query.document_id
         return TrustAnswer(
             cells={
@@ -96,6 +105,34 @@ class TrustAuthority:
             if loading.done():
                 self._loading.pop(document_id, None)
 
+    def room_loaded(self, document_id: str, read_file: ReadFile, *, again: bool) -> None:
+        """Record what the file brings, the first time the server loads it, or `again`
+        when it changed on disk: what a client changes in the doc later is not what the file
+        brought."""
+        if document_id in self._reading and not again:
+            return
+        task = asyncio.ensure_future(self._read(document_id, read_file, again))
+        self._reading[document_id] = task
+        task.add_done_callback(lambda done: self._read_done(document_id, done))
+
+    async def _read(self, document_id: str, read_file: ReadFile, again: bool) -> None:
+        await self.load(document_id)
+        if self.records.knows_file(document_id) and not again:
+            return
+        notebook = await read_file()
+        if notebook is not None:
+            self.records.file_loaded(document_id, file_contents(notebook))
+
+    def _read_done(self, document_id: str, task: asyncio.Task[None]) -> None:
+        if self._reading.get(document_id) is task:
+            del self._reading[document_id]
+        if not task.cancelled() and task.exception() is not None:
+            self._log.error(
+                "Could not record what the file of %s brings",
+                document_id,
+                exc_info=task.exception(),
+            )
+
     async def _load(self, document_id: str) -> None:
         assert self._store is not None
         persisted = await self._store.load(self._file_id_of(document_id))
@@ -119,6 +156,8 @@ class TrustAuthority:
                 self._log.exception("Could not save the trust records")
 
     async def close(self) -> None:
+        for reading in list(self._reading.values()):
+            reading.cancel()
         if self._saver is not None:
             self._saver.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -3,8 +3,10 @@
 Any room member can write anything into a Y.Doc, so a browser trusts a cell's outputs, a
 widget model or the saved widget state only when the server confirms that it wrote exactly
 that. These records say what it wrote: per cell the recent lists of output digests (a
-browser may be a flush or two behind), per widget model the digest of its entry, and the
-saved widget state. Pure: no doc, no kernel, no tornado; the store persists them.
+browser may be a flush or two behind), per widget model the digests of its entry, and the
+saved widget state. And what the file brought, the first time the server loaded it (or when
+the file changed on disk since): the saved widget state, and the outputs of a notebook whose
+signature JupyterLab trusts. Pure: no doc, no kernel, no tornado; the store persists them.
 """
 
 from __future__ import annotations
@@ -33,6 +35,16 @@ class PersistedRecord:
     cells: dict[str, Digests] = field(default_factory=dict)
     models: dict[str, str | None] = field(default_factory=dict)
     widget_state: str | None = None
+    file: FileContents | None = None
+
+
+@dataclass(frozen=True)
+class FileContents:
+    """What the file brought when the server loaded it: its saved widget state, and the
+    outputs of each code cell if the notebook's signature is trusted (none otherwise)."""
+
+    widget_state: str | None
+    cells: dict[str, Digests]
 
 
 @dataclass
@@ -43,10 +55,15 @@ class RecordChanges:
     models: dict[str, str | None] = field(default_factory=dict)
     removed_models: set[str] = field(default_factory=set)
     widget_state: tuple[str | None] | None = None
+    file: FileContents | None = None
 
     def __bool__(self) -> bool:
         return bool(
-            self.cells or self.models or self.removed_models or self.widget_state is not None
+            self.cells
+            or self.models
+            or self.removed_models
+            or self.widget_state is not None
+            or self.file is not None
         )
 
 
@@ -55,12 +72,11 @@ class _Record:
     cells: dict[str, deque[Digests]] = field(default_factory=dict)
     models: dict[str, deque[str | None]] = field(default_factory=dict)
     removed_models: set[str] = field(default_factory=set)
-    # The saved widget states that the server wrote; and what the file held when the room
-    # loaded, for a notebook whose saved state the server never wrote.
+    # The saved widget states that the server wrote.
     widget_states: deque[str | None] = field(
         default_factory=lambda: deque(maxlen=RECENT_WIDGET_STATES)
     )
-    widget_state_from_file: str | None = None
+    file: FileContents | None = None
     persisted_merged: bool = False
     changes: RecordChanges = field(default_factory=RecordChanges)
 
@@ -126,10 +142,17 @@ class TrustRecords:
             record.widget_states.append(digest)
         record.changes.widget_state = (digest,)
 
-    def widget_state_loaded(self, document_id: str, digest: str | None) -> None:
-        """The room loaded from the file with this saved widget state: it confirms it as
-        long as no client changes it, unless the server wrote another for this notebook."""
-        self._record(document_id).widget_state_from_file = digest
+    def knows_file(self, document_id: str) -> bool:
+        """Whether what the file brought is recorded (now, or by an earlier run)."""
+        record = self._records.get(document_id)
+        return record is not None and record.file is not None
+
+    def file_loaded(self, document_id: str, contents: FileContents) -> None:
+        """What the file brought: it stands for the cells and the saved state that the
+        server has not written since."""
+        record = self._record(document_id)
+        record.file = contents
+        record.changes.file = contents
 
     # What the store had
 
@@ -151,6 +174,8 @@ class TrustRecords:
                 record.models[model_id] = deque([digest], maxlen=RECENT_MODEL_VERSIONS)
         if not record.widget_states and persisted.widget_state is not None:
             record.widget_states.append(persisted.widget_state)
+        if record.file is None:
+            record.file = persisted.file
 
     def take_changes(self) -> dict[str, RecordChanges]:
         """What changed since the last call, per document, for the store."""
@@ -165,10 +190,15 @@ class TrustRecords:
 
     def cell_verdict(self, document_id: str, cell_id: str, digests: Sequence[str]) -> CellVerdict:
         """`trusted` when the outputs are one of the cell's latest lists that the server
-        wrote; `untrusted` when the server wrote the cell's outputs but not these; `unknown`
-        when it never wrote them."""
+        wrote, or, for a cell it never wrote, what a trusted file brought; `untrusted` when
+        the server wrote the cell's outputs (or the file brought them) but not these;
+        `unknown` when it knows nothing of the cell's outputs."""
         record = self._records.get(document_id)
-        recent = record.cells.get(cell_id) if record is not None else None
+        if record is None:
+            return "unknown"
+        recent: Iterable[Digests] | None = record.cells.get(cell_id)
+        if recent is None and record.file is not None and cell_id in record.file.cells:
+            recent = (record.file.cells[cell_id],)
         if recent is None:
             return "unknown"
         asked = tuple(digests)
@@ -186,4 +216,4 @@ class TrustRecords:
             return False
         if record.widget_states:
             return digest in record.widget_states
-        return record.widget_state_from_file == digest
+        return record.file is not None and record.file.widget_state == digest

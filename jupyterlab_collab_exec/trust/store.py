@@ -2,7 +2,8 @@
 that what the server wrote is still confirmed after it restarts, and a rename keeps it.
 
 Only the latest of each is kept: a cell's output digests, each widget model's digest, the
-saved widget state's digest. SQLite runs in one thread of its own, off the event loop.
+saved widget state's digest, and what the file brought when the server first loaded it.
+SQLite runs in one thread of its own, off the event loop.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .records import PersistedRecord, RecordChanges
+from .records import FileContents, PersistedRecord, RecordChanges
 
 SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -27,6 +28,8 @@ CREATE TABLE IF NOT EXISTS trust_widget_models (
     PRIMARY KEY (file_id, model_id));
 CREATE TABLE IF NOT EXISTS trust_widget_state (
     file_id TEXT NOT NULL PRIMARY KEY, digest TEXT);
+CREATE TABLE IF NOT EXISTS trust_file (
+    file_id TEXT NOT NULL PRIMARY KEY, widget_state TEXT, cells TEXT NOT NULL);
 """
 
 Result = TypeVar("Result")
@@ -71,6 +74,12 @@ class TrustStore:
         ).fetchone()
         if row is not None:
             record.widget_state = row[0]
+        row = connection.execute(
+            "SELECT widget_state, cells FROM trust_file WHERE file_id = ?", (file_id,)
+        ).fetchone()
+        if row is not None:
+            cells = {cell_id: tuple(digests) for cell_id, digests in json.loads(row[1]).items()}
+            record.file = FileContents(widget_state=row[0], cells=cells)
         return record
 
     async def save(self, changes: Mapping[str, RecordChanges]) -> None:
@@ -101,6 +110,14 @@ class TrustStore:
                     connection.execute(
                         "INSERT OR REPLACE INTO trust_widget_state VALUES (?, ?)",
                         (file_id, change.widget_state[0]),
+                    )
+                if change.file is not None:
+                    cells = {
+                        cell_id: list(digests) for cell_id, digests in change.file.cells.items()
+                    }
+                    connection.execute(
+                        "INSERT OR REPLACE INTO trust_file VALUES (?, ?, ?)",
+                        (file_id, change.file.widget_state, json.dumps(cells)),
                     )
 
     async def close(self) -> None:

@@ -16,6 +16,7 @@ import type {
   ITrustQuestion
 } from '../api';
 import { NotebookOutputTrust, setOutputsTrusted } from '../cellTrust';
+import { grantLocalTrust } from '../localTrust';
 import { gateRenderers } from '../renderGate';
 import { outputDigest } from '../trustDigests';
 import { TrustVerifier } from '../trustVerifier';
@@ -229,7 +230,7 @@ describe('Trust of cell outputs', () => {
     later.model.dispose();
   });
 
-  it('leaves a cell the server never wrote to JupyterLab, and trusts nothing it adds', async () => {
+  it('trusts nothing read from the doc in a cell the server never wrote', async () => {
     const { cell, area } = view();
     // The empty output area is trusted, as JupyterLab trusts a cleared cell.
     await waitFor(() => cell.outputs.trusted);
@@ -237,13 +238,47 @@ describe('Trust of cell outputs', () => {
     await waitFor(() => !cell.outputs.trusted);
     await drain();
     expect(renders.filter(render => render.trusted)).toEqual([]);
-
-    // A cell JupyterLab itself trusts (its metadata says so) keeps that trust.
-    cell.trusted = true;
-    setOutputsTrusted(cell, true);
-    await waitFor(() => renders.some(render => render.trusted));
     expect(server.questions.at(-1)?.cells?.[0].cell_id).toBe(cell.id);
     area.dispose();
+
+    // Nor after a reload, with the cell marked trusted in the doc as JupyterLab marks the
+    // cells it creates.
+    room.model.cells.get(0).sharedModel.setMetadata('trusted', true);
+    const later = reloaded(room.model);
+    later.model.sharedModel.setState('document_id', DOCUMENT_ID);
+    const reloadedView = view(later.model);
+    expect(reloadedView.cell.trusted).toBe(true);
+    await waitFor(() => !reloadedView.cell.outputs.trusted);
+    await drain();
+    expect(renders.filter(render => render.trusted)).toEqual([]);
+    reloadedView.area.dispose();
+    later.view.dispose();
+    later.model.dispose();
+  });
+
+  it('trusts what the person in this page trusted: Trust Notebook, or a run by JupyterLab', async () => {
+    const { cell, area } = view();
+    attackerWrites([FORGED]);
+    await waitFor(() => cell.outputs.length === 1);
+    await drain();
+    expect(renders.filter(render => render.trusted)).toEqual([]);
+    // "Trust Notebook" sets the cell trusted while it shows its outputs.
+    cell.trusted = true;
+    await waitFor(() => renders.some(render => render.trusted));
+    area.dispose();
+
+    const second = reloaded(room.model);
+    second.model.sharedModel.setState('document_id', DOCUMENT_ID);
+    const other = view(second.model);
+    await waitFor(() => !other.cell.outputs.trusted);
+    const before = renders.length;
+    // JupyterLab's own executor ran it here (server execution turned off).
+    grantLocalTrust(other.cell);
+    setOutputsTrusted(other.cell, true);
+    await waitFor(() => renders.slice(before).some(render => render.trusted));
+    other.area.dispose();
+    second.view.dispose();
+    second.model.dispose();
   });
 
   it('changes no trust without the server feature, and asks nothing', async () => {

@@ -28,6 +28,7 @@ import type {
   IServerInfo
 } from '../api';
 import { chooseRoute, type Route, ServerCellExecutor } from '../executor';
+import { hasLocalTrust } from '../localTrust';
 import { CollabExecModel } from '../model';
 import { notebookDocumentId, notebookYDoc } from '../notebookDoc';
 import { REQUESTS, type RequestStatus } from '../schema';
@@ -763,6 +764,8 @@ describe('ServerCellExecutor.runCell', () => {
       await expect(exec.runCell(off.options)).resolves.toBe(true);
       expect(fallback.calls).toEqual([off.options]);
       expect(server.bodies).toEqual([]);
+      // JupyterLab ran it in this page: this page trusts what it prints, as JupyterLab does.
+      expect(hasLocalTrust(cell.model)).toBe(true);
 
       // The setting is read at every run.
       enabled = true;
@@ -773,6 +776,8 @@ describe('ServerCellExecutor.runCell', () => {
       server.setStatus(server.requestIds[0], 'ok');
       await expect(result).resolves.toBe(true);
       expect(fallback.calls).toHaveLength(1);
+      // On the server, its outputs are trusted as the server confirms them.
+      expect(hasLocalTrust(cell.model)).toBe(false);
     });
 
     it('runs code cells without a session context', async () => {
