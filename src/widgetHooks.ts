@@ -360,6 +360,13 @@ export class WidgetManagerHooks {
           return;
         }
         await hooks._building.get(resolved);
+        if (
+          !resolved.has_model(source.model_id) &&
+          !hooks.docOf(resolved)?.isLive(source.model_id)
+        ) {
+          // A frozen model comes with the restore, which also tells the models it left out.
+          await whenRestored(resolved, LIVE_MODEL_WAIT_MS);
+        }
         if (hooks._isRejected(resolved, source.model_id)) {
           hooks._showText(this, model);
           return;
@@ -408,6 +415,24 @@ export class WidgetManagerHooks {
  */
 interface IManagerInternals {
   _loadFromNotebook(notebook: INotebookModel): Promise<void>;
+}
+
+/**
+ * Resolve once a manager has restored its widgets, or the time is up.
+ */
+function whenRestored(manager: WidgetManager, timeout: number): Promise<void> {
+  if (manager.restoredStatus) {
+    return Promise.resolve();
+  }
+  return new Promise<void>(resolve => {
+    const done = () => {
+      clearTimeout(timer);
+      manager.restored.disconnect(done);
+      resolve();
+    };
+    const timer = setTimeout(done, timeout);
+    manager.restored.connect(done);
+  });
 }
 
 /**
