@@ -38,11 +38,19 @@ def collab_exec_root(ydoc: Doc[Any]) -> Map[Any]:
 
 
 def _child_map(root: Map[Any], key: str) -> Map[Any]:
+    """A part of `collab_exec`, created if missing: for writers only."""
     child = root.get(key)
     if not isinstance(child, Map):
         child = Map()
         root[key] = child
     return child
+
+
+def existing_part(ydoc: Doc[Any], key: str) -> Map[Any] | None:
+    """A part of `collab_exec` if it exists: reading creates nothing, so that a room that
+    is only opened or reconciled gets no update from the extension."""
+    child = collab_exec_root(ydoc).get(key)
+    return child if isinstance(child, Map) else None
 
 
 def requests_map(ydoc: Doc[Any]) -> Map[Any]:

@@ -1,7 +1,6 @@
 """Reconciling `collab_exec` with what the server really runs.
 
-When a room loads (after an eviction, a server restart or a crash) and whenever a client
-writes into `collab_exec` while the server has work there, whatever no live kernel
+When a room loads (after an eviction, a server restart or a crash), whatever no live kernel
 conversation will finish is settled. Free of tornado and of the kernel.
 """
 
@@ -13,7 +12,7 @@ from typing import Any
 from pycrdt import Doc, Map
 
 from . import schema
-from .collab_doc import inputs_map, requests_map
+from .collab_doc import existing_part
 
 
 def reconcile(
@@ -40,9 +39,27 @@ def reconcile(
     """
     ycells = list(ycells or ())
     settled = []
-    requests = requests_map(ydoc)
-    if cells_replaced:
-        settled.extend(_settle_lost_results(requests, ycells, now))
+    # Only what exists is read: reconciling creates nothing.
+    requests = existing_part(ydoc, schema.REQUESTS)
+    if requests is not None:
+        if cells_replaced:
+            settled.extend(_settle_lost_results(requests, ycells, now))
+        settled.extend(_settle_requests(requests, active_request_ids, now))
+    inputs = existing_part(ydoc, schema.INPUTS)
+    if inputs is not None:
+        _settle_inputs(inputs, pending_input_ids)
+    for ycell in ycells:
+        if (
+            isinstance(ycell, Map)
+            and ycell.get("execution_state") == "running"
+            and ycell.get("id") not in (active_cell_ids or set())
+        ):
+            ycell["execution_state"] = "idle"
+    return settled
+
+
+def _settle_requests(requests: Map[Any], active_request_ids: set[str], now: float) -> list[str]:
+    settled = []
     for request_id, entry in list(requests.items()):
         if request_id in active_request_ids:
             continue
@@ -55,21 +72,16 @@ def reconcile(
         entry[schema.STATUS] = "cancelled" if status == "queued" else "interrupted"
         entry[schema.FINISHED_AT] = now
         settled.append(request_id)
-    inputs = inputs_map(ydoc)
+    return settled
+
+
+def _settle_inputs(inputs: Map[Any], pending_input_ids: set[str]) -> None:
     for input_id, entry in list(inputs.items()):
         if not isinstance(entry, Map):
             del inputs[input_id]
             continue
         if entry.get(schema.STATUS) == "pending" and input_id not in pending_input_ids:
             entry[schema.STATUS] = "cancelled"
-    for ycell in ycells:
-        if (
-            isinstance(ycell, Map)
-            and ycell.get("execution_state") == "running"
-            and ycell.get("id") not in (active_cell_ids or set())
-        ):
-            ycell["execution_state"] = "idle"
-    return settled
 
 
 def _settle_lost_results(requests: Map[Any], ycells: list[Any], now: float) -> list[str]:

@@ -121,8 +121,12 @@ def write_all(
 
 
 def freeze_all(ydoc: Doc[Any]) -> None:
-    """No kernel of this server holds the models any more (the server restarted)."""
-    for entry in models_map(ydoc).values():
+    """No kernel of this server holds the models any more (the server restarted). A doc
+    without models gets none: reading creates nothing."""
+    models = widgets_root(ydoc).get(schema.WIDGET_MODELS)
+    if not isinstance(models, Map):
+        return
+    for entry in models.values():
         if isinstance(entry, Map):
             _set(entry, schema.WIDGET_LIVE, False)
 
