@@ -62,16 +62,22 @@ def _required_string(body: dict[str, Any], key: str) -> str:
     return value
 
 
+def _cell_item(item: Any, index: int) -> tuple[dict[str, Any], str]:
+    """One item of a body's `cells`: the object and its cell id."""
+    if not isinstance(item, dict):
+        raise InvalidRequest(f"'cells[{index}]' must be an object.")
+    cell_id = item.get("cell_id")
+    if not isinstance(cell_id, str) or not cell_id:
+        raise InvalidRequest(f"'cells[{index}].cell_id' must be a non-empty string.")
+    return item, cell_id
+
+
 def _cells(value: Any) -> list[CellSpec]:
     if not isinstance(value, list) or not value:
         raise InvalidRequest("'cells' must be a non-empty list.")
     specs = []
-    for index, item in enumerate(value):
-        if not isinstance(item, dict):
-            raise InvalidRequest(f"'cells[{index}]' must be an object.")
-        cell_id = item.get("cell_id")
-        if not isinstance(cell_id, str) or not cell_id:
-            raise InvalidRequest(f"'cells[{index}].cell_id' must be a non-empty string.")
+    for index, raw in enumerate(value):
+        item, cell_id = _cell_item(raw, index)
         source = item.get("source")
         if source is not None and not isinstance(source, str):
             raise InvalidRequest(f"'cells[{index}].source' must be a string.")
@@ -127,12 +133,8 @@ def _trust_cells(value: Any) -> list[tuple[str, list[str]]]:
         raise InvalidRequest(f"'cells' may list at most {MAX_TRUST_CELLS} cells.")
     cells = []
     total = 0
-    for index, item in enumerate(value):
-        if not isinstance(item, dict):
-            raise InvalidRequest(f"'cells[{index}]' must be an object.")
-        cell_id = item.get("cell_id")
-        if not isinstance(cell_id, str) or not cell_id:
-            raise InvalidRequest(f"'cells[{index}].cell_id' must be a non-empty string.")
+    for index, raw in enumerate(value):
+        item, cell_id = _cell_item(raw, index)
         outputs = item.get("outputs")
         if not isinstance(outputs, list):
             raise InvalidRequest(f"'cells[{index}].outputs' must be a list of digests.")

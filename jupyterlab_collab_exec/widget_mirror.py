@@ -46,6 +46,25 @@ class WidgetSettings:
 
 
 @dataclass
+class _Timed:
+    """A piece of work that runs at most once per interval: its timer, and when it last
+    ran."""
+
+    timer: asyncio.TimerHandle | None = None
+    last: float = 0.0
+
+    def ran(self) -> None:
+        """It runs now: a timer set for it is not needed any more."""
+        self.cancel()
+        self.last = time.monotonic()
+
+    def cancel(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+
+@dataclass
 class _KernelMirror:
     widgets: KernelWidgets
     kernel: KernelWidgetSender
@@ -56,10 +75,8 @@ class _KernelMirror:
     captured: set[str] = field(default_factory=set)
     # Output widgets whose captured outputs the kernel has not been sent yet.
     unsent: set[str] = field(default_factory=set)
-    flush_timer: asyncio.TimerHandle | None = None
-    snapshot_timer: asyncio.TimerHandle | None = None
-    last_flush: float = 0.0
-    last_snapshot: float = 0.0
+    flushes: _Timed = field(default_factory=_Timed)
+    snapshots: _Timed = field(default_factory=_Timed)
     snapshot_due: bool = False
     capped: bool = False
 
@@ -217,7 +234,7 @@ class WidgetMirror:
             return
         delay = max(
             self._settings.flush_interval,
-            mirror.last_snapshot + IDLE_SNAPSHOT_SPACING - time.monotonic(),
+            mirror.snapshots.last + IDLE_SNAPSHOT_SPACING - time.monotonic(),
         )
         self._snapshot_in(kernel_id, mirror, delay)
 
@@ -242,9 +259,8 @@ class WidgetMirror:
 
     def _forget(self, kernel_id: str) -> None:
         mirror = self._kernels.pop(kernel_id)
-        for timer in (mirror.flush_timer, mirror.snapshot_timer):
-            if timer is not None:
-                timer.cancel()
+        mirror.flushes.cancel()
+        mirror.snapshots.cancel()
         for document_id in mirror.documents:
             if self._kernel_of_document.get(document_id) == kernel_id:
                 del self._kernel_of_document[document_id]
@@ -253,11 +269,13 @@ class WidgetMirror:
 
     def _changed(self, kernel_id: str, mirror: _KernelMirror) -> None:
         mirror.snapshot_due = True
-        if mirror.flush_timer is None:
-            delay = max(0.0, mirror.last_flush + self._settings.flush_interval - time.monotonic())
-            mirror.flush_timer = asyncio.get_running_loop().call_later(delay, self.flush, kernel_id)
-        if mirror.snapshot_timer is None:
-            delay = mirror.last_snapshot + self._settings.snapshot_interval - time.monotonic()
+        if mirror.flushes.timer is None:
+            delay = max(0.0, mirror.flushes.last + self._settings.flush_interval - time.monotonic())
+            mirror.flushes.timer = asyncio.get_running_loop().call_later(
+                delay, self.flush, kernel_id
+            )
+        if mirror.snapshots.timer is None:
+            delay = mirror.snapshots.last + self._settings.snapshot_interval - time.monotonic()
             self._snapshot_in(kernel_id, mirror, max(self._settings.flush_interval, delay))
 
     def flush(self, kernel_id: str) -> None:
@@ -265,10 +283,7 @@ class WidgetMirror:
         mirror = self._kernels.get(kernel_id)
         if mirror is None:
             return
-        if mirror.flush_timer is not None:
-            mirror.flush_timer.cancel()
-            mirror.flush_timer = None
-        mirror.last_flush = time.monotonic()
+        mirror.flushes.ran()
         self._take_captured(kernel_id, mirror)
         if mirror.pending or mirror.removed or mirror.widgets.capped != mirror.capped:
             self._write(kernel_id, mirror)
@@ -305,11 +320,12 @@ class WidgetMirror:
                 self._trust.model_written(document_id, model.model_id, model.entry_digest())
 
     def _snapshot_in(self, kernel_id: str, mirror: _KernelMirror, delay: float) -> None:
-        if mirror.snapshot_timer is not None:
-            if mirror.snapshot_timer.when() <= asyncio.get_running_loop().time() + delay:
+        timer = mirror.snapshots.timer
+        if timer is not None:
+            if timer.when() <= asyncio.get_running_loop().time() + delay:
                 return
-            mirror.snapshot_timer.cancel()
-        mirror.snapshot_timer = asyncio.get_running_loop().call_later(
+            timer.cancel()
+        mirror.snapshots.timer = asyncio.get_running_loop().call_later(
             delay, self.snapshot, kernel_id
         )
 
@@ -319,10 +335,7 @@ class WidgetMirror:
         mirror = self._kernels.get(kernel_id)
         if mirror is None:
             return
-        if mirror.snapshot_timer is not None:
-            mirror.snapshot_timer.cancel()
-            mirror.snapshot_timer = None
-        mirror.last_snapshot = time.monotonic()
+        mirror.snapshots.ran()
         if not mirror.snapshot_due:
             return
         mirror.snapshot_due = False
@@ -382,6 +395,5 @@ class WidgetMirror:
 
     def close(self) -> None:
         for mirror in self._kernels.values():
-            for timer in (mirror.flush_timer, mirror.snapshot_timer):
-                if timer is not None:
-                    timer.cancel()
+            mirror.flushes.cancel()
+            mirror.snapshots.cancel()

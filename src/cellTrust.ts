@@ -23,8 +23,8 @@
 import type { ICellModel, ICodeCellModel } from '@jupyterlab/cells';
 import type { INotebookModel } from '@jupyterlab/notebook';
 import type { IOutputModel } from '@jupyterlab/rendermime';
-import type { IDisposable } from '@lumino/disposable';
 
+import { Disposable } from './disposable';
 import { grantLocalTrust, hasLocalTrust } from './localTrust';
 import { notebookDocumentId, notebookYDoc } from './notebookDoc';
 import { outputDigest } from './trustDigests';
@@ -49,7 +49,7 @@ export const INERT_MIME_TYPES: ReadonlySet<string> = new Set([
  */
 const ATTEMPTS = 3;
 
-export class NotebookOutputTrust implements IDisposable {
+export class NotebookOutputTrust extends Disposable {
   /**
    * The trust of one notebook model, shared by all its views.
    */
@@ -66,6 +66,7 @@ export class NotebookOutputTrust implements IDisposable {
   }
 
   constructor(model: INotebookModel, verifier: TrustVerifier) {
+    super();
     this._model = model;
     this._verifier = verifier;
     // A shared notebook is one whose document others can write.
@@ -74,15 +75,7 @@ export class NotebookOutputTrust implements IDisposable {
     this._onCellsChanged();
   }
 
-  get isDisposed(): boolean {
-    return this._isDisposed;
-  }
-
-  dispose(): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._isDisposed = true;
+  protected onDispose(): void {
     if (!this._model.isDisposed) {
       this._model.cells.changed.disconnect(this._onCellsChanged, this);
     }
@@ -117,7 +110,7 @@ export class NotebookOutputTrust implements IDisposable {
       const verdict = digests
         ? await this._verdict(cell, digests)
         : ('untrusted' as const);
-      if (this._isDisposed || this._cellOf(output) !== cell) {
+      if (this.isDisposed || this._cellOf(output) !== cell) {
         // The output is gone meanwhile: it will not render.
         return false;
       }
@@ -202,7 +195,7 @@ export class NotebookOutputTrust implements IDisposable {
    */
   private async _review(cell: ICodeCellModel): Promise<void> {
     if (
-      this._isDisposed ||
+      this.isDisposed ||
       cell.isDisposed ||
       !(await this._verifier.enabled())
     ) {
@@ -296,7 +289,6 @@ export class NotebookOutputTrust implements IDisposable {
   private _outputDigests = new WeakMap<IOutputModel, string | null>();
   private _lastCell: ICodeCellModel | null = null;
   private _shared: boolean;
-  private _isDisposed = false;
 }
 
 /**

@@ -5,10 +5,9 @@
  */
 import type { Cell } from '@jupyterlab/cells';
 import type { StaticNotebook } from '@jupyterlab/notebook';
-import type { IDisposable } from '@lumino/disposable';
-import { Signal } from '@lumino/signaling';
 import type { PanelLayout, Widget } from '@lumino/widgets';
 
+import { Disposable } from './disposable';
 import type { CollabExecModel } from './model';
 import { NotebookDocWatcher } from './notebookDoc';
 
@@ -22,32 +21,21 @@ export type Position = (children: ReadonlyArray<Widget>) => number;
  * `K`. Subclasses say which views exist in `update()`, and call it at the end of their
  * constructor.
  */
-export abstract class CellViewTracker<
-  K,
-  W extends Widget
-> implements IDisposable {
+export abstract class CellViewTracker<K, W extends Widget> extends Disposable {
   constructor(notebook: StaticNotebook) {
+    super();
     this.notebook = notebook;
     this._watcher = new NotebookDocWatcher(notebook);
     this._watcher.changed.connect(this._onChanged, this);
     notebook.disposed.connect(this.dispose, this);
   }
 
-  get isDisposed(): boolean {
-    return this._isDisposed;
-  }
-
-  dispose(): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._isDisposed = true;
+  protected onDispose(): void {
     this._watcher.dispose();
     this.notebook.disposed.disconnect(this.dispose, this);
     for (const key of [...this._views.keys()]) {
       this.dropView(key);
     }
-    Signal.clearData(this);
   }
 
   /**
@@ -155,7 +143,7 @@ export abstract class CellViewTracker<
     _sender: NotebookDocWatcher,
     change: NotebookDocWatcher.Change
   ): void {
-    if (this._isDisposed) {
+    if (this.isDisposed) {
       return;
     }
     if (change === 'doc') {
@@ -167,5 +155,4 @@ export abstract class CellViewTracker<
 
   private _watcher: NotebookDocWatcher;
   private _views = new Map<K, { cell: Cell; widget: W }>();
-  private _isDisposed = false;
 }

@@ -56,13 +56,10 @@ export class CellStatusTracker extends CellViewTracker<Cell, CellStatusBadge> {
     return this._timer !== null;
   }
 
-  dispose(): void {
-    if (this.isDisposed) {
-      return;
-    }
+  protected onDispose(): void {
     this._stopTimer();
     this._settings.changed.disconnect(this._render, this);
-    super.dispose();
+    super.onDispose();
   }
 
   update(): void {

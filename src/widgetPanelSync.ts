@@ -12,9 +12,9 @@
  */
 import type { NotebookPanel } from '@jupyterlab/notebook';
 import type { IDisposable } from '@lumino/disposable';
-import { Signal } from '@lumino/signaling';
 import type * as Y from 'yjs';
 
+import { Disposable } from './disposable';
 import { CollabExecModel } from './model';
 import { notebookYDoc } from './notebookDoc';
 import { WidgetDoc } from './widgetDoc';
@@ -34,8 +34,9 @@ export const FOLLOW_DELAY_MS = 300;
  * What one notebook panel needs: a manager when it has no kernel, and its models
  * following the doc.
  */
-export class WidgetPanelSync implements IDisposable {
+export class WidgetPanelSync extends Disposable {
   constructor(panel: NotebookPanel, hooks: WidgetManagerHooks) {
+    super();
     this._panel = panel;
     this._hooks = hooks;
     panel.disposed.connect(this.dispose, this);
@@ -43,15 +44,7 @@ export class WidgetPanelSync implements IDisposable {
     this._followDoc();
   }
 
-  get isDisposed(): boolean {
-    return this._isDisposed;
-  }
-
-  dispose(): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._isDisposed = true;
+  protected onDispose(): void {
     this._doc?.root.unobserveDeep(this._onDocChange);
     for (const timer of this._timers.values()) {
       clearTimeout(timer);
@@ -63,18 +56,17 @@ export class WidgetPanelSync implements IDisposable {
       stop();
     }
     this._listening.clear();
-    Signal.clearData(this);
   }
 
   private async _whenReady(): Promise<void> {
     const sessionContext = this._panel.context.sessionContext;
     await sessionContext.ready;
-    if (this._isDisposed || sessionContext.session?.kernel) {
+    if (this.isDisposed || sessionContext.session?.kernel) {
       // The widget extension makes the manager itself.
       return;
     }
     const modules = await standardWidgetModules(this._hooks.module);
-    if (this._isDisposed) {
+    if (this.isDisposed) {
       return;
     }
     this._kernellessManager = attachKernellessManager(
@@ -97,7 +89,7 @@ export class WidgetPanelSync implements IDisposable {
     const sessionContext = this._panel.context.sessionContext;
     const kernel = this._collab?.kernel;
     if (
-      this._isDisposed ||
+      this.isDisposed ||
       this._joining ||
       sessionContext.session ||
       !kernel?.kernel_id ||
@@ -154,7 +146,7 @@ export class WidgetPanelSync implements IDisposable {
     // Taken at once, so that the model is listened to once.
     this._listening.set(modelId, () => undefined);
     const model = await manager.get_model(modelId);
-    if (this._isDisposed) {
+    if (this.isDisposed) {
       return;
     }
     const onChange = () => this._schedule(modelId);
@@ -175,7 +167,7 @@ export class WidgetPanelSync implements IDisposable {
     const manager = this._hooks.managerOf(this._panel.context);
     const entry = this._doc?.model(modelId);
     if (
-      this._isDisposed ||
+      this.isDisposed ||
       !manager ||
       !entry?.live ||
       !manager.has_model(modelId)
@@ -187,7 +179,7 @@ export class WidgetPanelSync implements IDisposable {
       return;
     }
     const model = await manager.get_model(modelId);
-    if (this._isDisposed) {
+    if (this.isDisposed) {
       return;
     }
     const differs: Record<string, unknown> = {};
@@ -223,7 +215,6 @@ export class WidgetPanelSync implements IDisposable {
   private _joining = false;
   // The models of this browser that are followed, and how to stop.
   private _listening = new Map<string, () => void>();
-  private _isDisposed = false;
 }
 
 /**

@@ -235,9 +235,9 @@ test.describe('The kernel state in the toolbar', () => {
         `view ${name} shows Busy before the cell ends: ${summarize(list)}`
       ).toBeGreaterThanOrEqual(0);
       // From the moment it shows Busy until its doc holds the end of the request. The
-      // server writes the kernel's state at most every few flush intervals, so the first
-      // samples of a run may still show the state from before it; the progress bar, which
-      // needs the kernel to have imported tqdm and ipywidgets, bounds that below.
+      // server writes a run's Busy at once, but the first samples may be taken before the
+      // request reached the doc; the progress bar, which needs the kernel to have
+      // imported tqdm and ipywidgets, bounds that below.
       expect(
         running.slice(firstBusy).filter(sample => sample.toolbar !== 'Busy'),
         `view ${name} stays Busy while the cell runs: ${summarize(list)}`

@@ -245,6 +245,56 @@ async function expectPayloadInert(
 }
 
 /**
+ * Where a payload was forged: the cell, its tag, and what the checks need.
+ */
+interface IForgery {
+  request: APIRequestContext;
+  folder: string;
+  cell: number;
+  tag: string;
+}
+
+/**
+ * The forged outputs of a cell run nothing in any of the views, live; nor in the victim's
+ * view once reloaded.
+ */
+async function expectInertLiveAndReloaded(
+  live: ReadonlyArray<readonly [string, IJupyterLabPageFixture]>,
+  victim: IJupyterLabPageFixture,
+  notebook: string,
+  forgery: IForgery
+): Promise<void> {
+  const { request, folder, cell, tag } = forgery;
+  for (const [who, view] of live) {
+    await expectPayloadInert(who, view, request, folder, cell, tag);
+  }
+  await reloadWithNotebook(victim, notebook);
+  await expectPayloadInert(
+    'the victim, reloaded',
+    victim,
+    request,
+    folder,
+    cell,
+    tag
+  );
+}
+
+/**
+ * The attacker's action that writes the payload into a cell, instead of its outputs.
+ */
+function forgeOutputs(
+  baseURL: string | undefined,
+  forgery: IForgery
+): AttackAction {
+  return {
+    action: 'set_outputs',
+    cell: forgery.cell,
+    outputs: payloadOutputs(baseURL, forgery.folder, forgery.tag),
+    replace: true
+  };
+}
+
+/**
  * A cell's metadata key, as a page's copy of the current notebook holds it.
  */
 async function cellMetadata(
@@ -435,28 +485,16 @@ test.describe('Forged content in the shared document runs nowhere', () => {
       'never-run.ipynb',
       unsigned(["print('never run')"])
     );
-    await attack(baseURL, notebook, [
-      {
-        action: 'set_outputs',
-        cell: 0,
-        outputs: payloadOutputs(baseURL, tmpPath, 'case-1'),
-        replace: true
-      }
-    ]);
-    for (const [who, view] of [
-      ['the victim', victim],
-      ['the page user', page]
-    ] as const) {
-      await expectPayloadInert(who, view, request, tmpPath, 0, 'case-1');
-    }
-    await reloadWithNotebook(victim, notebook);
-    await expectPayloadInert(
-      'the victim, reloaded',
+    const forgery = { request, folder: tmpPath, cell: 0, tag: 'case-1' };
+    await attack(baseURL, notebook, [forgeOutputs(baseURL, forgery)]);
+    await expectInertLiveAndReloaded(
+      [
+        ['the victim', victim],
+        ['the page user', page]
+      ],
       victim,
-      request,
-      tmpPath,
-      0,
-      'case-1'
+      notebook,
+      forgery
     );
   });
 
@@ -475,28 +513,16 @@ test.describe('Forged content in the shared document runs nowhere', () => {
     // the shared document, for every view.
     await page.notebook.addCell('code', '1 + 1');
     await expect(cellLocator(victim, 1)).toBeVisible({ timeout: RUN_TIMEOUT });
-    await attack(baseURL, notebook, [
-      {
-        action: 'set_outputs',
-        cell: 1,
-        outputs: payloadOutputs(baseURL, tmpPath, 'new-cell'),
-        replace: true
-      }
-    ]);
-    for (const [who, view] of [
-      ['the victim', victim],
-      ['the page user, who made the cell', page]
-    ] as const) {
-      await expectPayloadInert(who, view, request, tmpPath, 1, 'new-cell');
-    }
-    await reloadWithNotebook(victim, notebook);
-    await expectPayloadInert(
-      'the victim, reloaded',
+    const forgery = { request, folder: tmpPath, cell: 1, tag: 'new-cell' };
+    await attack(baseURL, notebook, [forgeOutputs(baseURL, forgery)]);
+    await expectInertLiveAndReloaded(
+      [
+        ['the victim', victim],
+        ['the page user, who made the cell', page]
+      ],
       victim,
-      request,
-      tmpPath,
-      1,
-      'new-cell'
+      notebook,
+      forgery
     );
   });
 
@@ -510,24 +536,12 @@ test.describe('Forged content in the shared document runs nowhere', () => {
       'forged-trust.ipynb',
       unsigned(["print('never run')"])
     );
+    const forgery = { request, folder: tmpPath, cell: 0, tag: 'forged-trust' };
     await attack(baseURL, notebook, [
-      {
-        action: 'set_outputs',
-        cell: 0,
-        outputs: payloadOutputs(baseURL, tmpPath, 'forged-trust'),
-        replace: true
-      },
+      forgeOutputs(baseURL, forgery),
       { action: 'set_cell_metadata', cell: 0, key: 'trusted', value: true }
     ]);
-    await reloadWithNotebook(victim, notebook);
-    await expectPayloadInert(
-      'the victim, reloaded',
-      victim,
-      request,
-      tmpPath,
-      0,
-      'forged-trust'
-    );
+    await expectInertLiveAndReloaded([], victim, notebook, forgery);
   });
 
   test('(2, 3) forged outputs with a forged "ok" request entry, live and after a reload', async ({
@@ -542,13 +556,9 @@ test.describe('Forged content in the shared document runs nowhere', () => {
       unsigned(["print('never run')"])
     );
     // The entry names the page's user, who never ran the cell.
+    const forgery = { request, folder: tmpPath, cell: 0, tag: 'case-2' };
     const summary = await attack(baseURL, notebook, [
-      {
-        action: 'set_outputs',
-        cell: 0,
-        outputs: payloadOutputs(baseURL, tmpPath, 'case-2'),
-        replace: true
-      },
+      forgeOutputs(baseURL, forgery),
       {
         action: 'add_request',
         cell: 0,
@@ -560,12 +570,6 @@ test.describe('Forged content in the shared document runs nowhere', () => {
       }
     ]);
     const requestId = summary.results[1].request_id!;
-    for (const [who, view] of [
-      ['the victim', victim],
-      ['the page user', page]
-    ] as const) {
-      await expectPayloadInert(who, view, request, tmpPath, 0, 'case-2');
-    }
     // The server removes the forged entry.
     await expect
       .poll(() => hasRequestEntry(victim, requestId), {
@@ -573,16 +577,15 @@ test.describe('Forged content in the shared document runs nowhere', () => {
         message: 'the server removes the forged request entry'
       })
       .toBe(false);
-
-    // (3) The victim reloads.
-    await reloadWithNotebook(victim, notebook);
-    await expectPayloadInert(
-      'the victim, reloaded',
+    // (2) live, and (3) after the victim reloads.
+    await expectInertLiveAndReloaded(
+      [
+        ['the victim', victim],
+        ['the page user', page]
+      ],
       victim,
-      request,
-      tmpPath,
-      0,
-      'case-2'
+      notebook,
+      forgery
     );
   });
 
@@ -611,31 +614,18 @@ test.describe('Forged content in the shared document runs nowhere', () => {
       ).toBeVisible({ timeout: RUN_TIMEOUT });
     }
 
-    // (4) The attacker replaces what the server wrote, while both watch.
-    await attack(baseURL, notebook, [
-      {
-        action: 'set_outputs',
-        cell: 0,
-        outputs: payloadOutputs(baseURL, tmpPath, 'case-4'),
-        replace: true
-      }
-    ]);
-    for (const [who, view] of [
-      ['the victim', victim],
-      ['the page user', page]
-    ] as const) {
-      await expectPayloadInert(who, view, request, tmpPath, 0, 'case-4');
-    }
-
-    // (5) The victim reloads.
-    await reloadWithNotebook(victim, notebook);
-    await expectPayloadInert(
-      'the victim, reloaded',
+    // (4) The attacker replaces what the server wrote, while both watch; (5) the victim
+    // reloads.
+    const forgery = { request, folder: tmpPath, cell: 0, tag: 'case-4' };
+    await attack(baseURL, notebook, [forgeOutputs(baseURL, forgery)]);
+    await expectInertLiveAndReloaded(
+      [
+        ['the victim', victim],
+        ['the page user', page]
+      ],
       victim,
-      request,
-      tmpPath,
-      0,
-      'case-4'
+      notebook,
+      forgery
     );
 
     // (5) The attacker marks the cell trusted too, and the victim reloads again.
