@@ -263,6 +263,12 @@ def widget_note(summary: Summary, limit: Summary | None) -> str:
     growth = summary.median_extra("doc_growth_bytes")
     if growth is not None:
         note += f", doc +{_bytes(growth)}"
+    read_back = sum(1 for run in summary.runs if run.extra.get("widget_values_read_back"))
+    if read_back:
+        note += (
+            f", the kernel dropped updates in {read_back} of {len(summary.runs)} runs:"
+            " final values read back with request_state"
+        )
     return note
 
 
@@ -381,7 +387,11 @@ def _bytes(value: float | None) -> str:
 
 
 def chart(summaries: dict[tuple[str, str], Summary], path: Path) -> None:
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError:
+        print("No chart: matplotlib is not installed (pip install -e '.[bench]').")
+        return
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

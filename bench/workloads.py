@@ -154,6 +154,11 @@ class WidgetValues:
         self._names: dict[str, str] = {}
         self.values: dict[str, Any] = {}
 
+    @property
+    def comm_ids(self) -> list[str]:
+        """The comms of the widget models seen."""
+        return list(self._names)
+
     def apply(self, msg_type: str, content: dict[str, Any]) -> None:
         data = content.get("data", {})
         state = data.get("state", {}) if isinstance(data, dict) else {}

@@ -92,6 +92,12 @@ class BareClientSystem:
             elif workload.widget_values is not None:
                 seconds = kernel_seconds(outputs[0])
                 result.extra["kernel_seconds"] = seconds
+                if not widget_values_match(widgets.values, workload.widget_values):
+                    # The kernel's IOPub queue is bounded: a client that falls behind loses
+                    # updates, as a browser would. Read the final values back, as a widget
+                    # manager does when it restores, and say so.
+                    await self._request_states(client, widgets)
+                    result.extra["widget_values_read_back"] = True
                 matched = widget_values_match(widgets.values, workload.widget_values)
                 result.correct = seconds is not None and matched
             else:
@@ -105,6 +111,27 @@ class BareClientSystem:
             client.stop_channels()
             await manager.shutdown_kernel(now=True)
         return result
+
+    @staticmethod
+    async def _request_states(client: Any, widgets: WidgetValues) -> None:
+        """Ask each widget model for its state and apply the answers."""
+        asked = set()
+        for comm_id in widgets.comm_ids:
+            message = client.session.msg(
+                "comm_msg", {"comm_id": comm_id, "data": {"method": "request_state"}}
+            )
+            client.shell_channel.send(message)
+            asked.add(message["header"]["msg_id"])
+        idle: set[str] = set()
+        while idle != asked:
+            msg = await client.get_iopub_msg(timeout=DEADLINE)
+            parent = msg["parent_header"].get("msg_id")
+            if parent not in asked:
+                continue
+            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                idle.add(parent)
+            elif msg["msg_type"] == "comm_msg":
+                widgets.apply(msg["msg_type"], msg["content"])
 
     @staticmethod
     async def _reply_to(client: Any, msg_id: str) -> None:
