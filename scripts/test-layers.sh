@@ -28,6 +28,22 @@ layer_ui_tests() {
   (cd ui-tests && CI=true jlpm playwright test)
 }
 
+# What a layer says besides passed or failed: for ui-tests, the counts of Playwright's
+# report, flaky tests (failed once, passed on the retry) among them.
+details_ui_tests() {
+  python - ui-tests/test-results/results.json <<'PY'
+import json, sys
+try:
+    stats = json.load(open(sys.argv[1]))["stats"]
+except (OSError, ValueError, KeyError):
+    sys.exit(0)
+print(
+    f"{stats.get('expected', 0)} passed, {stats.get('unexpected', 0)} failed,"
+    f" {stats.get('flaky', 0)} flaky, {stats.get('skipped', 0)} skipped"
+)
+PY
+}
+
 layer_package() {
   ./scripts/check-package.sh
 }
@@ -51,7 +67,11 @@ for layer in "${LAYERS[@]}"; do
     failed=$((failed + 1))
   fi
   seconds=$(($(date +%s) - start))
-  summary+=("$(printf '%-9s %-7s %4ds' "$layer" "$result" "$seconds")")
+  details=""
+  if declare -F "details_${layer//-/_}" >/dev/null; then
+    details=$("details_${layer//-/_}")
+  fi
+  summary+=("$(printf '%-9s %-7s %4ds  %s' "$layer" "$result" "$seconds" "$details")")
 done
 
 echo

@@ -86,7 +86,8 @@ module.exports = {
   workers: 1,
   retries: process.env.CI ? 1 : 0,
   timeout: 120 * 1000,
-  reporter: [['list']],
+  // The JSON report gives scripts/test-layers.sh the counts, flaky tests among them.
+  reporter: [['list'], ['json', { outputFile: 'test-results/results.json' }]],
   use: {
     ...baseConfig.use,
     video: 'off',
