@@ -7,12 +7,12 @@ from pathlib import Path
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Float, Int, Unicode
 
-from .handlers import route_handlers
-from .room_access import RoomAccess, parse_notebook_room_id
-from .server_events import EventForwarder
-from .service import ExecutionService, ExecutionSettings
+from .doc.rooms import RoomAccess, parse_notebook_room_id
+from .execution.service import ExecutionService, ExecutionSettings
 from .trust.authority import TrustAuthority
 from .trust.store import TrustStore
+from .web.handlers import route_handlers
+from .web.server_events import EventForwarder
 
 YDOC_EXTENSION = "jupyter_server_ydoc"
 DB_NAME = ".jupyter_collab_exec.db"

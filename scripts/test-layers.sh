@@ -11,6 +11,7 @@ if [ "$#" -gt 0 ]; then LAYERS=("$@"); else LAYERS=("${ALL_LAYERS[@]}"); fi
 
 layer_lint() {
   jlpm lint:check &&
+    python scripts/check-layers.py &&
     ruff check jupyterlab_collab_exec scripts bench examples ui-tests &&
     ruff format --check jupyterlab_collab_exec scripts bench examples ui-tests &&
     mypy

@@ -1,13 +1,13 @@
 /**
  * The plugins of jupyterlab-collab-exec, one file each.
  */
-import { clientPlugin } from './clientPlugin';
-import { executorPlugin } from './executorPlugin';
-import { inputPlugin } from './inputPlugin';
-import { settingsPlugin } from './settingsPlugin';
-import { statusPlugin } from './statusPlugin';
-import { trustPlugin } from './trustPlugin';
-import { widgetsPlugin } from './widgetsPlugin';
+import { clientPlugin } from './plugins/client';
+import { executorPlugin } from './plugins/executor';
+import { inputPlugin } from './plugins/input';
+import { settingsPlugin } from './plugins/settings';
+import { statusPlugin } from './plugins/status';
+import { trustPlugin } from './plugins/trust';
+import { widgetsPlugin } from './plugins/widgets';
 
 export default [
   clientPlugin,

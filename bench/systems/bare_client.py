@@ -25,7 +25,7 @@ from bench.workloads import (
     outputs_match,
     widget_values_match,
 )
-from jupyterlab_collab_exec.outputs import OutputReducer
+from jupyterlab_collab_exec.outputs.reducer import OutputReducer
 
 DEADLINE = 600.0
 

@@ -56,7 +56,7 @@ from httpx_ws import aconnect_ws
 from bench.systems.base import Workload, WorkloadResult, ensure_venv, peak_rss
 from bench.systems.observer import Observer, measure_reconnect, observe
 from bench.workloads import outputs_match
-from jupyterlab_collab_exec.outputs import OutputReducer
+from jupyterlab_collab_exec.outputs.reducer import OutputReducer
 from jupyterlab_collab_exec.tests.clients import ServerProcess
 
 NOTEBOOK = "bench.ipynb"

@@ -36,8 +36,8 @@ from tornado.websocket import websocket_connect
 
 from bench.systems.base import Workload, WorkloadResult
 from bench.workloads import outputs_match
-from jupyterlab_collab_exec.kernel_channels import acknowledge_quickly
-from jupyterlab_collab_exec.outputs import OutputReducer
+from jupyterlab_collab_exec.kernel.channels import acknowledge_quickly
+from jupyterlab_collab_exec.outputs.reducer import OutputReducer
 from jupyterlab_collab_exec.tests.gateway import KernelGatewayProcess
 
 GATEWAY_LIMIT_NAME = "bare client via gateway (limit)"

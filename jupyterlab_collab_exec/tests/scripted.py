@@ -10,19 +10,19 @@ from typing import Any
 from jupyter_ydoc import YNotebook
 from pycrdt import Map
 
-from jupyterlab_collab_exec import schema
-from jupyterlab_collab_exec.cells import CellSpec, resolve_cells
-from jupyterlab_collab_exec.collab_doc import Person, requests_map
-from jupyterlab_collab_exec.guard import RootMapGuard, pending_input_typing
-from jupyterlab_collab_exec.inputs import InputRegistry
-from jupyterlab_collab_exec.kernel_events import KernelStatus, Replied
-from jupyterlab_collab_exec.kernel_state import KernelStateMirror
-from jupyterlab_collab_exec.ledger import Request, RequestLedger
-from jupyterlab_collab_exec.output_desk import OutputDesk, OutputSettings
-from jupyterlab_collab_exec.runner import KernelRunner, RunnerParts
-from jupyterlab_collab_exec.tasks import BackgroundTasks
+from jupyterlab_collab_exec.common.tasks import BackgroundTasks
+from jupyterlab_collab_exec.doc import schema
+from jupyterlab_collab_exec.doc.cells import CellSpec, resolve_cells
+from jupyterlab_collab_exec.doc.collab_map import Person, requests_map
+from jupyterlab_collab_exec.execution.guard import RootMapGuard, pending_input_typing
+from jupyterlab_collab_exec.execution.ledger import Request, RequestLedger
+from jupyterlab_collab_exec.execution.runner import KernelRunner, RunnerParts
+from jupyterlab_collab_exec.inputs.records import InputRegistry
+from jupyterlab_collab_exec.kernel.events import KernelStatus, Replied
+from jupyterlab_collab_exec.kernel.state import KernelStateMirror
+from jupyterlab_collab_exec.outputs.desk import OutputDesk, OutputSettings
 from jupyterlab_collab_exec.trust.records import TrustRecords
-from jupyterlab_collab_exec.widget_mirror import WidgetMirror, WidgetSettings
+from jupyterlab_collab_exec.widgets.mirror import WidgetMirror, WidgetSettings
 
 KERNEL = "kernel-1"
 DOCUMENT = "json:notebook:file-1"

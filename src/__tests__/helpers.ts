@@ -11,8 +11,12 @@ import { ServerConnection } from '@jupyterlab/services';
 import type { ISignal } from '@lumino/signaling';
 import * as Y from 'yjs';
 
-import { CollabExecClient, type IInputBackend, type InputAnswer } from '../api';
-import type { TimeFormatter } from '../statusText';
+import {
+  CollabExecClient,
+  type IInputBackend,
+  type InputAnswer
+} from '../server/api';
+import type { TimeFormatter } from '../status/text';
 import {
   INPUTS,
   type IPerson,
@@ -21,7 +25,7 @@ import {
   REQUESTS,
   ROOT,
   type RequestStatus
-} from '../schema';
+} from '../doc/schema';
 
 export const DOCUMENT_ID = 'json:notebook:abc';
 export const KERNEL_ID = 'kernel-1';
@@ -277,7 +281,7 @@ export interface IWrittenInput {
 
 /**
  * The server's side of the room: its own Y.Doc, written as the server extension writes
- * `collab_exec` (lifecycle.py, inputs.py); `syncInto` delivers its updates.
+ * `collab_exec` (execution/ledger.py, inputs/records.py); `syncInto` delivers its updates.
  */
 export class ServerDoc {
   readonly doc = new Y.Doc();

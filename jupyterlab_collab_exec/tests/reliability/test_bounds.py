@@ -29,8 +29,8 @@ import pytest
 from pycrdt import Doc, Map
 
 from jupyterlab_collab_exec.app import CollabExecApp
-from jupyterlab_collab_exec.ledger import PRUNE_SLACK_FRACTION
-from jupyterlab_collab_exec.schema import FINAL_STATUSES
+from jupyterlab_collab_exec.doc.schema import FINAL_STATUSES
+from jupyterlab_collab_exec.execution.ledger import PRUNE_SLACK_FRACTION
 
 from ..clients import RoomClient, ServerProcess, wait_for, write_notebook
 from .tally import SOAK, Tally, count

@@ -192,11 +192,11 @@ async def fuzz_world(
 
         await client.wait_until(quiet, what="the first notebook to wait for input")
         docs = ServerDocs(serverapp, [document, other])
-        other_root = (await docs.notebook(other)).ydoc.get("collab_exec", type=Map)
-        # Joining reconciles a room, which creates the maps of `collab_exec`.
+        # Joining reconciles a room (which writes nothing into it); the server then knows
+        # what the room's file brought.
         await wait_for(
-            lambda: "requests" in other_root and "inputs" in other_root,
-            what="collab_exec of the second room",
+            lambda: docs.service._trust.records.knows_file(other),
+            what="the second room reconciled",
         )
         await docs.settled()
         known = Known(

@@ -1,0 +1,1 @@
+"""What every layer shares: the service's errors, and background work nobody awaits."""

@@ -1,0 +1,2 @@
+"""ipywidgets: each kernel's models, mirrored into `collab_widgets` and the saved widget
+state."""

@@ -1,0 +1,65 @@
+/**
+ * The plugin that makes ipywidgets work under server execution, from the server's mirror
+ * of the widget models in the shared document (widgetHooks.ts, widgetPanelSync.ts). It does nothing when
+ * the ipywidgets extension is not installed.
+ */
+import type {
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import type { NotebookPanel } from '@jupyterlab/notebook';
+import { ITranslator } from '@jupyterlab/translation';
+import { DisposableDelegate } from '@lumino/disposable';
+
+import { ICollabExecTrust } from '../server/tokens';
+
+export const widgetsPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'jupyterlab-collab-exec:widgets',
+  description:
+    'Renders ipywidgets of server-run cells from the shared document, as far as the server confirms it: views wait for models that are live, closed models show nothing, a late kernel gets a widget manager, and models follow the doc.',
+  autoStart: true,
+  // What it builds from the doc, the server confirms first.
+  requires: [ICollabExecTrust],
+  optional: [ITranslator],
+  activate: (
+    app: JupyterFrontEnd,
+    trust: ICollabExecTrust,
+    translator: ITranslator | null
+  ): void => {
+    // The hooks go on the widget manager's classes before any notebook makes a manager.
+    const loading = Promise.all([
+      import('@jupyter-widgets/jupyterlab-manager'),
+      import('../widgets/hooks'),
+      import('../widgets/panelSync')
+    ]).then(([manager, hooks, sync]) => ({
+      sync,
+      hooks: new hooks.WidgetManagerHooks(
+        manager,
+        trust,
+        translator ?? undefined
+      )
+    }));
+    loading.catch(() => {
+      console.info(
+        'jupyterlab-collab-exec: ipywidgets is not installed; widgets are left as they are.'
+      );
+    });
+    app.docRegistry.addWidgetExtension('Notebook', {
+      createNew: (panel: NotebookPanel) => {
+        let sync: { dispose(): void } | null = null;
+        let disposed = false;
+        void loading
+          .then(({ sync: module, hooks }) => {
+            if (!disposed && !panel.isDisposed) {
+              sync = new module.WidgetPanelSync(panel, hooks);
+            }
+          })
+          .catch(() => undefined);
+        return new DisposableDelegate(() => {
+          disposed = true;
+          sync?.dispose();
+        });
+      }
+    });
+  }
+};

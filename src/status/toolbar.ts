@@ -1,0 +1,230 @@
+/**
+ * The notebook toolbar item: the kernel state and the queue as the server sees them, and
+ * a button that cancels the queued cells. Read from the doc, like the cell badges.
+ */
+import { Notification } from '@jupyterlab/apputils';
+import type { StaticNotebook } from '@jupyterlab/notebook';
+import {
+  type ITranslator,
+  nullTranslator,
+  type TranslationBundle
+} from '@jupyterlab/translation';
+import { Widget } from '@lumino/widgets';
+
+import type { IQueueBackend, IServerInfo } from '../server/api';
+import { createElement, LIVE_STATUS } from '../common/dom';
+import { NotebookDocWatcher } from '../doc/notebook';
+import { queuedCount } from '../doc/queue';
+import type { IKernelEntry, KernelExecutionState } from '../doc/schema';
+
+/**
+ * The class of the toolbar item.
+ */
+export const TOOLBAR_CLASS = 'jp-CollabExec-toolbar';
+
+/**
+ * What the toolbar item shows.
+ */
+export interface IQueueSummary {
+  /**
+   * The kernel's execution state, or null before the server has written one.
+   */
+  state: KernelExecutionState | null;
+  kernelLabel: string;
+  queued: number;
+  queueLabel: string;
+  title: string;
+}
+
+/**
+ * The toolbar texts for a kernel entry and a number of queued requests.
+ */
+export function queueSummary(
+  kernel: IKernelEntry | null,
+  queued: number,
+  trans: TranslationBundle = nullTranslator.load('jupyterlab-collab-exec')
+): IQueueSummary {
+  const state = kernel?.execution_state ?? null;
+  const kernelLabel = kernelStateLabel(state, trans);
+  const queueLabel =
+    queued > 0 ? trans.__('%1 queued', queued) : trans.__('Queue empty');
+  const title =
+    queued > 0
+      ? trans._n(
+          'Server execution. Kernel state: %2. %1 cell is queued.',
+          'Server execution. Kernel state: %2. %1 cells are queued.',
+          queued,
+          kernelLabel
+        )
+      : trans.__(
+          'Server execution. Kernel state: %1. Nothing is queued.',
+          kernelLabel
+        );
+  return { state, kernelLabel, queued, queueLabel, title };
+}
+
+function kernelStateLabel(
+  state: KernelExecutionState | null,
+  trans: TranslationBundle
+): string {
+  switch (state) {
+    case 'idle':
+      return trans.__('Idle');
+    case 'busy':
+      return trans.__('Busy');
+    case 'starting':
+      return trans.__('Starting');
+    case 'restarting':
+      return trans.__('Restarting');
+    case 'dead':
+      return trans.__('Dead');
+    default:
+      return trans.__('Unknown');
+  }
+}
+
+/**
+ * The toolbar item of one notebook panel. It is hidden unless the notebook is
+ * collaborative and the server has the extension.
+ */
+export class QueueToolbarItem extends Widget {
+  constructor(options: QueueToolbarItem.IOptions) {
+    super();
+    this._watcher = new NotebookDocWatcher(options.notebook);
+    this._backend = options.backend;
+    this._trans = (options.translator ?? nullTranslator).load(
+      'jupyterlab-collab-exec'
+    );
+    this.addClass(TOOLBAR_CLASS);
+
+    this._state = createElement(
+      'span',
+      'jp-CollabExec-kernelState',
+      LIVE_STATUS
+    );
+    this._queue = createElement('span', 'jp-CollabExec-queueLength');
+    this._button = createElement('button', 'jp-CollabExec-cancelQueued');
+    this._button.type = 'button';
+    this._button.textContent = this._trans.__('Cancel queued');
+    this._button.title = this._trans.__(
+      'Cancel the queued cells of this notebook, for every collaborator'
+    );
+    this._button.addEventListener('click', this._onClick);
+    this.node.append(this._state, this._queue, this._button);
+
+    this._watcher.changed.connect(this._update, this);
+    this._update();
+    options.serverInfo
+      .catch(() => null)
+      .then(info => {
+        this._info = info;
+        this._update();
+      });
+  }
+
+  /**
+   * What is shown, or null while the item is hidden.
+   */
+  get summary(): IQueueSummary | null {
+    return this._summary;
+  }
+
+  /**
+   * Ask the server to cancel every queued request of this notebook.
+   */
+  async cancelQueued(): Promise<void> {
+    const documentId = this._watcher.documentId;
+    if (!documentId || this._pending) {
+      return;
+    }
+    this._pending = true;
+    this._update();
+    try {
+      await this._backend.cancel(documentId);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      Notification.error(
+        this._trans.__('Could not cancel the queued cells: %1', message),
+        { autoClose: 5000 }
+      );
+    } finally {
+      this._pending = false;
+      this._update();
+    }
+  }
+
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this._button.removeEventListener('click', this._onClick);
+    this._watcher.dispose();
+    super.dispose();
+  }
+
+  private _onClick = (): void => {
+    void this.cancelQueued();
+  };
+
+  private _update(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    const collab = this._watcher.collab;
+    if (!this._info || this._watcher.documentId === null || !collab) {
+      this._summary = null;
+      this.hide();
+      return;
+    }
+    const summary = queueSummary(
+      collab.kernel,
+      queuedCount(collab.requests()),
+      this._trans
+    );
+    this._summary = summary;
+    const state = summary.state ?? 'unknown';
+    if (this._state.dataset.state !== state) {
+      this._state.dataset.state = state;
+    }
+    if (this._state.textContent !== summary.kernelLabel) {
+      this._state.textContent = summary.kernelLabel;
+      this._state.setAttribute(
+        'aria-label',
+        this._trans.__('Kernel state: %1', summary.kernelLabel)
+      );
+    }
+    this._queue.textContent = summary.queueLabel;
+    this._queue.dataset.count = String(summary.queued);
+    this.node.title = summary.title;
+    this._button.disabled =
+      summary.queued === 0 ||
+      this._pending ||
+      !this._info.features.includes('cancel');
+    this.show();
+  }
+
+  private _watcher: NotebookDocWatcher;
+  private _backend: IQueueBackend;
+  private _trans: TranslationBundle;
+  private _state: HTMLElement;
+  private _queue: HTMLElement;
+  private _button: HTMLButtonElement;
+  private _info: IServerInfo | null = null;
+  private _pending = false;
+  private _summary: IQueueSummary | null = null;
+}
+
+export namespace QueueToolbarItem {
+  export interface IOptions {
+    /**
+     * The notebook widget of the panel.
+     */
+    notebook: StaticNotebook;
+    backend: IQueueBackend;
+    /**
+     * The server's info; the item stays hidden while it is null.
+     */
+    serverInfo: Promise<IServerInfo | null>;
+    translator?: ITranslator;
+  }
+}

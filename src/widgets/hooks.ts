@@ -1,0 +1,456 @@
+/**
+ * ipywidgets under server execution: hooks on the shared classes of
+ * `@jupyter-widgets/jupyterlab-manager`, which does not expose these points. Each wrapper
+ * calls the original. They use the server's mirror in `collab_widgets`:
+ *
+ * - A view whose model the doc says is live, but that this browser has not built yet
+ *   (its `comm_open` comes on the kernel websocket, the view through the doc), waits for
+ *   it instead of failing after two seconds.
+ * - A view of a model that the kernel closed (tqdm with `leave=False`) shows nothing,
+ *   rather than "model not found".
+ * - When a manager restores its widgets (a page load, a kernel restart), the models in the
+ *   doc are built at once: the live ones attached to their comms, so that a progress bar
+ *   keeps moving while the kernel is busy (the manager's own restore asks the kernel on
+ *   the shell channel and waits behind the running cell); the others frozen, without a
+ *   comm, as the widgets of a kernel that went away.
+ * - Any room member can write the doc, so a model is built from the doc, and the saved
+ *   widget state of the notebook's metadata is restored, only when the server confirms
+ *   that it wrote exactly that (ICollabExecTrust). A view of a model that was not built
+ *   for that reason shows the widget's text, with a note why.
+ */
+import type {
+  WidgetManager,
+  WidgetRenderer
+} from '@jupyter-widgets/jupyterlab-manager';
+import type { IRenderMime } from '@jupyterlab/rendermime';
+import { type IWidgetRegistryData, put_buffers } from '@jupyter-widgets/base';
+import type { INotebookModel } from '@jupyterlab/notebook';
+import { type ITranslator, nullTranslator } from '@jupyterlab/translation';
+import { PromiseDelegate } from '@lumino/coreutils';
+import type * as Y from 'yjs';
+
+import { notebookDocumentId, notebookYDoc } from '../doc/notebook';
+import type { IWidgetModelEntry } from '../doc/schema';
+import type { ICollabExecTrust } from '../server/tokens';
+import { jsonDigest, widgetEntryDigest } from '../trust/digests';
+import { WidgetDoc } from './doc';
+
+export type ManagerModule =
+  typeof import('@jupyter-widgets/jupyterlab-manager');
+
+/**
+ * How long a view waits for a model that the doc says is live.
+ */
+export const LIVE_MODEL_WAIT_MS = 30_000;
+
+/**
+ * The MIME type of the saved widget state in the notebook metadata `widgets`.
+ */
+const WIDGET_STATE_MIMETYPE = 'application/vnd.jupyter.widget-state+json';
+
+/**
+ * The hooks, installed once per page on the shared classes of the widget manager.
+ */
+export class WidgetManagerHooks {
+  constructor(
+    module: ManagerModule,
+    trust: ICollabExecTrust,
+    translator: ITranslator = nullTranslator
+  ) {
+    this._module = module;
+    this._trust = trust;
+    this._translator = translator;
+    this._wrapManager(module.WidgetManager);
+    this._wrapRenderer(module.WidgetRenderer);
+  }
+
+  get module(): ManagerModule {
+    return this._module;
+  }
+
+  /**
+   * The manager of a notebook context, once the widget extension made one.
+   */
+  managerOf(context: unknown): WidgetManager | null {
+    return this._managers.get(context as object) ?? null;
+  }
+
+  /**
+   * The widget modules that any manager of this page was given: those of widget
+   * libraries besides ipywidgets, for a manager that the widget extension did not make.
+   */
+  registeredModules(): IWidgetRegistryData[] {
+    return [...this._modules.values()];
+  }
+
+  /**
+   * The `collab_widgets` view of a manager's notebook.
+   */
+  docOf(manager: WidgetManager): WidgetDoc | null {
+    const model = manager.context?.model;
+    const ydoc = model ? notebookYDoc(model) : null;
+    if (!ydoc) {
+      return null;
+    }
+    let doc = this._docs.get(ydoc);
+    if (!doc) {
+      doc = new WidgetDoc(ydoc);
+      this._docs.set(ydoc, doc);
+    }
+    return doc;
+  }
+
+  /**
+   * Wait until a manager has registered a model, or the time is up.
+   */
+  async waitForModel(
+    manager: WidgetManager,
+    modelId: string,
+    timeout: number
+  ): Promise<void> {
+    if (manager.has_model(modelId)) {
+      return;
+    }
+    let waiters = this._waiters.get(manager);
+    if (!waiters) {
+      waiters = new Map();
+      this._waiters.set(manager, waiters);
+    }
+    let waiter = waiters.get(modelId);
+    if (!waiter) {
+      waiter = new PromiseDelegate<void>();
+      waiters.set(modelId, waiter);
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<void>(resolve => {
+      timer = setTimeout(resolve, timeout);
+    });
+    await Promise.race([waiter.promise, timedOut]);
+    clearTimeout(timer);
+  }
+
+  /**
+   * Build the models of the doc that the manager lacks: live ones with their comm (the
+   * kernel's updates reach them from now on), frozen ones without. Every model is
+   * registered within the same turn of the event loop, so references between them
+   * resolve (and views of live ones wait for them in any case).
+   */
+  async buildFromDoc(manager: WidgetManager): Promise<void> {
+    const doc = this.docOf(manager);
+    const kernel = manager.kernel;
+    if (!doc || !(await this._trust.enabled())) {
+      return;
+    }
+    const sameKernel = kernel !== null && doc.kernelId === kernel.id;
+    const candidates = new Map<string, IWidgetModelEntry>();
+    for (const [modelId, entry] of doc.models()) {
+      // Without a kernel, a live model is left to the kernel that the view joins.
+      if (
+        entry.closed ||
+        manager.has_model(modelId) ||
+        (entry.live && kernel === null)
+      ) {
+        continue;
+      }
+      const live = entry.live && sameKernel && kernel !== null;
+      if (live && kernel.hasComm(modelId)) {
+        continue;
+      }
+      candidates.set(modelId, entry);
+    }
+    const confirmed = await Promise.all(
+      [...candidates].map(([modelId, entry]) =>
+        this.entryConfirmed(manager, modelId, entry)
+      )
+    );
+    const building: Array<Promise<unknown>> = [];
+    [...candidates].forEach(([modelId, entry], index) => {
+      if (!confirmed[index]) {
+        this._reject(manager, [modelId]);
+        return;
+      }
+      const live = entry.live && sameKernel && kernel !== null;
+      // The manager may have built it meanwhile, or its kernel opened its comm.
+      if (manager.has_model(modelId) || (live && kernel.hasComm(modelId))) {
+        return;
+      }
+      const state: Record<string, unknown> = structuredClone(entry.state);
+      if (entry.buffers?.length) {
+        put_buffers(
+          state as Parameters<typeof put_buffers>[0],
+          entry.buffers.map(buffer => buffer.path),
+          entry.buffers.map(buffer => new DataView(base64ToBuffer(buffer.data)))
+        );
+      }
+      const comm = live
+        ? manager._create_comm('jupyter.widget', modelId)
+        : Promise.resolve(undefined);
+      const options = {
+        model_name: entry.model_name,
+        model_module: entry.model_module,
+        model_module_version: entry.model_module_version,
+        model_id: modelId
+      };
+      // `new_model` registers the model before it awaits anything. The comm is created
+      // locally and sends nothing to the kernel.
+      building.push(
+        comm.then(created =>
+          manager.new_model({ ...options, comm: created }, state)
+        )
+      );
+    });
+    await Promise.all(building);
+  }
+
+  /**
+   * Whether the server wrote this entry of `collab_widgets` into the manager's notebook.
+   */
+  async entryConfirmed(
+    manager: WidgetManager,
+    modelId: string,
+    entry: IWidgetModelEntry
+  ): Promise<boolean> {
+    const documentId = this._documentId(manager);
+    const digest = widgetEntryDigest(entry);
+    return (
+      documentId !== null &&
+      digest !== null &&
+      this._trust.modelConfirmed(documentId, modelId, digest)
+    );
+  }
+
+  private _documentId(manager: WidgetManager): string | null {
+    const model = manager.context?.model as INotebookModel | undefined;
+    return model ? notebookDocumentId(model) : null;
+  }
+
+  /**
+   * Remember models that are not built from what the doc or the metadata says: their
+   * views show the widget's text.
+   */
+  private _reject(manager: WidgetManager, modelIds: Iterable<string>): void {
+    let rejected = this._rejected.get(manager);
+    if (!rejected) {
+      rejected = new Set();
+      this._rejected.set(manager, rejected);
+    }
+    for (const modelId of modelIds) {
+      rejected.add(modelId);
+    }
+  }
+
+  private _isRejected(manager: WidgetManager, modelId: string): boolean {
+    return (
+      !manager.has_model(modelId) &&
+      (this._rejected.get(manager)?.has(modelId) ?? false)
+    );
+  }
+
+  /**
+   * Whether the saved widget state of the notebook metadata may be restored: always
+   * without the server extension, as in JupyterLab; otherwise only as the server
+   * confirms it.
+   */
+  private async _savedStateConfirmed(
+    manager: WidgetManager,
+    saved: unknown
+  ): Promise<boolean> {
+    if (!(await this._trust.enabled())) {
+      return true;
+    }
+    const documentId = this._documentId(manager);
+    const digest = jsonDigest(saved);
+    const confirmed =
+      documentId !== null &&
+      digest !== null &&
+      (await this._trust.widgetStateConfirmed(documentId, digest));
+    if (!confirmed) {
+      this._reject(manager, savedModelIds(saved));
+    }
+    return confirmed;
+  }
+
+  private _registered(manager: WidgetManager, modelId: string): void {
+    const waiter = this._waiters.get(manager)?.get(modelId);
+    if (waiter) {
+      this._waiters.get(manager)?.delete(modelId);
+      waiter.resolve();
+    }
+  }
+
+  private _wrapManager(managerClass: ManagerModule['WidgetManager']): void {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const hooks = this;
+    const proto = managerClass.prototype;
+    const restoreWidgets = proto.restoreWidgets;
+    proto.restoreWidgets = function (
+      this: WidgetManager,
+      ...args: Parameters<typeof restoreWidgets>
+    ) {
+      // The constructor calls it once its context is set: the manager is known from here.
+      if (this.context && !hooks._managers.has(this.context)) {
+        hooks._managers.set(this.context, this);
+      }
+      const building = hooks.buildFromDoc(this).catch(reason => {
+        console.warn('jupyterlab-collab-exec: widgets from the doc', reason);
+      });
+      hooks._building.set(this, building);
+      return restoreWidgets.apply(this, args);
+    };
+    const internals = proto as unknown as IManagerInternals;
+    const loadFromNotebook = internals._loadFromNotebook;
+    internals._loadFromNotebook = async function (
+      this: WidgetManager,
+      notebook: INotebookModel
+    ) {
+      const saved = notebook.getMetadata?.('widgets');
+      if (saved && !(await hooks._savedStateConfirmed(this, saved))) {
+        return;
+      }
+      return loadFromNotebook.call(this, notebook);
+    };
+    const register = proto.register;
+    proto.register = function (
+      this: WidgetManager,
+      ...args: Parameters<typeof register>
+    ) {
+      const [data] = args;
+      hooks._modules.set(`${data.name}@${data.version}`, data);
+      register.apply(this, args);
+    };
+    const registerModel = proto.register_model;
+    proto.register_model = function (
+      this: WidgetManager,
+      ...args: Parameters<typeof registerModel>
+    ) {
+      registerModel.apply(this, args);
+      hooks._registered(this, args[0]);
+    };
+    const getModel = proto.get_model;
+    proto.get_model = async function (
+      this: WidgetManager,
+      ...args: Parameters<typeof getModel>
+    ) {
+      const [modelId] = args;
+      if (!this.has_model(modelId) && hooks.docOf(this)?.isLive(modelId)) {
+        await hooks.waitForModel(this, modelId, LIVE_MODEL_WAIT_MS);
+      }
+      return getModel.apply(this, args);
+    };
+  }
+
+  private _wrapRenderer(rendererClass: ManagerModule['WidgetRenderer']): void {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const hooks = this;
+    const proto = rendererClass.prototype;
+    const renderModel = proto.renderModel;
+    proto.renderModel = async function (
+      this: WidgetRenderer,
+      model: IRenderMime.IMimeModel
+    ) {
+      const source = model.data[this.mimeType] as { model_id?: unknown };
+      const manager = (
+        this as unknown as { _manager?: PromiseDelegate<WidgetManager> | null }
+      )._manager?.promise;
+      if (manager && typeof source?.model_id === 'string' && source.model_id) {
+        const resolved = await manager;
+        const closed = hooks.docOf(resolved)?.isClosed(source.model_id);
+        if (closed && !resolved.has_model(source.model_id)) {
+          this.hide();
+          return;
+        }
+        await hooks._building.get(resolved);
+        if (
+          !resolved.has_model(source.model_id) &&
+          !hooks.docOf(resolved)?.isLive(source.model_id)
+        ) {
+          // A frozen model comes with the restore, which also tells the models it left out.
+          await whenRestored(resolved, LIVE_MODEL_WAIT_MS);
+        }
+        if (hooks._isRejected(resolved, source.model_id)) {
+          hooks._showText(this, model);
+          return;
+        }
+      }
+      return renderModel.call(this, model);
+    };
+  }
+
+  /**
+   * A view of a model that was not built: the widget's text, and why.
+   */
+  private _showText(
+    renderer: WidgetRenderer,
+    model: IRenderMime.IMimeModel
+  ): void {
+    const trans = this._translator.load('jupyterlab-collab-exec');
+    const text = model.data['text/plain'];
+    renderer.node.textContent = '';
+    const pre = document.createElement('pre');
+    pre.textContent = typeof text === 'string' ? text : '';
+    const note = document.createElement('div');
+    note.className = 'jp-CollabExec-widgetNote';
+    note.textContent = trans.__(
+      'This widget is shown as text: its state in the shared document was not written by the server.'
+    );
+    renderer.node.append(pre, note);
+  }
+
+  private _module: ManagerModule;
+  private _trust: ICollabExecTrust;
+  private _translator: ITranslator;
+  private _building = new WeakMap<WidgetManager, Promise<void>>();
+  private _rejected = new WeakMap<WidgetManager, Set<string>>();
+  private _managers = new WeakMap<object, WidgetManager>();
+  private _docs = new WeakMap<Y.Doc, WidgetDoc>();
+  private _modules = new Map<string, IWidgetRegistryData>();
+  private _waiters = new WeakMap<
+    WidgetManager,
+    Map<string, PromiseDelegate<void>>
+  >();
+}
+
+/**
+ * What the widget manager keeps to itself: its restore from the notebook metadata.
+ */
+interface IManagerInternals {
+  _loadFromNotebook(notebook: INotebookModel): Promise<void>;
+}
+
+/**
+ * Resolve once a manager has restored its widgets, or the time is up.
+ */
+function whenRestored(manager: WidgetManager, timeout: number): Promise<void> {
+  if (manager.restoredStatus) {
+    return Promise.resolve();
+  }
+  return new Promise<void>(resolve => {
+    const done = () => {
+      clearTimeout(timer);
+      manager.restored.disconnect(done);
+      resolve();
+    };
+    const timer = setTimeout(done, timeout);
+    manager.restored.connect(done);
+  });
+}
+
+/**
+ * The ids of the models in a saved widget state.
+ */
+function savedModelIds(saved: unknown): string[] {
+  const state = (saved as Record<string, unknown> | null)?.[
+    WIDGET_STATE_MIMETYPE
+  ] as { state?: unknown } | undefined;
+  const models = state?.state;
+  return models && typeof models === 'object' ? Object.keys(models) : [];
+}
+
+function base64ToBuffer(data: string): ArrayBuffer {
+  const binary = atob(data);
+  const bytes = new Uint8Array(binary.length);
+  for (let index = 0; index < binary.length; index++) {
+    bytes[index] = binary.charCodeAt(index);
+  }
+  return bytes.buffer;
+}
