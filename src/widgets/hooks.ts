@@ -13,10 +13,8 @@
  *   keeps moving while the kernel is busy (the manager's own restore asks the kernel on
  *   the shell channel and waits behind the running cell); the others frozen, without a
  *   comm, as the widgets of a kernel that went away.
- * - Any room member can write the doc, so a model is built from the doc, and the saved
- *   widget state of the notebook's metadata is restored, only when the server confirms
- *   that it wrote exactly that (ICollabExecTrust). A view of a model that was not built
- *   for that reason shows the widget's text, with a note why.
+ * - A model is built from the doc, and the saved widget state restored, only as the
+ *   server confirms it (confirmation.ts).
  */
 import type {
   WidgetManager,
@@ -29,10 +27,10 @@ import { type ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { PromiseDelegate } from '@lumino/coreutils';
 import type * as Y from 'yjs';
 
-import { notebookDocumentId, notebookYDoc } from '../doc/notebook';
+import { notebookYDoc } from '../doc/notebook';
 import type { IWidgetModelEntry } from '../doc/schema';
 import type { ICollabExecTrust } from '../server/tokens';
-import { jsonDigest, widgetEntryDigest } from '../trust/digests';
+import { WidgetConfirmation } from './confirmation';
 import { WidgetDoc } from './doc';
 
 export type ManagerModule =
@@ -44,11 +42,6 @@ export type ManagerModule =
 export const LIVE_MODEL_WAIT_MS = 30_000;
 
 /**
- * The MIME type of the saved widget state in the notebook metadata `widgets`.
- */
-const WIDGET_STATE_MIMETYPE = 'application/vnd.jupyter.widget-state+json';
-
-/**
  * The hooks, installed once per page on the shared classes of the widget manager.
  */
 export class WidgetManagerHooks {
@@ -58,8 +51,7 @@ export class WidgetManagerHooks {
     translator: ITranslator = nullTranslator
   ) {
     this._module = module;
-    this._trust = trust;
-    this._translator = translator;
+    this._confirmation = new WidgetConfirmation(trust, translator);
     this._wrapManager(module.WidgetManager);
     this._wrapRenderer(module.WidgetRenderer);
   }
@@ -138,7 +130,7 @@ export class WidgetManagerHooks {
   async buildFromDoc(manager: WidgetManager): Promise<void> {
     const doc = this.docOf(manager);
     const kernel = manager.kernel;
-    if (!doc || !(await this._trust.enabled())) {
+    if (!doc || !(await this._confirmation.enabled())) {
       return;
     }
     const sameKernel = kernel !== null && doc.kernelId === kernel.id;
@@ -160,13 +152,13 @@ export class WidgetManagerHooks {
     }
     const confirmed = await Promise.all(
       [...candidates].map(([modelId, entry]) =>
-        this.entryConfirmed(manager, modelId, entry)
+        this._confirmation.entryConfirmed(manager, modelId, entry)
       )
     );
     const building: Array<Promise<unknown>> = [];
     [...candidates].forEach(([modelId, entry], index) => {
       if (!confirmed[index]) {
-        this._reject(manager, [modelId]);
+        this._confirmation.reject(manager, [modelId]);
         return;
       }
       const live = entry.live && sameKernel && kernel !== null;
@@ -205,69 +197,12 @@ export class WidgetManagerHooks {
   /**
    * Whether the server wrote this entry of `collab_widgets` into the manager's notebook.
    */
-  async entryConfirmed(
+  entryConfirmed(
     manager: WidgetManager,
     modelId: string,
     entry: IWidgetModelEntry
   ): Promise<boolean> {
-    const documentId = this._documentId(manager);
-    const digest = widgetEntryDigest(entry);
-    return (
-      documentId !== null &&
-      digest !== null &&
-      this._trust.modelConfirmed(documentId, modelId, digest)
-    );
-  }
-
-  private _documentId(manager: WidgetManager): string | null {
-    const model = manager.context?.model as INotebookModel | undefined;
-    return model ? notebookDocumentId(model) : null;
-  }
-
-  /**
-   * Remember models that are not built from what the doc or the metadata says: their
-   * views show the widget's text.
-   */
-  private _reject(manager: WidgetManager, modelIds: Iterable<string>): void {
-    let rejected = this._rejected.get(manager);
-    if (!rejected) {
-      rejected = new Set();
-      this._rejected.set(manager, rejected);
-    }
-    for (const modelId of modelIds) {
-      rejected.add(modelId);
-    }
-  }
-
-  private _isRejected(manager: WidgetManager, modelId: string): boolean {
-    return (
-      !manager.has_model(modelId) &&
-      (this._rejected.get(manager)?.has(modelId) ?? false)
-    );
-  }
-
-  /**
-   * Whether the saved widget state of the notebook metadata may be restored: always
-   * without the server extension, as in JupyterLab; otherwise only as the server
-   * confirms it.
-   */
-  private async _savedStateConfirmed(
-    manager: WidgetManager,
-    saved: unknown
-  ): Promise<boolean> {
-    if (!(await this._trust.enabled())) {
-      return true;
-    }
-    const documentId = this._documentId(manager);
-    const digest = jsonDigest(saved);
-    const confirmed =
-      documentId !== null &&
-      digest !== null &&
-      (await this._trust.widgetStateConfirmed(documentId, digest));
-    if (!confirmed) {
-      this._reject(manager, savedModelIds(saved));
-    }
-    return confirmed;
+    return this._confirmation.entryConfirmed(manager, modelId, entry);
   }
 
   private _registered(manager: WidgetManager, modelId: string): void {
@@ -304,7 +239,10 @@ export class WidgetManagerHooks {
       notebook: INotebookModel
     ) {
       const saved = notebook.getMetadata?.('widgets');
-      if (saved && !(await hooks._savedStateConfirmed(this, saved))) {
+      if (
+        saved &&
+        !(await hooks._confirmation.savedStateConfirmed(this, saved))
+      ) {
         return;
       }
       return loadFromNotebook.call(this, notebook);
@@ -367,8 +305,8 @@ export class WidgetManagerHooks {
           // A frozen model comes with the restore, which also tells the models it left out.
           await whenRestored(resolved, LIVE_MODEL_WAIT_MS);
         }
-        if (hooks._isRejected(resolved, source.model_id)) {
-          hooks._showText(this, model);
+        if (hooks._confirmation.isRejected(resolved, source.model_id)) {
+          hooks._confirmation.showText(this, model);
           return;
         }
       }
@@ -376,31 +314,9 @@ export class WidgetManagerHooks {
     };
   }
 
-  /**
-   * A view of a model that was not built: the widget's text, and why.
-   */
-  private _showText(
-    renderer: WidgetRenderer,
-    model: IRenderMime.IMimeModel
-  ): void {
-    const trans = this._translator.load('jupyterlab-collab-exec');
-    const text = model.data['text/plain'];
-    renderer.node.textContent = '';
-    const pre = document.createElement('pre');
-    pre.textContent = typeof text === 'string' ? text : '';
-    const note = document.createElement('div');
-    note.className = 'jp-CollabExec-widgetNote';
-    note.textContent = trans.__(
-      'This widget is shown as text: its state in the shared document was not written by the server.'
-    );
-    renderer.node.append(pre, note);
-  }
-
   private _module: ManagerModule;
-  private _trust: ICollabExecTrust;
-  private _translator: ITranslator;
+  private _confirmation: WidgetConfirmation;
   private _building = new WeakMap<WidgetManager, Promise<void>>();
-  private _rejected = new WeakMap<WidgetManager, Set<string>>();
   private _managers = new WeakMap<object, WidgetManager>();
   private _docs = new WeakMap<Y.Doc, WidgetDoc>();
   private _modules = new Map<string, IWidgetRegistryData>();
@@ -433,17 +349,6 @@ function whenRestored(manager: WidgetManager, timeout: number): Promise<void> {
     const timer = setTimeout(done, timeout);
     manager.restored.connect(done);
   });
-}
-
-/**
- * The ids of the models in a saved widget state.
- */
-function savedModelIds(saved: unknown): string[] {
-  const state = (saved as Record<string, unknown> | null)?.[
-    WIDGET_STATE_MIMETYPE
-  ] as { state?: unknown } | undefined;
-  const models = state?.state;
-  return models && typeof models === 'object' ? Object.keys(models) : [];
 }
 
 function base64ToBuffer(data: string): ArrayBuffer {
