@@ -17,7 +17,9 @@ from .models import WidgetModel
 OWN_UPDATES_KEPT = 256
 # Past this many comm messages in one request, some may have been dropped on the way: a
 # kernel's IOPub socket drops what a slow reader has not taken past its high-water mark
-# (1000 messages). The models are then asked for again when the request ends.
+# (1000 messages). The models are then asked for again when the request ends. The kernel's
+# answers to the server's own messages are not counted: they come one per model asked,
+# and counting them would make a room of 500 models ask again after every request.
 RESYNC_AFTER_MESSAGES = 500
 
 
@@ -30,7 +32,10 @@ class KernelWidgetSender:
         self._kernel_id = kernel_id
         self._log = log
         self._sender: CommSender | None = None
+        # The server's updates, whose echoes are not news, and the state requests of its
+        # latest resync (one per live model).
         self._own_updates: OrderedDict[str, None] = OrderedDict()
+        self._own_requests: set[str] = set()
         self._resync_due = False
         self._burst = 0
 
@@ -38,11 +43,15 @@ class KernelWidgetSender:
         self._sender = sender
         if sender is None:
             self._own_updates.clear()
+            self._own_requests.clear()
 
     def is_own_echo(self, event: CommMessage) -> bool:
         """Whether a comm message is the kernel's echo of an update the server sent."""
-        self._burst += 1
         parent_id = event.parent_id
+        if parent_id is not None and parent_id in self._own_requests:
+            # The kernel's answer to a state request: news, but not traffic to count.
+            return False
+        self._burst += 1
         if event.msg_type != "comm_msg" or parent_id is None:
             return False
         if parent_id not in self._own_updates:
@@ -79,9 +88,12 @@ class KernelWidgetSender:
             self._kernel_id,
             len(live),
         )
+        self._own_requests.clear()
         for model_id in live:
-            if self._send(model_id, {"method": "request_state"}, "ask for") is None:
+            msg_id = self._send(model_id, {"method": "request_state"}, "ask for")
+            if msg_id is None:
                 return
+            self._own_requests.add(msg_id)
 
     def _send(self, model_id: str, data: dict[str, Any], what: str) -> str | None:
         if self._sender is None:
