@@ -42,6 +42,7 @@ export const statusPlugin: JupyterFrontEndPlugin<void> = {
         });
         const item = new toolbar.QueueToolbarItem({
           notebook: panel.content,
+          sessionContext: panel.sessionContext,
           backend: client,
           serverInfo: client.info(),
           translator: translator ?? undefined

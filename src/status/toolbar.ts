@@ -2,7 +2,7 @@
  * The notebook toolbar item: the kernel state and the queue as the server sees them, and
  * a button that cancels the queued cells. Read from the doc, like the cell badges.
  */
-import { Notification } from '@jupyterlab/apputils';
+import { type ISessionContext, Notification } from '@jupyterlab/apputils';
 import type { StaticNotebook } from '@jupyterlab/notebook';
 import {
   type ITranslator,
@@ -63,6 +63,53 @@ export function queueSummary(
   return { state, kernelLabel, queued, queueLabel, title };
 }
 
+/**
+ * The kernel that a view is connected to, as JupyterLab's session of the view knows it.
+ */
+export interface IViewKernel {
+  /**
+   * The kernel's id, or null when the view has no kernel.
+   */
+  kernelId: string | null;
+  /**
+   * JupyterLab's display status of the kernel (`ISessionContext.kernelDisplayStatus`).
+   */
+  status: string;
+}
+
+/**
+ * Which kernel record the toolbar shows: the doc's, which the server writes as it runs
+ * cells, when it is about the view's kernel (or the view has none); otherwise JupyterLab's
+ * own status of the view's kernel. A record about another kernel (one shut down before
+ * the view opened) is never shown as the state of the view's kernel.
+ */
+export function shownKernel(
+  docKernel: IKernelEntry | null,
+  view: IViewKernel | null
+): IKernelEntry | null {
+  if (!view?.kernelId || docKernel?.kernel_id === view.kernelId) {
+    return docKernel;
+  }
+  const state = VIEW_STATES[view.status];
+  return state ? { kernel_id: view.kernelId, execution_state: state } : null;
+}
+
+/**
+ * JupyterLab's display statuses of a kernel, as the states of the doc's kernel record;
+ * the others ("unknown", "disconnected", ...) show as Unknown.
+ */
+const VIEW_STATES: Record<string, KernelExecutionState | undefined> = {
+  idle: 'idle',
+  busy: 'busy',
+  starting: 'starting',
+  initializing: 'starting',
+  connecting: 'starting',
+  restarting: 'restarting',
+  autorestarting: 'restarting',
+  terminating: 'dead',
+  dead: 'dead'
+};
+
 function kernelStateLabel(
   state: KernelExecutionState | null,
   trans: TranslationBundle
@@ -113,6 +160,9 @@ export class QueueToolbarItem extends Widget {
     this.node.append(this._state, this._queue, this._button);
 
     this._watcher.changed.connect(this._update, this);
+    this._sessionContext = options.sessionContext ?? null;
+    this._sessionContext?.statusChanged.connect(this._update, this);
+    this._sessionContext?.kernelChanged.connect(this._update, this);
     this._update();
     options.serverInfo
       .catch(() => null)
@@ -158,6 +208,8 @@ export class QueueToolbarItem extends Widget {
       return;
     }
     this._button.removeEventListener('click', this._onClick);
+    this._sessionContext?.statusChanged.disconnect(this._update, this);
+    this._sessionContext?.kernelChanged.disconnect(this._update, this);
     this._watcher.dispose();
     super.dispose();
   }
@@ -176,8 +228,15 @@ export class QueueToolbarItem extends Widget {
       this.hide();
       return;
     }
+    const sessionContext = this._sessionContext;
+    const view: IViewKernel | null = sessionContext
+      ? {
+          kernelId: sessionContext.session?.kernel?.id ?? null,
+          status: sessionContext.kernelDisplayStatus
+        }
+      : null;
     const summary = queueSummary(
-      collab.kernel,
+      shownKernel(collab.kernel, view),
       queuedCount(collab.requests()),
       this._trans
     );
@@ -204,6 +263,7 @@ export class QueueToolbarItem extends Widget {
   }
 
   private _watcher: NotebookDocWatcher;
+  private _sessionContext: ISessionContext | null;
   private _backend: IQueueBackend;
   private _trans: TranslationBundle;
   private _state: HTMLElement;
@@ -220,6 +280,10 @@ export namespace QueueToolbarItem {
      * The notebook widget of the panel.
      */
     notebook: StaticNotebook;
+    /**
+     * The session of the view: without it, the doc's kernel record is shown.
+     */
+    sessionContext?: ISessionContext;
     backend: IQueueBackend;
     /**
      * The server's info; the item stays hidden while it is null.

@@ -18,7 +18,8 @@ import {
   kernelStateLocator,
   outputLocator,
   RUN_TIMEOUT,
-  runCell
+  runCell,
+  sessionOf
 } from './helpers';
 
 const STEPS = 48;
@@ -274,5 +275,40 @@ test.describe('The kernel state in the toolbar', () => {
         `kernel host: ${kernelHost}`
       );
     }
+  });
+
+  test("shows the state of the view's kernel, never the record of an earlier one", async ({
+    page,
+    collab,
+    request
+  }) => {
+    test.setTimeout(120000);
+    const path = await collab.open('toolbar-truth.ipynb', ['1 + 1']);
+    // No cell has run: the doc has no record yet, and the toolbar says what the status
+    // bar says.
+    await expect(kernelStateLocator(page)).toHaveText('Idle', {
+      timeout: RUN_TIMEOUT
+    });
+    await runCell(page, 0);
+    await expectBadgeStatus(page, 0, 'ok');
+    const session = await sessionOf(request, path);
+    expect((await request.delete(`/api/sessions/${session.id}`)).ok()).toBe(
+      true
+    );
+    // The doc records the kernel dead; B's view gets a new kernel from JupyterLab.
+    await expect(kernelStateLocator(page)).toHaveText('Dead', {
+      timeout: RUN_TIMEOUT
+    });
+    const guest = await collab.otherUser(path);
+    await expect(kernelStateLocator(guest)).toHaveText('Idle', {
+      timeout: RUN_TIMEOUT
+    });
+    // B runs the cell on the new kernel: the doc's record is of that kernel now.
+    await runCell(guest, 0);
+    await expectBadgeStatus(guest, 0, 'ok');
+    await expect(kernelStateLocator(guest)).toHaveText('Idle');
+    expect((await sessionOf(request, path)).kernel.id).not.toBe(
+      session.kernel.id
+    );
   });
 });

@@ -4,7 +4,11 @@ import { Notification } from '@jupyterlab/apputils';
 import { nullTranslator } from '@jupyterlab/translation';
 
 import type { IQueueBackend, IServerInfo } from '../../server/api';
-import { QueueToolbarItem, queueSummary } from '../../status/toolbar';
+import {
+  QueueToolbarItem,
+  queueSummary,
+  shownKernel
+} from '../../status/toolbar';
 import {
   cellId,
   DOCUMENT_ID,
@@ -57,6 +61,40 @@ class RecordingBackend implements IQueueBackend {
       : Promise.resolve(this.answer);
   }
 }
+
+describe('shownKernel', () => {
+  const record = { kernel_id: KERNEL_ID, execution_state: 'dead' as const };
+
+  it("shows the doc's record of the view's kernel, or of the room's when the view has none", () => {
+    expect(shownKernel(record, { kernelId: KERNEL_ID, status: 'idle' })).toBe(
+      record
+    );
+    expect(shownKernel(record, { kernelId: null, status: 'unknown' })).toBe(
+      record
+    );
+    expect(shownKernel(record, null)).toBe(record);
+  });
+
+  it("never shows a record of another kernel as the state of the view's kernel", () => {
+    expect(
+      shownKernel(record, { kernelId: 'new-kernel', status: 'idle' })
+    ).toEqual({ kernel_id: 'new-kernel', execution_state: 'idle' });
+    expect(
+      shownKernel(record, { kernelId: 'new-kernel', status: 'autorestarting' })
+        ?.execution_state
+    ).toBe('restarting');
+    expect(
+      shownKernel(record, { kernelId: 'new-kernel', status: 'unknown' })
+    ).toBeNull();
+  });
+
+  it('shows the view kernel before the server has written any record', () => {
+    expect(
+      shownKernel(null, { kernelId: 'new-kernel', status: 'idle' })
+    ).toEqual({ kernel_id: 'new-kernel', execution_state: 'idle' });
+    expect(shownKernel(null, null)).toBeNull();
+  });
+});
 
 const INFO: IServerInfo = {
   version: '0.1.0',
