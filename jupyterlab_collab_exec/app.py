@@ -16,6 +16,7 @@ from .web.server_events import EventForwarder
 
 YDOC_EXTENSION = "jupyter_server_ydoc"
 DB_NAME = ".jupyter_collab_exec.db"
+BLOB_DIR_NAME = ".jupyter_collab_exec_blobs"
 
 
 class CollabExecApp(ExtensionApp):
@@ -87,6 +88,24 @@ class CollabExecApp(ExtensionApp):
         that is gone do not count: they stay only while a cell shows them.""",
     )
 
+    widget_blob_threshold = Int(
+        16 * 1024,
+        min=0,
+        config=True,
+        help="""Binary values of widget models (an Image's PNG, a plot's arrays) of at least
+        this many bytes are kept out of the shared document's history: the document names
+        them by their SHA-256, and their bytes are kept in `widget_blob_dir`. The notebook
+        file holds them in full.""",
+    )
+
+    widget_blob_dir = Unicode(
+        "",
+        config=True,
+        help=f"""Where the binary widget values named by digest are kept, a folder per
+        notebook. Empty: `{BLOB_DIR_NAME}` beside the YStore's database
+        (`SQLiteYStore.db_path`).""",
+    )
+
     db_path = Unicode(
         "",
         config=True,
@@ -96,11 +115,17 @@ class CollabExecApp(ExtensionApp):
         the YStore's database (`SQLiteYStore.db_path`).""",
     )
 
-    def _database(self) -> Path:
-        if self.db_path:
-            return Path(self.db_path)
+    def _beside_ystore(self, name: str) -> Path:
         ystore = self.config.get("SQLiteYStore", {}).get("db_path") or ".jupyter_ystore.db"
-        return Path(str(ystore)).parent / DB_NAME
+        return Path(str(ystore)).parent / name
+
+    def _database(self) -> Path:
+        return Path(self.db_path) if self.db_path else self._beside_ystore(DB_NAME)
+
+    def _blob_dir(self) -> Path:
+        if self.widget_blob_dir:
+            return Path(self.widget_blob_dir)
+        return self._beside_ystore(BLOB_DIR_NAME)
 
     def initialize_settings(self) -> None:
         assert self.serverapp is not None
@@ -122,6 +147,8 @@ class CollabExecApp(ExtensionApp):
                 response_timeout=self.kernel_response_timeout,
                 widget_snapshot_interval=self.widget_snapshot_interval,
                 max_widget_bytes=self.max_widget_bytes,
+                widget_blob_dir=self._blob_dir(),
+                widget_blob_threshold=self.widget_blob_threshold,
             ),
             trust,
             self.log,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from jupyter_ydoc import YNotebook
@@ -27,7 +28,9 @@ from ..kernel.events import Interrupted, KernelLost, KernelRestarted
 from ..kernel.state import KernelStateMirror
 from ..outputs.desk import OutputDesk, OutputSettings
 from ..trust.authority import TrustAnswer, TrustAuthority, TrustQuery
-from ..widgets.mirror import WidgetMirror, WidgetSettings
+from ..widgets.blobs import WidgetBlobStore
+from ..widgets.kernel_mirror import WidgetSettings
+from ..widgets.mirror import WidgetMirror
 from .guard import RootMapGuard, pending_input_typing
 from .ledger import Request, RequestLedger
 from .reconcile import reconcile
@@ -42,6 +45,9 @@ class ExecutionSettings:
     response_timeout: float = 60.0
     widget_snapshot_interval: float = 5.0
     max_widget_bytes: int | None = 64 * 1024 * 1024
+    # Where large binary widget values are kept out of the docs (None: in the docs).
+    widget_blob_dir: Path | None = None
+    widget_blob_threshold: int = 16 * 1024
 
 
 class ExecutionService:
@@ -79,9 +85,13 @@ class ExecutionService:
                 snapshot_interval=settings.widget_snapshot_interval,
                 max_widget_bytes=settings.max_widget_bytes,
                 max_output_bytes=settings.max_output_bytes,
+                blob_threshold=settings.widget_blob_threshold,
             ),
             trust.records,
             log,
+            WidgetBlobStore(settings.widget_blob_dir, log)
+            if settings.widget_blob_dir is not None
+            else None,
         )
         # What clients write into the server's maps is put back, at any time.
         self._guards = (
@@ -270,6 +280,14 @@ class ExecutionService:
                 query.document_id, lambda: self._rooms.read_file(query.document_id), again=False
             )
         return await self._trust.answer(query)
+
+    def widget_blob(self, document_id: str, digest: str) -> bytes:
+        """A binary widget value that a document's `collab_widgets` names by digest."""
+        self._rooms.check_known(document_id)
+        data = self._widgets.read_blob(document_id, digest)
+        if data is None:
+            raise NotFound(f"No widget value {digest} in document {document_id!r}.")
+        return data
 
     async def close(self) -> None:
         """At server shutdown: what is in flight is interrupted, what is queued cancelled."""

@@ -22,7 +22,9 @@ from jupyterlab_collab_exec.kernel.events import KernelStatus, Replied
 from jupyterlab_collab_exec.kernel.state import KernelStateMirror
 from jupyterlab_collab_exec.outputs.desk import OutputDesk, OutputSettings
 from jupyterlab_collab_exec.trust.records import TrustRecords
-from jupyterlab_collab_exec.widgets.mirror import WidgetMirror, WidgetSettings
+from jupyterlab_collab_exec.widgets.blobs import WidgetBlobStore
+from jupyterlab_collab_exec.widgets.kernel_mirror import WidgetSettings
+from jupyterlab_collab_exec.widgets.mirror import WidgetMirror
 
 KERNEL = "kernel-1"
 DOCUMENT = "json:notebook:file-1"
@@ -112,6 +114,8 @@ class Core:
         *,
         widget_flush_interval: float = 0.0,
         max_widget_bytes: int | None = None,
+        blobs: WidgetBlobStore | None = None,
+        blob_threshold: int | None = None,
     ) -> None:
         self.notebook = YNotebook()
         self.notebook.set(
@@ -144,9 +148,11 @@ class Core:
                 snapshot_interval=3600.0,
                 max_widget_bytes=max_widget_bytes,
                 max_output_bytes=2048,
+                blob_threshold=blob_threshold,
             ),
             self.trust,
             self.log,
+            blobs,
         )
         parts = RunnerParts(
             connector=self.connector,  # type: ignore[arg-type]

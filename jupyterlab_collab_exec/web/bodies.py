@@ -171,3 +171,10 @@ def trust_body(raw: bytes) -> TrustQuery:
         widget_models=_trust_models(body.get("widget_models")),
         widget_state=None if widget_state is None else _digest(widget_state, "widget_state"),
     )
+
+
+def widget_value_query(document_id: str | None, digest: str) -> tuple[str, str]:
+    """The document and digest of a binary widget value that a browser asks for."""
+    if not document_id:
+        raise InvalidRequest("'document_id' must be a non-empty string.")
+    return document_id, _digest(digest, "digest")

@@ -17,7 +17,7 @@ from ..execution.service import ExecutionService
 from . import bodies
 from .answers import http_answer
 
-FEATURES = ["execute", "cancel", "input", "status", "trust"]
+FEATURES = ["execute", "cancel", "input", "status", "trust", "widget-values"]
 
 HandlerMethod = TypeVar("HandlerMethod", bound=Callable[..., Awaitable[None]])
 
@@ -112,6 +112,18 @@ class TrustHandler(CollabExecHandler):
         self.finish(json.dumps(answer.to_json()))
 
 
+class WidgetValueHandler(CollabExecHandler):
+    @reading
+    async def get(self, digest: str) -> None:
+        document_id, digest = bodies.widget_value_query(
+            self.get_query_argument("document_id", None), digest
+        )
+        data = self.service.widget_blob(document_id, digest)
+        # Named by its content: it never changes.
+        self.set_header("Cache-Control", "private, max-age=31536000, immutable")
+        self.finish(data, set_content_type="application/octet-stream")
+
+
 def route_handlers() -> list[tuple[str, type[CollabExecHandler]]]:
     return [
         (r"/api/collab-exec/?", InfoHandler),
@@ -119,4 +131,5 @@ def route_handlers() -> list[tuple[str, type[CollabExecHandler]]]:
         (r"/api/collab-exec/cancel/?", CancelHandler),
         (r"/api/collab-exec/input/?", InputHandler),
         (r"/api/collab-exec/trust/?", TrustHandler),
+        (r"/api/collab-exec/widget-values/([^/]+)", WidgetValueHandler),
     ]

@@ -12,6 +12,7 @@ from jupyter_ydoc import YNotebook
 from pycrdt import Doc, Map
 
 from ..doc import schema
+from .blobs import BLOB_ENCODING, BufferForm
 from .models import WidgetModel, plain_json
 from .snapshot import STATE_MIME, view_model_ids
 
@@ -50,12 +51,14 @@ def write_notice(ydoc: Doc[Any], notice: str | None) -> None:
         _set(root, schema.WIDGET_NOTICE, notice)
 
 
-def write_model(ydoc: Doc[Any], model: WidgetModel, keys: Iterable[str] | None = None) -> None:
+def write_model(
+    ydoc: Doc[Any], model: WidgetModel, form: BufferForm, keys: Iterable[str] | None = None
+) -> None:
     """Write a model: the given state keys, or all of it when `keys` is None."""
     models = models_map(ydoc)
     entry = models.get(model.model_id)
     if not isinstance(entry, Map) or not isinstance(entry.get(schema.WIDGET_STATE), Map):
-        models[model.model_id] = _new_entry(model)
+        models[model.model_id] = _new_entry(model, form)
         return
     state = entry[schema.WIDGET_STATE]
     if keys is None:
@@ -70,10 +73,10 @@ def write_model(ydoc: Doc[Any], model: WidgetModel, keys: Iterable[str] | None =
             _set(state, key, plain_json(model.state[key]))
         elif key in state:
             del state[key]
-    _write_flags(entry, model)
+    _write_flags(entry, model, form)
 
 
-def _new_entry(model: WidgetModel) -> Map[Any]:
+def _new_entry(model: WidgetModel, form: BufferForm) -> Map[Any]:
     entry: dict[str, Any] = {
         schema.MODEL_NAME: model.model_name,
         schema.MODEL_MODULE: model.model_module,
@@ -82,20 +85,20 @@ def _new_entry(model: WidgetModel) -> Map[Any]:
         schema.WIDGET_LIVE: model.live,
     }
     if model.buffers:
-        entry[schema.WIDGET_BUFFERS] = model.buffers_json()
+        entry[schema.WIDGET_BUFFERS] = model.doc_buffers(form)
     if model.closed:
         entry[schema.WIDGET_CLOSED] = True
     return Map(entry)
 
 
-def _write_flags(entry: Map[Any], model: WidgetModel) -> None:
+def _write_flags(entry: Map[Any], model: WidgetModel, form: BufferForm) -> None:
     _set(entry, schema.WIDGET_LIVE, model.live)
     if model.closed:
         _set(entry, schema.WIDGET_CLOSED, True)
     elif schema.WIDGET_CLOSED in entry:
         del entry[schema.WIDGET_CLOSED]
     if model.buffers:
-        _set(entry, schema.WIDGET_BUFFERS, model.buffers_json())
+        _set(entry, schema.WIDGET_BUFFERS, model.doc_buffers(form))
     elif schema.WIDGET_BUFFERS in entry:
         del entry[schema.WIDGET_BUFFERS]
 
@@ -108,7 +111,11 @@ def remove_models(ydoc: Doc[Any], model_ids: Iterable[str]) -> None:
 
 
 def write_all(
-    ydoc: Doc[Any], kernel_id: str, session: str | None, models: Mapping[str, WidgetModel]
+    ydoc: Doc[Any],
+    kernel_id: str,
+    session: str | None,
+    models: Mapping[str, WidgetModel],
+    form: BufferForm,
 ) -> set[str]:
     """Bring the whole map in line with the models, after a room loads; returns the ids of
     the entries it removed."""
@@ -116,8 +123,23 @@ def write_all(
     gone = set(models_map(ydoc).keys()) - set(models)
     remove_models(ydoc, gone)
     for model in models.values():
-        write_model(ydoc, model)
+        write_model(ydoc, model, form)
     return gone
+
+
+def blob_references(ydoc: Doc[Any]) -> set[str]:
+    """The digests of the blobs that the doc's model entries name. Reading creates
+    nothing."""
+    models = widgets_root(ydoc).get(schema.WIDGET_MODELS)
+    found: set[str] = set()
+    if not isinstance(models, Map):
+        return found
+    for entry in models.values():
+        buffers = entry.get(schema.WIDGET_BUFFERS) if isinstance(entry, Map) else None
+        for buffer in buffers if isinstance(buffers, list) else ():
+            if isinstance(buffer, dict) and buffer.get("encoding") == BLOB_ENCODING:
+                found.add(str(buffer.get("data")))
+    return found
 
 
 def freeze_all(ydoc: Doc[Any]) -> None:

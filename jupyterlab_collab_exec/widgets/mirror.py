@@ -8,7 +8,8 @@ here, in memory, so they survive the eviction of a room and are written back whe
 room loads again.
 
 The notebook metadata `widgets` gets a snapshot when a request ends, when the kernel goes
-idle or away, and every `snapshot_interval` while models change; never per update.
+idle or away, and every `snapshot_interval` while models change; never per update. Large
+binary values go into the docs by digest, their bytes into the blob store (blobs.py).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 from jupyter_ydoc import YNotebook
@@ -27,66 +27,16 @@ from ..kernel.events import CommMessage
 from ..trust.digests import json_digest
 from ..trust.records import TrustRecords
 from . import doc as widget_doc
+from .blobs import BufferForm, WidgetBlobStore
 from .capture import OutputCapture
-from .models import KernelWidgets
+from .kernel_mirror import KernelMirror, WidgetSettings
+from .models import KernelWidgets, WidgetModel
 from .sender import CommSender, KernelWidgetSender
 from .snapshot import VIEW_MIME, merged_widget_state, needed_models
 
 # How soon after the kernel goes idle the metadata is written, at the earliest: a browser
 # that drags a slider makes the kernel idle after every move.
 IDLE_SNAPSHOT_SPACING = 1.0
-
-
-@dataclass(frozen=True)
-class WidgetSettings:
-    flush_interval: float
-    snapshot_interval: float
-    max_widget_bytes: int | None
-    max_output_bytes: int | None
-
-
-@dataclass
-class _Timed:
-    """A piece of work that runs at most once per interval: its timer, and when it last
-    ran."""
-
-    timer: asyncio.TimerHandle | None = None
-    last: float = 0.0
-
-    def ran(self) -> None:
-        """It runs now: a timer set for it is not needed any more."""
-        self.cancel()
-        self.last = time.monotonic()
-
-    def cancel(self) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
-
-
-@dataclass
-class _KernelMirror:
-    widgets: KernelWidgets
-    kernel: KernelWidgetSender
-    documents: set[str] = field(default_factory=set)
-    # Model id: the state keys to write, or None for the whole model.
-    pending: dict[str, set[str] | None] = field(default_factory=dict)
-    removed: set[str] = field(default_factory=set)
-    captured: set[str] = field(default_factory=set)
-    # Output widgets whose captured outputs the kernel has not been sent yet.
-    unsent: set[str] = field(default_factory=set)
-    flushes: _Timed = field(default_factory=_Timed)
-    snapshots: _Timed = field(default_factory=_Timed)
-    snapshot_due: bool = False
-    capped: bool = False
-
-    def mark(self, model_id: str, keys: set[str] | None) -> None:
-        if keys is None or model_id not in self.pending:
-            self.pending[model_id] = None if keys is None else set(keys)
-            return
-        current = self.pending[model_id]
-        if current is not None:
-            current |= keys
 
 
 class WidgetMirror:
@@ -96,19 +46,23 @@ class WidgetMirror:
         settings: WidgetSettings,
         trust: TrustRecords,
         log: logging.Logger,
+        blobs: WidgetBlobStore | None = None,
     ):
         self._rooms = rooms
         self._settings = settings
+        # Without a store, every binary value goes into the doc inline.
+        self._blobs = blobs
+        self._form = BufferForm(settings.blob_threshold if blobs is not None else None)
         self._trust = trust
         self._log = log
-        self._kernels: dict[str, _KernelMirror] = {}
+        self._kernels: dict[str, KernelMirror] = {}
         self._kernel_of_document: dict[str, str] = {}
         self._capture = OutputCapture(settings.max_output_bytes)
 
-    def _kernel(self, kernel_id: str) -> _KernelMirror:
+    def _kernel(self, kernel_id: str) -> KernelMirror:
         mirror = self._kernels.get(kernel_id)
         if mirror is None:
-            mirror = _KernelMirror(
+            mirror = KernelMirror(
                 KernelWidgets(self._settings.max_widget_bytes),
                 KernelWidgetSender(kernel_id, self._log),
             )
@@ -136,13 +90,15 @@ class WidgetMirror:
                 widget_doc.freeze_all(notebook.ydoc)
                 return
             mirror = self._kernel(kernel_id)
+            for model in mirror.widgets.models.values():
+                self._keep_blobs(document_id, model, None)
             gone = widget_doc.write_all(
-                notebook.ydoc, kernel_id, mirror.widgets.session, mirror.widgets.models
+                notebook.ydoc, kernel_id, mirror.widgets.session, mirror.widgets.models, self._form
             )
             widget_doc.write_notice(notebook.ydoc, self._notice(mirror))
         self._trust.models_removed(document_id, gone)
         for model in mirror.widgets.models.values():
-            self._trust.model_written(document_id, model.model_id, model.entry_digest())
+            self._trust.model_written(document_id, model.model_id, model.entry_digest(self._form))
 
     # What the runner reports
 
@@ -267,7 +223,7 @@ class WidgetMirror:
 
     # Writing
 
-    def _changed(self, kernel_id: str, mirror: _KernelMirror) -> None:
+    def _changed(self, kernel_id: str, mirror: KernelMirror) -> None:
         mirror.snapshot_due = True
         if mirror.flushes.timer is None:
             delay = max(0.0, mirror.flushes.last + self._settings.flush_interval - time.monotonic())
@@ -288,7 +244,7 @@ class WidgetMirror:
         if mirror.pending or mirror.removed or mirror.widgets.capped != mirror.capped:
             self._write(kernel_id, mirror)
 
-    def _take_captured(self, kernel_id: str, mirror: _KernelMirror) -> None:
+    def _take_captured(self, kernel_id: str, mirror: KernelMirror) -> None:
         for model_id in mirror.captured:
             model = mirror.widgets.models.get(model_id)
             outputs = self._capture.outputs(kernel_id, model_id)
@@ -299,7 +255,7 @@ class WidgetMirror:
             mirror.unsent.add(model_id)
         mirror.captured.clear()
 
-    def _write(self, kernel_id: str, mirror: _KernelMirror) -> None:
+    def _write(self, kernel_id: str, mirror: KernelMirror) -> None:
         if mirror.widgets.capped and not mirror.capped:
             self._log.warning("Kernel %s: %s", kernel_id, self._notice(mirror, capped=True))
         mirror.capped = mirror.widgets.capped
@@ -308,18 +264,32 @@ class WidgetMirror:
         models = mirror.widgets.models
         written = [models[model_id] for model_id in pending if model_id in models]
         for document_id, notebook in self._live_notebooks(mirror):
+            # On disk before the doc names them.
+            for model in written:
+                self._keep_blobs(document_id, model, pending[model.model_id])
             ydoc = notebook.ydoc
             with ydoc.transaction(origin=ORIGIN):
                 widget_doc.write_kernel(ydoc, kernel_id, mirror.widgets.session)
                 widget_doc.remove_models(ydoc, removed)
                 for model in written:
-                    widget_doc.write_model(ydoc, model, pending[model.model_id])
+                    widget_doc.write_model(ydoc, model, self._form, pending[model.model_id])
                 widget_doc.write_notice(ydoc, self._notice(mirror))
             self._trust.models_removed(document_id, removed)
             for model in written:
-                self._trust.model_written(document_id, model.model_id, model.entry_digest())
+                self._trust.model_written(
+                    document_id, model.model_id, model.entry_digest(self._form)
+                )
 
-    def _snapshot_in(self, kernel_id: str, mirror: _KernelMirror, delay: float) -> None:
+    def _keep_blobs(self, document_id: str, model: WidgetModel, keys: set[str] | None) -> None:
+        if self._blobs is not None:
+            for digest, data in model.blobs(self._form, keys):
+                self._blobs.keep(document_id, data, digest)
+
+    def read_blob(self, document_id: str, digest: str) -> bytes | None:
+        """The bytes of a binary value that a document's models name by digest."""
+        return self._blobs.read(document_id, digest) if self._blobs is not None else None
+
+    def _snapshot_in(self, kernel_id: str, mirror: KernelMirror, delay: float) -> None:
         timer = mirror.snapshots.timer
         if timer is not None:
             if timer.when() <= asyncio.get_running_loop().time() + delay:
@@ -359,6 +329,8 @@ class WidgetMirror:
                     displayed[document_id],
                 )
                 widget_doc.write_widget_state(notebook, value)
+            if self._blobs is not None:
+                self._blobs.collect(document_id, widget_doc.blob_references(notebook.ydoc))
             self._trust.models_removed(document_id, gone)
             self._trust.widget_state_written(
                 document_id, json_digest(value) if value is not None else None
@@ -375,7 +347,7 @@ class WidgetMirror:
             return None
         return saved
 
-    def _live_notebooks(self, mirror: _KernelMirror) -> list[tuple[str, YNotebook]]:
+    def _live_notebooks(self, mirror: KernelMirror) -> list[tuple[str, YNotebook]]:
         notebooks = []
         for document_id in mirror.documents:
             notebook = self._rooms.live_notebook(document_id)
@@ -383,7 +355,7 @@ class WidgetMirror:
                 notebooks.append((document_id, notebook))
         return notebooks
 
-    def _notice(self, mirror: _KernelMirror, *, capped: bool | None = None) -> str | None:
+    def _notice(self, mirror: KernelMirror, *, capped: bool | None = None) -> str | None:
         if not (mirror.widgets.capped if capped is None else capped):
             return None
         limit = self._settings.max_widget_bytes or 0

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..kernel.events import CommMessage
 from ..trust.digests import json_digest, widget_entry_digest
+from .blobs import BLOB_ENCODING, INLINE, BufferForm
 
 WIDGET_TARGET = "jupyter.widget"
 MODEL_REFERENCE = "IPY_MODEL_"
@@ -43,6 +44,8 @@ class WidgetModel:
     # forgets those it touches (trust.digests).
     _state_digests: dict[str, str | None] = field(default_factory=dict, repr=False)
     _buffer_digests: dict[BufferPath, str | None] = field(default_factory=dict, repr=False)
+    # Each buffer as the doc holds it (`encoding`, `data`), once asked.
+    _buffer_forms: dict[BufferPath, tuple[str, str]] = field(default_factory=dict, repr=False)
 
     @property
     def is_output(self) -> bool:
@@ -76,37 +79,65 @@ class WidgetModel:
         for path in [path for path in self.buffers if str(path[0]) in touched]:
             del self.buffers[path]
             self._buffer_digests.pop(path, None)
+            self._buffer_forms.pop(path, None)
         self.state.update(state)
         for key in touched:
             self._state_digests.pop(key, None)
         for path, data in placed:
             self.buffers[path] = data
             self._buffer_digests.pop(path, None)
+            self._buffer_forms.pop(path, None)
             changed.add(str(path[0]))
         self._key_sizes.update(sizes)
         return changed, growth
 
-    def entry_digest(self) -> str | None:
+    def entry_digest(self, form: BufferForm = INLINE) -> str | None:
         """The digest of the model's entry in `collab_widgets` as the doc holds it."""
         for key, value in self.state.items():
             if key not in self._state_digests:
                 self._state_digests[key] = json_digest(plain_json(value))
-        for path, data in self.buffers.items():
+        forms = self._forms(form)
+        for path in self.buffers:
             if path not in self._buffer_digests:
-                self._buffer_digests[path] = json_digest(_base64(data))
+                self._buffer_digests[path] = json_digest(forms[path][1])
         return widget_entry_digest(
             self.model_name,
             self.model_module,
             self.model_module_version,
             {key: self._state_digests[key] for key in self.state},
-            [(list(path), "base64", self._buffer_digests[path]) for path in self.buffers],
+            [(list(path), forms[path][0], self._buffer_digests[path]) for path in self.buffers],
         )
+
+    def _forms(self, form: BufferForm) -> dict[BufferPath, tuple[str, str]]:
+        for path, data in self.buffers.items():
+            if path not in self._buffer_forms:
+                self._buffer_forms[path] = form.of(data)
+        return self._buffer_forms
+
+    def doc_buffers(self, form: BufferForm) -> list[dict[str, Any]]:
+        """The buffers as the doc holds them: large ones by their SHA-256 (blobs.py)."""
+        forms = self._forms(form)
+        return [
+            {"path": list(path), "encoding": forms[path][0], "data": forms[path][1]}
+            for path in self.buffers
+        ]
+
+    def blobs(self, form: BufferForm, keys: set[str] | None = None) -> list[tuple[str, bytes]]:
+        """The buffers that the doc names by their digest (of the given state keys, or of
+        all), with their bytes."""
+        forms = self._forms(form)
+        return [
+            (forms[path][1], data)
+            for path, data in self.buffers.items()
+            if forms[path][0] == BLOB_ENCODING and (keys is None or str(path[0]) in keys)
+        ]
 
     def references(self) -> set[str]:
         """The models that this one's state names (`IPY_MODEL_<id>`)."""
         return set(_referenced_ids(self.state))
 
     def buffers_json(self) -> list[dict[str, Any]]:
+        """Every buffer in base64, as the widget-state format of the file holds them."""
         return [
             {"path": list(path), "encoding": "base64", "data": _base64(data)}
             for path, data in self.buffers.items()

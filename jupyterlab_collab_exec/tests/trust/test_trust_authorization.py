@@ -1,5 +1,5 @@
-"""The trust endpoint only reads: it is authorized as `read` on `kernels`, like the other
-reads of the server."""
+"""The trust and widget-value endpoints only read: they are authorized as `read` on `kernels`,
+like the other reads of the server."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 import pytest
 from jupyter_server.auth import Authorizer
+from tornado.httpclient import HTTPClientError
 
 from ..conftest import PostJson
 from .test_trust import ask
@@ -45,3 +46,23 @@ async def test_the_trust_endpoint_is_authorized_as_a_read(
     finally:
         ReadOnly.allow_read = True
     assert code == 403, answer
+
+
+async def test_a_widget_value_is_read_as_a_read(
+    notebook_factory: Any, document_id_for: Any, jp_fetch: Any
+) -> None:
+    path = notebook_factory("value-read.ipynb", ["1"])
+    document_id, _ = await document_id_for(path)
+    codes = []
+    for allowed in (True, False):
+        ReadOnly.allow_read = allowed
+        try:
+            await jp_fetch(
+                "api", "collab-exec", "widget-values", "0" * 64, params={"document_id": document_id}
+            )
+        except HTTPClientError as error:
+            codes.append(error.code)
+        finally:
+            ReadOnly.allow_read = True
+    # Allowed, it finds no such value; denied, it is refused before it looks.
+    assert codes == [404, 403]

@@ -15,7 +15,7 @@ import pytest
 
 from ..clients import RoomClient, WidgetUpdateCount, wait_for
 from ..conftest import ConnectKernel, DocumentIdFor, Execute, JoinRoom, OpenNotebookFactory
-from .test_widget_core import STATE_MIME, VIEW_MIME, widget_state_schema
+from .comms import STATE_MIME, VIEW_MIME, widget_state_schema
 
 SLIDER = "from ipywidgets import IntSlider\nslider = IntSlider()\nslider"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
