@@ -123,11 +123,13 @@ export const WIDGET_NOTICE = 'notice';
 export const WIDGETS_KERNEL_ID = 'kernel_id';
 
 /**
- * A binary value of a widget model's state, base64-encoded, at its path in the state.
+ * A binary value of a widget model's state, at its path in the state: inline in base64,
+ * or, when it is large, named by the lowercase hex SHA-256 of its bytes, which the server
+ * keeps out of the doc's history (`widget-values` endpoint).
  */
 export interface IWidgetBuffer {
   path: Array<string | number>;
-  encoding: 'base64';
+  encoding: 'base64' | 'sha256';
   data: string;
 }
 

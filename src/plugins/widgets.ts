@@ -1,17 +1,24 @@
 /**
  * The plugin that makes ipywidgets work under server execution, from the server's mirror
- * of the widget models in the shared document (widgetHooks.ts, widgetPanelSync.ts). It does nothing when
- * the ipywidgets extension is not installed.
+ * of the widget models in the shared document (widgets/hooks.ts, widgets/panelSync.ts). It does
+ * nothing when the ipywidgets extension is not installed.
  */
 import type {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import type { NotebookPanel } from '@jupyterlab/notebook';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator } from '@jupyterlab/translation';
 import { DisposableDelegate } from '@lumino/disposable';
 
-import { ICollabExecTrust } from '../server/tokens';
+import { ICollabExecClient, ICollabExecTrust } from '../server/tokens';
+
+/**
+ * The settings of the widget extension, whose "save widget state" a manager made here
+ * honours as the extension's own managers do.
+ */
+const WIDGET_EXTENSION_SETTINGS = '@jupyter-widgets/jupyterlab-manager:plugin';
 
 export const widgetsPlugin: JupyterFrontEndPlugin<void> = {
   id: 'jupyterlab-collab-exec:widgets',
@@ -19,26 +26,46 @@ export const widgetsPlugin: JupyterFrontEndPlugin<void> = {
     'Renders ipywidgets of server-run cells from the shared document, as far as the server confirms it: views wait for models that are live, closed models show nothing, a late kernel gets a widget manager, and models follow the doc.',
   autoStart: true,
   // What it builds from the doc, the server confirms first.
-  requires: [ICollabExecTrust],
-  optional: [ITranslator],
+  requires: [ICollabExecTrust, ICollabExecClient],
+  optional: [ISettingRegistry, ITranslator],
   activate: (
     app: JupyterFrontEnd,
     trust: ICollabExecTrust,
+    client: ICollabExecClient,
+    settingRegistry: ISettingRegistry | null,
     translator: ITranslator | null
   ): void => {
     // The hooks go on the widget manager's classes before any notebook makes a manager.
     const loading = Promise.all([
       import('@jupyter-widgets/jupyterlab-manager'),
       import('../widgets/hooks'),
-      import('../widgets/panelSync')
-    ]).then(([manager, hooks, sync]) => ({
+      import('../widgets/panelSync'),
+      import('../widgets/values')
+    ]).then(([manager, hooks, sync, values]) => ({
       sync,
       hooks: new hooks.WidgetManagerHooks(
         manager,
         trust,
+        new values.WidgetValues(client),
         translator ?? undefined
       )
     }));
+    if (settingRegistry) {
+      void Promise.all([
+        loading,
+        settingRegistry.load(WIDGET_EXTENSION_SETTINGS)
+      ]).then(
+        ([{ hooks }, settings]) => {
+          const follow = () => {
+            hooks.managerSettings.saveState =
+              settings.get('saveState').composite === true;
+          };
+          follow();
+          settings.changed.connect(follow);
+        },
+        () => undefined
+      );
+    }
     loading.catch(() => {
       console.info(
         'jupyterlab-collab-exec: ipywidgets is not installed; widgets are left as they are.'

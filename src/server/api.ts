@@ -141,10 +141,26 @@ export interface ITrustBackend {
 }
 
 /**
+ * Where the bytes of large binary widget values come from: the doc names them by their
+ * SHA-256 (`encoding: 'sha256'`), and the server keeps them out of the doc's history.
+ */
+export interface IWidgetValueBackend {
+  /**
+   * The bytes of a value that a document's `collab_widgets` names. Rejects on any error.
+   */
+  widgetValue(documentId: string, digest: string): Promise<ArrayBuffer>;
+}
+
+/**
  * The REST client of the server extension.
  */
 export class CollabExecClient
-  implements IExecutionBackend, IQueueBackend, IInputBackend, ITrustBackend
+  implements
+    IExecutionBackend,
+    IQueueBackend,
+    IInputBackend,
+    ITrustBackend,
+    IWidgetValueBackend
 {
   constructor(serverSettings?: ServerConnection.ISettings) {
     this._serverSettings = serverSettings ?? ServerConnection.makeSettings();
@@ -227,6 +243,29 @@ export class CollabExecClient
       widget_models: widgetModels,
       widget_state: data.widget_state === true
     };
+  }
+
+  async widgetValue(documentId: string, digest: string): Promise<ArrayBuffer> {
+    const url = URLExt.join(
+      this._serverSettings.baseUrl,
+      'api/collab-exec/widget-values',
+      encodeURIComponent(digest)
+    );
+    const query = URLExt.objectToQueryString({ document_id: documentId });
+    let response: Response;
+    try {
+      response = await ServerConnection.makeRequest(
+        url + query,
+        { method: 'GET' },
+        this._serverSettings
+      );
+    } catch (error) {
+      throw new ServerConnection.NetworkError(error as TypeError);
+    }
+    if (!response.ok) {
+      throw responseError({ response, data: await readJson(response) });
+    }
+    return response.arrayBuffer();
   }
 
   private async _fetchInfo(): Promise<IServerInfo | null> {

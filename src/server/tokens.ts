@@ -10,14 +10,20 @@ import type {
   IExecutionBackend,
   IInputBackend,
   IQueueBackend,
-  ITrustBackend
+  ITrustBackend,
+  IWidgetValueBackend
 } from './api';
 
 /**
  * The REST client of the server extension. Its `info()` is asked once per session.
  */
 export interface ICollabExecClient
-  extends IExecutionBackend, IQueueBackend, IInputBackend, ITrustBackend {}
+  extends
+    IExecutionBackend,
+    IQueueBackend,
+    IInputBackend,
+    ITrustBackend,
+    IWidgetValueBackend {}
 
 export const ICollabExecClient = new Token<ICollabExecClient>(
   'jupyterlab-collab-exec:ICollabExecClient',

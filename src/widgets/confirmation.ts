@@ -9,14 +9,13 @@ import type {
   WidgetManager,
   WidgetRenderer
 } from '@jupyter-widgets/jupyterlab-manager';
-import type { INotebookModel } from '@jupyterlab/notebook';
 import type { IRenderMime } from '@jupyterlab/rendermime';
 import { type ITranslator, nullTranslator } from '@jupyterlab/translation';
 
-import { notebookDocumentId } from '../doc/notebook';
 import type { IWidgetModelEntry } from '../doc/schema';
 import type { ICollabExecTrust } from '../server/tokens';
 import { jsonDigest, widgetEntryDigest } from '../trust/digests';
+import { managerDocumentId } from './doc';
 
 /**
  * The MIME type of the saved widget state in the notebook metadata `widgets`.
@@ -48,18 +47,13 @@ export class WidgetConfirmation {
     modelId: string,
     entry: IWidgetModelEntry
   ): Promise<boolean> {
-    const documentId = this._documentId(manager);
+    const documentId = managerDocumentId(manager);
     const digest = widgetEntryDigest(entry);
     return (
       documentId !== null &&
       digest !== null &&
       this._trust.modelConfirmed(documentId, modelId, digest)
     );
-  }
-
-  private _documentId(manager: WidgetManager): string | null {
-    const model = manager.context?.model as INotebookModel | undefined;
-    return model ? notebookDocumentId(model) : null;
   }
 
   /**
@@ -96,7 +90,7 @@ export class WidgetConfirmation {
     if (!(await this._trust.enabled())) {
       return true;
     }
-    const documentId = this._documentId(manager);
+    const documentId = managerDocumentId(manager);
     const digest = jsonDigest(saved);
     const confirmed =
       documentId !== null &&

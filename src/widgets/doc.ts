@@ -4,8 +4,10 @@
  *
  * Any client can write into a Y.Doc, so every entry is checked before use.
  */
+import type { INotebookModel } from '@jupyterlab/notebook';
 import * as Y from 'yjs';
 
+import { notebookDocumentId } from '../doc/notebook';
 import {
   type IWidgetBuffer,
   type IWidgetModelEntry,
@@ -99,6 +101,18 @@ export class WidgetDoc {
   private _root: Y.Map<unknown>;
 }
 
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/**
+ * The room id of a widget manager's notebook, or null before it is collaborative.
+ */
+export function managerDocumentId(manager: {
+  context?: { model?: unknown } | null;
+}): string | null {
+  const model = manager.context?.model as INotebookModel | undefined;
+  return model ? notebookDocumentId(model) : null;
+}
+
 export function parseWidgetEntry(value: unknown): IWidgetModelEntry | null {
   if (typeof value !== 'object' || value === null) {
     return null;
@@ -140,7 +154,8 @@ function isBuffer(value: unknown): value is IWidgetBuffer {
     buffer.path.every(
       part => typeof part === 'string' || typeof part === 'number'
     ) &&
-    buffer.encoding === 'base64' &&
-    typeof buffer.data === 'string'
+    typeof buffer.data === 'string' &&
+    (buffer.encoding === 'base64' ||
+      (buffer.encoding === 'sha256' && SHA256_HEX.test(buffer.data)))
   );
 }

@@ -21,7 +21,7 @@ import type {
   WidgetRenderer
 } from '@jupyter-widgets/jupyterlab-manager';
 import type { IRenderMime } from '@jupyterlab/rendermime';
-import { type IWidgetRegistryData, put_buffers } from '@jupyter-widgets/base';
+import type { IWidgetRegistryData } from '@jupyter-widgets/base';
 import type { INotebookModel } from '@jupyterlab/notebook';
 import { type ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { PromiseDelegate } from '@lumino/coreutils';
@@ -31,7 +31,13 @@ import { notebookYDoc } from '../doc/notebook';
 import type { IWidgetModelEntry } from '../doc/schema';
 import type { ICollabExecTrust } from '../server/tokens';
 import { WidgetConfirmation } from './confirmation';
-import { WidgetDoc } from './doc';
+import { managerDocumentId, WidgetDoc } from './doc';
+import {
+  type IManagerInternals,
+  missingInternals,
+  rendererManager
+} from './internals';
+import type { WidgetValues } from './values';
 
 export type ManagerModule =
   typeof import('@jupyter-widgets/jupyterlab-manager');
@@ -48,16 +54,41 @@ export class WidgetManagerHooks {
   constructor(
     module: ManagerModule,
     trust: ICollabExecTrust,
+    values: WidgetValues,
     translator: ITranslator = nullTranslator
   ) {
     this._module = module;
+    this._values = values;
     this._confirmation = new WidgetConfirmation(trust, translator);
+    const missing = missingInternals({
+      managerClass: module.WidgetManager,
+      rendererClass: module.WidgetRenderer
+    });
+    if (missing.length) {
+      console.warn(
+        'jupyterlab-collab-exec: this release of the widget manager lacks',
+        missing
+      );
+    }
     this._wrapManager(module.WidgetManager);
     this._wrapRenderer(module.WidgetRenderer);
   }
 
   get module(): ManagerModule {
     return this._module;
+  }
+
+  /**
+   * The widget extension's settings, for a manager that this extension makes: kept in
+   * line with "save widget state" by the plugin, and read when a notebook is saved.
+   */
+  readonly managerSettings = { saveState: false };
+
+  /**
+   * The large binary values that the doc names by digest.
+   */
+  get values(): WidgetValues {
+    return this._values;
   }
 
   /**
@@ -155,6 +186,15 @@ export class WidgetManagerHooks {
         this._confirmation.entryConfirmed(manager, modelId, entry)
       )
     );
+    const documentId = managerDocumentId(manager);
+    const states = await Promise.all(
+      [...candidates].map(([, entry], index) =>
+        confirmed[index]
+          ? this._values.wireState(documentId, entry)
+          : Promise.resolve(null)
+      )
+    );
+    // From here on, in one turn: every model is registered before any awaits.
     const building: Array<Promise<unknown>> = [];
     [...candidates].forEach(([modelId, entry], index) => {
       if (!confirmed[index]) {
@@ -162,17 +202,15 @@ export class WidgetManagerHooks {
         return;
       }
       const live = entry.live && sameKernel && kernel !== null;
-      // The manager may have built it meanwhile, or its kernel opened its comm.
-      if (manager.has_model(modelId) || (live && kernel.hasComm(modelId))) {
+      const state = states[index];
+      // The manager may have built it meanwhile, or its kernel opened its comm. A value
+      // that could not be fetched leaves it to the kernel, or to the saved state.
+      if (
+        !state ||
+        manager.has_model(modelId) ||
+        (live && kernel.hasComm(modelId))
+      ) {
         return;
-      }
-      const state: Record<string, unknown> = structuredClone(entry.state);
-      if (entry.buffers?.length) {
-        put_buffers(
-          state as Parameters<typeof put_buffers>[0],
-          entry.buffers.map(buffer => buffer.path),
-          entry.buffers.map(buffer => new DataView(base64ToBuffer(buffer.data)))
-        );
       }
       const comm = live
         ? manager._create_comm('jupyter.widget', modelId)
@@ -287,9 +325,7 @@ export class WidgetManagerHooks {
       model: IRenderMime.IMimeModel
     ) {
       const source = model.data[this.mimeType] as { model_id?: unknown };
-      const manager = (
-        this as unknown as { _manager?: PromiseDelegate<WidgetManager> | null }
-      )._manager?.promise;
+      const manager = rendererManager(this);
       if (manager && typeof source?.model_id === 'string' && source.model_id) {
         const resolved = await manager;
         const closed = hooks.docOf(resolved)?.isClosed(source.model_id);
@@ -315,6 +351,7 @@ export class WidgetManagerHooks {
   }
 
   private _module: ManagerModule;
+  private _values: WidgetValues;
   private _confirmation: WidgetConfirmation;
   private _building = new WeakMap<WidgetManager, Promise<void>>();
   private _managers = new WeakMap<object, WidgetManager>();
@@ -324,13 +361,6 @@ export class WidgetManagerHooks {
     WidgetManager,
     Map<string, PromiseDelegate<void>>
   >();
-}
-
-/**
- * What the widget manager keeps to itself: its restore from the notebook metadata.
- */
-interface IManagerInternals {
-  _loadFromNotebook(notebook: INotebookModel): Promise<void>;
 }
 
 /**
@@ -349,13 +379,4 @@ function whenRestored(manager: WidgetManager, timeout: number): Promise<void> {
     const timer = setTimeout(done, timeout);
     manager.restored.connect(done);
   });
-}
-
-function base64ToBuffer(data: string): ArrayBuffer {
-  const binary = atob(data);
-  const bytes = new Uint8Array(binary.length);
-  for (let index = 0; index < binary.length; index++) {
-    bytes[index] = binary.charCodeAt(index);
-  }
-  return bytes.buffer;
 }

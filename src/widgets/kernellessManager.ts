@@ -6,8 +6,10 @@
  *
  * This manager renders the widgets frozen, without comms, from the doc's mirror and then
  * from the saved `metadata.widgets`, as JupyterLab renders the saved state of a notebook
- * whose kernel is new. Models that the doc says are live are left to the kernel that the
- * view is about to join. When a kernel arrives, the same manager serves it, as the widget
+ * whose kernel is new. It takes the widget extension's "save widget state" setting, and
+ * the widget modules of ipywidgets, of the other managers of the page, and of the page's
+ * shared packages (sharedModules.ts). Models that the doc says are live are left to the
+ * kernel that the view is about to join. When a kernel arrives, the same manager serves it, as the widget
  * extension's own manager follows its notebook's kernel changes.
  */
 import type {
@@ -21,6 +23,7 @@ import type { IRenderMime } from '@jupyterlab/rendermime';
 import { DisposableDelegate, type IDisposable } from '@lumino/disposable';
 
 import type { ManagerModule, WidgetManagerHooks } from './hooks';
+import { sharedWidgetModule } from './sharedModules';
 
 /**
  * The MIME type of a widget's view in an output.
@@ -103,9 +106,12 @@ export function attachKernellessManager(
   const module = hooks.module;
   const ManagerClass = kernellessManagerClass(hooks);
   const rendermime = panel.content.rendermime;
-  const manager = new ManagerClass(panel.context, rendermime, {
-    saveState: false
-  });
+  // The widget extension's own settings object, read when the notebook is saved.
+  const manager = new ManagerClass(
+    panel.context,
+    rendermime,
+    hooks.managerSettings
+  );
   // Registered before the restore that the constructor started reads any model.
   const names = new Set<string>();
   for (const data of [...modules, ...hooks.registeredModules()]) {
@@ -164,6 +170,30 @@ function kernellessManagerClass(
       async _get_comm_info(): Promise<Record<string, unknown>> {
         return this.kernel ? super._get_comm_info() : {};
       }
+
+      /**
+       * A model of a library that no manager of the page registered yet is looked for in
+       * the page's shared packages.
+       */
+      protected async loadClass(
+        className: string,
+        moduleName: string,
+        moduleVersion: string
+      ): Promise<Awaited<ReturnType<WidgetManager['loadClass']>>> {
+        try {
+          return await super.loadClass(className, moduleName, moduleVersion);
+        } catch (error) {
+          const shared = await sharedWidgetModule(moduleName);
+          if (!shared || this._shared.has(moduleName)) {
+            throw error;
+          }
+          this._shared.add(moduleName);
+          this.register(shared);
+          return super.loadClass(className, moduleName, moduleVersion);
+        }
+      }
+
+      private _shared = new Set<string>();
 
       protected filterExistingModelState(state: IWidgetState): IWidgetState {
         const kept = super.filterExistingModelState(state) as IWidgetState;

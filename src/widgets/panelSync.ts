@@ -5,10 +5,10 @@
  *   render frozen from the doc and the saved state, and when a kernel arrives the manager
  *   serves it (without one, the browser would close every widget's comm in the kernel).
  *   The view joins the kernel that a collaborator starts for the room.
- * - A model that this browser holds follows the doc once the doc is quiet: a browser whose
- *   kernel websocket dropped updates (jupyter_server's rate limit) ends with the kernel's
- *   values, as the server's own connection saw them. It follows only an entry that the
- *   server confirms it wrote.
+ * - A model that this browser holds follows the doc (when: followTimer.ts; how: follow.ts):
+ *   a browser whose kernel websocket dropped updates (jupyter_server's rate limit) ends
+ *   with the kernel's values, as the server's own connection saw them. It follows only an
+ *   entry that the server confirms it wrote.
  */
 import type { NotebookPanel } from '@jupyterlab/notebook';
 import type { IDisposable } from '@lumino/disposable';
@@ -17,18 +17,15 @@ import type * as Y from 'yjs';
 import { Disposable } from '../common/disposable';
 import { CollabExecModel } from '../doc/model';
 import { notebookYDoc } from '../doc/notebook';
-import { WidgetDoc } from './doc';
+import { managerDocumentId, WidgetDoc } from './doc';
+import { stateToFollow } from './follow';
+import { FollowTimer } from './followTimer';
+import { unechoedKeys } from './internals';
 import type { WidgetManagerHooks } from './hooks';
 import {
   attachKernellessManager,
   standardWidgetModules
 } from './kernellessManager';
-
-/**
- * How long the doc must be quiet about a model before a browser's copy follows it: while
- * someone drags a slider, their own value is ahead of the doc.
- */
-export const FOLLOW_DELAY_MS = 300;
 
 /**
  * What one notebook panel needs: a manager when it has no kernel, and its models
@@ -40,16 +37,14 @@ export class WidgetPanelSync extends Disposable {
     this._panel = panel;
     this._hooks = hooks;
     panel.disposed.connect(this.dispose, this);
+    this._followTimer.due.connect((_, modelId) => void this._follow(modelId));
     void this._whenReady();
     this._followDoc();
   }
 
   protected onDispose(): void {
     this._doc?.root.unobserveDeep(this._onDocChange);
-    for (const timer of this._timers.values()) {
-      clearTimeout(timer);
-    }
-    this._timers.clear();
+    this._followTimer.dispose();
     this._kernellessManager?.dispose();
     this._collab?.changed.disconnect(this._joinRoomKernel, this);
     for (const stop of this._listening.values()) {
@@ -118,25 +113,10 @@ export class WidgetPanelSync extends Disposable {
     events: Array<Y.YEvent<Y.AbstractType<unknown>>>
   ): void => {
     for (const modelId of WidgetDoc.changedModels(events)) {
-      this._schedule(modelId);
+      this._followTimer.changed(modelId);
       void this._listen(modelId);
     }
   };
-
-  /**
-   * Follow the doc once neither it nor this browser's copy has changed for a while: the
-   * kernel's messages to this browser may still be coming after the doc settled.
-   */
-  private _schedule(modelId: string): void {
-    clearTimeout(this._timers.get(modelId));
-    this._timers.set(
-      modelId,
-      setTimeout(() => {
-        this._timers.delete(modelId);
-        void this._follow(modelId);
-      }, FOLLOW_DELAY_MS)
-    );
-  }
 
   private async _listen(modelId: string): Promise<void> {
     const manager = this._hooks.managerOf(this._panel.context);
@@ -149,7 +129,15 @@ export class WidgetPanelSync extends Disposable {
     if (this.isDisposed) {
       return;
     }
-    const onChange = () => this._schedule(modelId);
+    // A view sends its user's change right after it sets it: look once it has.
+    const onChange = () =>
+      queueMicrotask(() => {
+        if (unechoedKeys(model).size) {
+          this._followTimer.changedHere(modelId);
+        } else {
+          this._followTimer.changed(modelId);
+        }
+      });
     const stop = () => model.off('change', onChange);
     model.on('change', onChange);
     model.once('comm:close', () => {
@@ -160,8 +148,7 @@ export class WidgetPanelSync extends Disposable {
   }
 
   /**
-   * Bring this browser's copy of a model in line with the doc, for the values that the
-   * doc holds as plain JSON.
+   * Bring this browser's copy of a model in line with the doc.
    */
   private async _follow(modelId: string): Promise<void> {
     const manager = this._hooks.managerOf(this._panel.context);
@@ -179,52 +166,26 @@ export class WidgetPanelSync extends Disposable {
       return;
     }
     const model = await manager.get_model(modelId);
-    if (this.isDisposed) {
-      return;
-    }
-    const differs: Record<string, unknown> = {};
-    const local = model as unknown as {
-      _expectedEchoMsgIds?: Map<string, string>;
-      _msg_buffer?: Record<string, unknown> | null;
-    };
-    for (const [key, value] of Object.entries(entry.state)) {
-      if (
-        !followed(key, value) ||
-        // A change made here that the kernel has not echoed yet is ahead of the doc.
-        local._expectedEchoMsgIds?.has(key) ||
-        (local._msg_buffer && key in local._msg_buffer)
-      ) {
-        continue;
-      }
-      if (JSON.stringify(model.get(key)) !== JSON.stringify(value)) {
-        differs[key] = value;
-      }
-    }
-    if (Object.keys(differs).length) {
+    const wire = this.isDisposed
+      ? null
+      : await this._hooks.values.wireState(managerDocumentId(manager), entry);
+    const state =
+      wire && !this.isDisposed
+        ? await stateToFollow(model, wire, manager)
+        : null;
+    if (state && !this.isDisposed) {
       // As an update from the kernel: applied here, not sent back.
-      model.set_state(differs);
+      model.set_state(state);
     }
   }
 
   private _panel: NotebookPanel;
   private _hooks: WidgetManagerHooks;
   private _doc: WidgetDoc | null = null;
-  private _timers = new Map<string, ReturnType<typeof setTimeout>>();
+  private _followTimer = new FollowTimer();
   private _kernellessManager: IDisposable | null = null;
   private _collab: CollabExecModel | null = null;
   private _joining = false;
   // The models of this browser that are followed, and how to stop.
   private _listening = new Map<string, () => void>();
-}
-
-/**
- * Whether a state value is one that the browser holds as the doc does: a JSON value
- * with no model reference in it (those the manager turns into models) and not a
- * protocol key.
- */
-function followed(key: string, value: unknown): boolean {
-  if (key.startsWith('_')) {
-    return false;
-  }
-  return !JSON.stringify(value ?? null).includes('"IPY_MODEL_');
 }

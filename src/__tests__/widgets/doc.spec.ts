@@ -68,6 +68,24 @@ describe('WidgetDoc', () => {
     expect(parseWidgetEntry(null)).toBeNull();
   });
 
+  it('keeps buffers inline or named by a SHA-256, and drops malformed ones', () => {
+    const digest = 'c'.repeat(64);
+    const parsed = parseWidgetEntry({
+      ...SLIDER,
+      buffers: [
+        { path: ['a'], encoding: 'base64', data: 'AAE=' },
+        { path: ['b', 0], encoding: 'sha256', data: digest },
+        { path: ['c'], encoding: 'sha256', data: '../etc/passwd' },
+        { path: ['d'], encoding: 'hex', data: '00' },
+        { path: [{}], encoding: 'base64', data: 'AA==' }
+      ]
+    });
+    expect(parsed?.buffers).toEqual([
+      { path: ['a'], encoding: 'base64', data: 'AAE=' },
+      { path: ['b', 0], encoding: 'sha256', data: digest }
+    ]);
+  });
+
   it('names the models that a change touched', () => {
     const doc = new Y.Doc();
     writeModel(doc, 'a', SLIDER);
