@@ -105,7 +105,12 @@ module.exports = {
     },
     {
       name: 'gateway',
-      testMatch: ['kernel-state.spec.ts', 'execution.spec.ts'],
+      testMatch: [
+        'kernel-state.spec.ts',
+        'execution.spec.ts',
+        // What the server's widget mirror gives browsers: typed values, keeping up.
+        'widget-values.spec.ts'
+      ],
       use: {
         baseURL: `http://localhost:${GATEWAY_LAB_PORT}`,
         kernelHost: 'gateway'

@@ -3,9 +3,15 @@
  * notebook is uploaded unsigned, so only what the server ran makes its outputs trusted.
  */
 import type { IJupyterLabPageFixture } from '@jupyterlab/galata';
-import type { APIRequestContext, Locator } from '@playwright/test';
+import type { APIRequestContext } from '@playwright/test';
 
 import { expect, test } from './fixtures';
+import {
+  expectNoWidgetError,
+  readout,
+  setSlider,
+  sliders
+} from './widgetViews';
 import {
   cellLocator,
   expectBadgeStatus,
@@ -72,38 +78,6 @@ async function barPercent(
     .first()
     .evaluate(node => (node as HTMLElement).style.width);
   return parseFloat(width);
-}
-
-function sliders(page: IJupyterLabPageFixture, cell: number): Locator {
-  return cellLocator(page, cell).locator('.widget-slider');
-}
-
-function readout(page: IJupyterLabPageFixture, cell: number, nth = 0): Locator {
-  return sliders(page, cell).nth(nth).locator('.widget-readout');
-}
-
-/**
- * Type a value into a slider's readout, as a user can instead of dragging.
- */
-async function setSlider(
-  page: IJupyterLabPageFixture,
-  cell: number,
-  value: number,
-  nth = 0
-): Promise<void> {
-  const box = readout(page, cell, nth);
-  await box.click();
-  await page.keyboard.press('Control+A');
-  await page.keyboard.type(String(value));
-  await page.keyboard.press('Enter');
-}
-
-async function expectNoWidgetError(
-  page: IJupyterLabPageFixture
-): Promise<void> {
-  await expect(
-    page.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook')
-  ).not.toContainText(/Error displaying widget|model not found/);
 }
 
 /**
