@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-from jupyter_client.manager import AsyncKernelManager
 
+from bench.systems.base import local_kernel
 from jupyterlab_collab_exec.tests.clients import RoomClient, ServerProcess
 
 
@@ -32,14 +32,7 @@ def flood_code(lines: int) -> str:
 
 async def run_bare_client(code: str) -> tuple[float, int]:
     """The limit: execute and drain IOPub with nothing in between."""
-    manager = AsyncKernelManager(kernel_name="python3")
-    await manager.start_kernel()
-    client = manager.client()
-    client.start_channels()
-    try:
-        await client.wait_for_ready(timeout=60)
-        # Warm up as the project's kernel is, with one trivial execution.
-        await client.execute_interactive("pass", timeout=60, output_hook=lambda msg: None)
+    async with local_kernel() as client:
         started = time.perf_counter()
         msg_id = client.execute(code)
         received = 0
@@ -52,9 +45,6 @@ async def run_bare_client(code: str) -> tuple[float, int]:
             if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
                 break
         return time.perf_counter() - started, received
-    finally:
-        client.stop_channels()
-        await manager.shutdown_kernel(now=True)
 
 
 async def execute_and_wait(

@@ -5,6 +5,9 @@
     python -m bench.run --baseline HEAD~3 --only W1,W2,W3,W7 --no-peers
                                          # also this project's server at an earlier commit
 
+W8 (what long widget sessions leave in a room's history, and reopening it) runs once per
+invocation, after the others, unless --only leaves it out (bench/history.py).
+
 W1 and W4 also run with the kernel behind a Jupyter Kernel Gateway, against a bare client of
 the same gateway: those rows' ratios are to that reference, and they have no targets.
 
@@ -32,6 +35,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.history import measure_history
+from bench.history import table as history_table
 from bench.systems.bare_client import LIMIT_NAME, ONE_AT_A_TIME_NAME, BareClientSystem
 from bench.systems.base import System, WorkloadResult
 from bench.systems.baseline import Checkout, checkout, is_baseline
@@ -490,7 +495,10 @@ def run_bench(arguments: argparse.Namespace, baseline: Checkout | None) -> int:
     )
     only = {key for key in arguments.only.split(",") if key}
     started = time.perf_counter()
-    summaries = asyncio.run(measure(systems, scale, repeat, only))
+    rest = only - {"W8"}
+    summaries = {} if only and not rest else asyncio.run(measure(systems, scale, repeat, rest))
+    # W8 (room history) measures the YStore and a restart, not an observer: bench/history.py.
+    history = asyncio.run(measure_history()) if not quick and (not only or "W8" in only) else None
     elapsed = time.perf_counter() - started
     command = "make bench-quick" if quick else "make bench"
     if baseline is not None:
@@ -499,11 +507,15 @@ def run_bench(arguments: argparse.Namespace, baseline: Checkout | None) -> int:
         f"Command: `{command}` · machine: {machine()} · {repeat} repetition(s), medians · "
         f"{time.strftime('%Y-%m-%d')} · {elapsed / 60:.1f} min\n\n{table(summaries, repeat)}"
     )
+    if history is not None:
+        report += "\n\n" + "\n".join(history_table(history))
     if baseline is not None:
         report += f"\n\n{baseline_table(summaries, baseline.name, baseline.short)}"
     print()
     print(report)
     missed = check_targets(summaries, peers, quick, scale)
+    if history is not None:
+        missed.extend(history.missed())
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     written: dict[str, object] = {
@@ -512,6 +524,7 @@ def run_bench(arguments: argparse.Namespace, baseline: Checkout | None) -> int:
         "repeat": repeat,
         "scale": scale,
         "runs": [run.to_json() for s in summaries.values() for run in s.runs],
+        "history": history.to_json() if history is not None else None,
         "missed": missed,
     }
     if baseline is not None:

@@ -15,9 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from jupyter_client.manager import AsyncKernelManager
-
-from bench.systems.base import Workload, WorkloadResult
+from bench.systems.base import Workload, WorkloadResult, local_kernel
 from bench.workloads import (
     WidgetValues,
     input_latencies_ms,
@@ -54,63 +52,58 @@ class BareClientSystem:
         if workload.prefilled_outputs is not None:
             result.error = "not applicable: the reconnect workload has no kernel side"
             return result
-        manager = AsyncKernelManager(kernel_name="python3")
-        await manager.start_kernel()
-        client = manager.client()
-        client.start_channels()
         try:
-            await client.wait_for_ready(timeout=60)
-            await client.execute_interactive("pass", timeout=60, output_hook=lambda msg: None)
-            started = time.perf_counter()
-            reducers: dict[str, OutputReducer] = {}
-            order = []
-            for source in workload.cells:
-                msg_id = client.execute(source, allow_stdin=workload.inputs > 0)
-                reducers[msg_id] = OutputReducer()
-                order.append(msg_id)
-                if self.one_at_a_time:
-                    await self._reply_to(client, msg_id)
-            answering = asyncio.create_task(self._answer_inputs(client))
-            idle: set[str] = set()
-            widgets = WidgetValues()
-            while len(idle) < len(order):
-                msg = await client.get_iopub_msg(timeout=DEADLINE)
-                parent = msg["parent_header"].get("msg_id")
-                if parent not in reducers:
-                    continue
-                if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
-                    idle.add(parent)
-                elif msg["msg_type"] in ("comm_open", "comm_msg"):
-                    widgets.apply(msg["msg_type"], msg["content"])
-                else:
-                    reducers[parent].add_message(msg["msg_type"], msg["content"])
-            result.seconds = time.perf_counter() - started
-            answering.cancel()
-            outputs = [reducers[msg_id].to_json() for msg_id in order]
-            if workload.expected is not None:
-                result.correct = outputs_match(outputs, workload.expected)
-            elif workload.widget_values is not None:
-                seconds = kernel_seconds(outputs[0])
-                result.extra["kernel_seconds"] = seconds
-                if not widget_values_match(widgets.values, workload.widget_values):
-                    # The kernel's IOPub queue is bounded: a client that falls behind loses
-                    # updates, as a browser would. Read the final values back, as a widget
-                    # manager does when it restores, and say so.
-                    await self._request_states(client, widgets)
-                    result.extra["widget_values_read_back"] = True
-                matched = widget_values_match(widgets.values, workload.widget_values)
-                result.correct = seconds is not None and matched
-            else:
-                latencies = input_latencies_ms(outputs[0])
-                result.correct = len(latencies) == workload.inputs
-                if latencies:
-                    result.extra["input_latency_median_ms"] = statistics.median(latencies)
+            async with local_kernel() as client:
+                await self._measure(client, workload, result)
         except Exception as error:
             result.error = f"{type(error).__name__}: {error}"
-        finally:
-            client.stop_channels()
-            await manager.shutdown_kernel(now=True)
         return result
+
+    async def _measure(self, client: Any, workload: Workload, result: WorkloadResult) -> None:
+        started = time.perf_counter()
+        reducers: dict[str, OutputReducer] = {}
+        order = []
+        for source in workload.cells:
+            msg_id = client.execute(source, allow_stdin=workload.inputs > 0)
+            reducers[msg_id] = OutputReducer()
+            order.append(msg_id)
+            if self.one_at_a_time:
+                await self._reply_to(client, msg_id)
+        answering = asyncio.create_task(self._answer_inputs(client))
+        idle: set[str] = set()
+        widgets = WidgetValues()
+        while len(idle) < len(order):
+            msg = await client.get_iopub_msg(timeout=DEADLINE)
+            parent = msg["parent_header"].get("msg_id")
+            if parent not in reducers:
+                continue
+            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                idle.add(parent)
+            elif msg["msg_type"] in ("comm_open", "comm_msg"):
+                widgets.apply(msg["msg_type"], msg["content"])
+            else:
+                reducers[parent].add_message(msg["msg_type"], msg["content"])
+        result.seconds = time.perf_counter() - started
+        answering.cancel()
+        outputs = [reducers[msg_id].to_json() for msg_id in order]
+        if workload.expected is not None:
+            result.correct = outputs_match(outputs, workload.expected)
+        elif workload.widget_values is not None:
+            seconds = kernel_seconds(outputs[0])
+            result.extra["kernel_seconds"] = seconds
+            if not widget_values_match(widgets.values, workload.widget_values):
+                # The kernel's IOPub queue is bounded: a client that falls behind loses
+                # updates, as a browser would. Read the final values back, as a widget
+                # manager does when it restores, and say so.
+                await self._request_states(client, widgets)
+                result.extra["widget_values_read_back"] = True
+            matched = widget_values_match(widgets.values, workload.widget_values)
+            result.correct = seconds is not None and matched
+        else:
+            latencies = input_latencies_ms(outputs[0])
+            result.correct = len(latencies) == workload.inputs
+            if latencies:
+                result.extra["input_latency_median_ms"] = statistics.median(latencies)
 
     @staticmethod
     async def _request_states(client: Any, widgets: WidgetValues) -> None:

@@ -11,11 +11,15 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 import nbformat
+from jupyter_client.asynchronous.client import AsyncKernelClient
+from jupyter_client.manager import AsyncKernelManager
 
 BENCH_ROOT = Path(__file__).resolve().parent.parent
 VENVS = BENCH_ROOT / ".venvs"
@@ -140,3 +144,22 @@ async def _run(*command: str) -> None:
     )
     if await process.wait() != 0:
         raise RuntimeError(f"{' '.join(command)} failed")
+
+
+@asynccontextmanager
+async def local_kernel(warm: bool = True) -> AsyncIterator[AsyncKernelClient]:
+    """A python3 kernel of this machine and a client with its channels started, ready, and
+    (with `warm`) warmed up with one trivial execution, as the project's kernel is; shut
+    down on exit."""
+    manager = AsyncKernelManager(kernel_name="python3")
+    await manager.start_kernel()
+    client = manager.client()
+    client.start_channels()
+    try:
+        await client.wait_for_ready(timeout=60)
+        if warm:
+            await client.execute_interactive("pass", timeout=60, output_hook=lambda msg: None)
+        yield client
+    finally:
+        client.stop_channels()
+        await manager.shutdown_kernel(now=True)
