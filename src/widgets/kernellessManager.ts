@@ -183,17 +183,25 @@ function kernellessManagerClass(
         try {
           return await super.loadClass(className, moduleName, moduleVersion);
         } catch (error) {
-          const shared = await sharedWidgetModule(moduleName);
-          if (!shared || this._shared.has(moduleName)) {
+          // Asked once per module, by every model that needs it at the same time.
+          let registering = this._shared.get(moduleName);
+          if (!registering) {
+            registering = sharedWidgetModule(moduleName).then(shared => {
+              if (shared) {
+                this.register(shared);
+              }
+              return shared !== null;
+            });
+            this._shared.set(moduleName, registering);
+          }
+          if (!(await registering)) {
             throw error;
           }
-          this._shared.add(moduleName);
-          this.register(shared);
           return super.loadClass(className, moduleName, moduleVersion);
         }
       }
 
-      private _shared = new Set<string>();
+      private _shared = new Map<string, Promise<boolean>>();
 
       protected filterExistingModelState(state: IWidgetState): IWidgetState {
         const kept = super.filterExistingModelState(state) as IWidgetState;

@@ -50,9 +50,11 @@ const COUNTER = [
   'counter'
 ].join('\n');
 
+// Not shown when made (ioff): the cell's one view is its last line's.
 const FIGURE = [
   '%matplotlib widget',
   'import matplotlib.pyplot as plt',
+  'plt.ioff()',
   'fig, ax = plt.subplots(figsize=(4, 3))',
   'ax.plot([1, 2, 3], [3, 1, 2])',
   'fig.canvas'
@@ -142,10 +144,11 @@ test.describe('Widget libraries', () => {
     ]);
     await runCell(page, 0);
     await expect(canvas(guest, 0)).toBeVisible({ timeout: RUN_TIMEOUT });
-    // B picks the zoom tool: the kernel's toolbar takes it.
+    // B picks the zoom tool (the toolbar shows on hover): the kernel's toolbar takes it.
+    await cellLocator(guest, 0).locator('.jupyter-matplotlib-figure').hover();
     await cellLocator(guest, 0)
       .locator('.jupyter-matplotlib-toolbar button[title^="Zoom"]')
-      .click();
+      .click({ timeout: RUN_TIMEOUT });
     await runCell(page, 2);
     await expect(outputLocator(page, 2)).toContainText('zoom', {
       timeout: RUN_TIMEOUT
