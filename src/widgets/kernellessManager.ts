@@ -9,8 +9,8 @@
  * whose kernel is new. It takes the widget extension's "save widget state" setting, and
  * the widget modules of ipywidgets, of the other managers of the page, and of the page's
  * shared packages (sharedModules.ts). Models that the doc says are live are left to the
- * kernel that the view is about to join. When a kernel arrives, the same manager serves it, as the widget
- * extension's own manager follows its notebook's kernel changes.
+ * kernel that the view is about to join. When a kernel arrives, the same manager serves
+ * it, as the widget extension's own manager follows its notebook's kernel changes.
  */
 import type {
   WidgetManager,
@@ -106,7 +106,7 @@ export function attachKernellessManager(
   const module = hooks.module;
   const ManagerClass = kernellessManagerClass(hooks);
   const rendermime = panel.content.rendermime;
-  // The widget extension's own settings object, read when the notebook is saved.
+  // Kept in line with the widget extension's "save widget state", read on each save.
   const manager = new ManagerClass(
     panel.context,
     rendermime,
