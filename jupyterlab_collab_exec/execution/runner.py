@@ -3,7 +3,7 @@
 One task per kernel takes the events of its inbox one at a time: what the conversation
 reads, what the connections detect, and the kernel actions of jupyter_server. Requests go
 to the kernel one at a time, in order: the next one the moment the previous reply arrives
-(or its idle, where an Output widget may take output: Execution.holds_next), so cancelling
+(or its idle, for one that entered an Output widget: Execution.holds_next), so cancelling
 and stop-on-error keep their meaning. Whatever goes wrong while handling an event is
 logged with its traceback and ends the requests it touched as `interrupted`, with the
 reason in their record; the runner goes on with the next event, and the next request.
@@ -88,7 +88,7 @@ class KernelRunner:
             Connecting: self._on_connecting,
             KernelStatus: self._on_status,
             Output: self._on_output,
-            CommMessage: lambda event: self._widgets.on_comm(kernel_id, event),
+            CommMessage: self._on_comm,
             MessagesDropped: lambda event: self._widgets.messages_dropped(kernel_id),
             InputRequested: self._on_input_requested,
             Replied: self._on_replied,
@@ -159,9 +159,7 @@ class KernelRunner:
 
     def _advance(self) -> None:
         """Send the next request, unless one of ours holds it back (see `holds_next`)."""
-        # With Output widgets about, output may still come for one after its reply.
-        outputs = self._widgets.has_output_widgets(self.kernel_id)
-        if self._closed or any(e.holds_next(outputs) for e in self._executions.values()):
+        if self._closed or any(e.holds_next() for e in self._executions.values()):
             return
         while self._waiting:
             request = self._waiting[0]
@@ -259,6 +257,15 @@ class KernelRunner:
                 # Its reply is overdue if it has not come after the response timeout.
                 self._link.watch(execution.msg_id)
             self._end_when_done(execution)
+
+    def _on_comm(self, event: CommMessage) -> None:
+        self._widgets.on_comm(self.kernel_id, event)
+        execution = self._executions.get(event.parent_id) if event.parent_id else None
+        # An Output widget entered for one of ours (`with out:` sets its msg_id).
+        if execution is not None and (
+            self._widgets.capture_target(self.kernel_id, execution.msg_id) is not None
+        ):
+            execution.captured = True
 
     def _on_output(self, event: Output) -> None:
         execution = self._executions.get(event.parent_id)

@@ -144,10 +144,6 @@ class WidgetMirror:
         if isinstance(data, dict) and VIEW_MIME in data:
             self.flush(kernel_id)
 
-    def has_output_widgets(self, kernel_id: str) -> bool:
-        mirror = self._kernels.get(kernel_id)
-        return mirror is not None and bool(mirror.widgets.live_outputs)
-
     def messages_dropped(self, kernel_id: str) -> None:
         self._kernel(kernel_id).kernel.messages_dropped()
 

@@ -250,8 +250,6 @@ class KernelWidgets:
         # Output models whose `msg_id` is set, in the order it was set: the last one for
         # a request captures its output, as the last message hook registered does.
         self._capturing: list[str] = []
-        # The live Output widgets, which may take a request's output.
-        self.live_outputs: set[str] = set()
         self.capped = False
         # The sum of the live models' sizes, kept as they change: it is checked on every
         # update. Models that are not live stay only while a view shows them.
@@ -279,7 +277,6 @@ class KernelWidgets:
                 model.live = False
                 model.closed = True
                 self._stop_capturing(model.model_id)
-                self.live_outputs.discard(model.model_id)
                 change.whole.add(model.model_id)
             return change
         method = event.data.get("method")
@@ -311,8 +308,6 @@ class KernelWidgets:
             self._stop_capturing(previous.model_id)
         self.size += applied[1] - freed
         self.models[model.model_id] = model
-        if model.is_output:
-            self.live_outputs.add(model.model_id)
         change.whole.add(model.model_id)
         self._follow_capture(model)
 
@@ -372,7 +367,6 @@ class KernelWidgets:
         for model_id in frozen:
             self.models[model_id].live = False
         self._capturing.clear()
-        self.live_outputs.clear()
         self.size = 0
         self.capped = False
         return frozen

@@ -224,10 +224,11 @@ async def test_a_view_reaches_the_doc_after_its_models(core_factory: Any) -> Non
     assert models(core)["slider"]["live"] is True
 
 
-async def test_with_a_live_output_widget_the_next_cell_waits_for_the_idle(
+async def test_a_live_output_widget_that_a_request_does_not_enter_holds_nothing(
     core_factory: Any,
 ) -> None:
-    """Its output may still come after the reply, and go into the widget."""
+    """Run-all keeps its pace while an Output widget lives: only a request that entered one
+    waits for its idle."""
     core = core_factory("out = Output()", "print(1)")
     await core.submit("cell-0", "cell-1")
     conversation = core.connector.conversation
@@ -236,9 +237,32 @@ async def test_with_a_live_output_widget_the_next_cell_waits_for_the_idle(
         output_model("out"),
         Replied("msg-1", {"content": {"status": "ok", "execution_count": 1}}),
     )
-    assert conversation.sent == ["out = Output()"]
-    await core.play(KernelStatus("idle", "msg-1", "execute_request", "t1"))
     assert conversation.sent == ["out = Output()", "print(1)"]
+
+
+async def test_a_request_that_entered_an_output_widget_holds_the_next_until_its_idle(
+    core_factory: Any,
+) -> None:
+    """Its output may still come after the reply (IOPub and shell are two sockets), and go
+    into the widget: the next cell must find it in the kernel."""
+    core = core_factory("out = Output()", "with out: print('late')", "out.outputs")
+    await core.submit("cell-0", "cell-1", "cell-2")
+    conversation = core.connector.conversation
+    await core.play(output_model("out"), *core.run_to_end("msg-1"))
+    await core.play(
+        KernelStatus("busy", "msg-2", "execute_request", "t0"),
+        updated("out", {"msg_id": "msg-2"}, parent="msg-2"),
+        Replied("msg-2", {"content": {"status": "ok", "execution_count": 2}}),
+    )
+    assert conversation.sent == ["out = Output()", "with out: print('late')"]
+    await core.play(
+        stream("late\n", parent="msg-2"),
+        updated("out", {"msg_id": ""}, parent="msg-2"),
+        KernelStatus("idle", "msg-2", "execute_request", "t1"),
+    )
+    assert conversation.sent[-1] == "out.outputs"
+    # The outputs went to the kernel before the next cell.
+    assert conversation.comms[0][1]["state"]["outputs"][0]["text"] == "late\n"
 
 
 async def test_after_many_comm_messages_in_a_request_the_models_are_asked_for_again(
