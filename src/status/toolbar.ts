@@ -15,7 +15,11 @@ import type { IQueueBackend, IServerInfo } from '../server/api';
 import { createElement, LIVE_STATUS } from '../common/dom';
 import { NotebookDocWatcher } from '../doc/notebook';
 import { queuedCount } from '../doc/queue';
-import type { IKernelEntry, KernelExecutionState } from '../doc/schema';
+import type {
+  IKernelEntry,
+  KernelExecutionState,
+  RequestStatus
+} from '../doc/schema';
 
 /**
  * The class of the toolbar item.
@@ -79,18 +83,22 @@ export interface IViewKernel {
 
 /**
  * Which kernel record the toolbar shows: the doc's, which the server writes as it runs
- * cells, when it is about the view's kernel (or the view has none); otherwise JupyterLab's
- * own status of the view's kernel. A record about another kernel (one shut down before
- * the view opened) is never shown as the state of the view's kernel.
+ * cells, when it is about the view's kernel (or the view has none). Otherwise the view's
+ * kernel is Busy while the server has work queued or running for it (its record is on the
+ * way), and else in JupyterLab's own status: the browsers' own requests (kernel info, widget
+ * comms) make that status flicker, which the doc's record does not follow. A record about
+ * another kernel (one shut down before the view opened) is never shown as the state of the
+ * view's kernel.
  */
 export function shownKernel(
   docKernel: IKernelEntry | null,
-  view: IViewKernel | null
+  view: IViewKernel | null,
+  serverWorking = false
 ): IKernelEntry | null {
   if (!view?.kernelId || docKernel?.kernel_id === view.kernelId) {
     return docKernel;
   }
-  const state = VIEW_STATES[view.status];
+  const state = serverWorking ? 'busy' : VIEW_STATES[view.status];
   return state ? { kernel_id: view.kernelId, execution_state: state } : null;
 }
 
@@ -109,6 +117,15 @@ const VIEW_STATES: Record<string, KernelExecutionState | undefined> = {
   terminating: 'dead',
   dead: 'dead'
 };
+
+/**
+ * The statuses of a request that the server has not finished.
+ */
+const ACTIVE_STATUSES: ReadonlyArray<RequestStatus> = [
+  'queued',
+  'running',
+  'awaiting_input'
+];
 
 function kernelStateLabel(
   state: KernelExecutionState | null,
@@ -235,9 +252,15 @@ export class QueueToolbarItem extends Widget {
           status: sessionContext.kernelDisplayStatus
         }
       : null;
+    const requests = collab.requests();
+    const working = requests.some(
+      entry =>
+        entry.kernel_id === view?.kernelId &&
+        ACTIVE_STATUSES.includes(entry.status)
+    );
     const summary = queueSummary(
-      shownKernel(collab.kernel, view),
-      queuedCount(collab.requests()),
+      shownKernel(collab.kernel, view, working),
+      queuedCount(requests),
       this._trans
     );
     this._summary = summary;

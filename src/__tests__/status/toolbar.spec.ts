@@ -88,6 +88,24 @@ describe('shownKernel', () => {
     ).toBeNull();
   });
 
+  it('shows Busy while the server has work for the view kernel and no record of it yet', () => {
+    // The browser's own kernel info request makes JupyterLab's status flicker.
+    for (const status of ['busy', 'idle']) {
+      expect(
+        shownKernel(null, { kernelId: 'new-kernel', status }, true)
+          ?.execution_state
+      ).toBe('busy');
+    }
+    expect(
+      shownKernel(record, { kernelId: 'new-kernel', status: 'idle' }, true)
+        ?.execution_state
+    ).toBe('busy');
+    // The doc's record of the view's own kernel wins.
+    expect(
+      shownKernel(record, { kernelId: KERNEL_ID, status: 'busy' }, true)
+    ).toBe(record);
+  });
+
   it('shows the view kernel before the server has written any record', () => {
     expect(
       shownKernel(null, { kernelId: 'new-kernel', status: 'idle' })
