@@ -9,6 +9,7 @@ proxy and the single-user servers itself.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -77,6 +78,10 @@ c.JupyterHub.load_roles.append(
 """
 
 
+# How long the Hub may take to stop its servers before its whole session is killed.
+STOP_TIMEOUT = 30.0
+
+
 class HubProcess:
     """`jupyterhub` in a process of its own, with the example's users and groups."""
 
@@ -136,15 +141,19 @@ class HubProcess:
         self._wait(lambda: self.api("GET", "").status_code == 200, "the Hub answers")
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
+        """Stop the Hub, and then whatever of its session is left (the proxy, single-user
+        servers and their kernels). The wait fits within the 60 s that Playwright gives the
+        launcher before it kills it: a Hub that outlived its launcher would hold the port
+        for the next run."""
+        if self.process is None:
             return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            # The whole session: the proxy and the single-user servers too.
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=STOP_TIMEOUT)
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        self.process.wait()
 
     def log_tail(self, lines: int = 60) -> str:
         text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
