@@ -8,38 +8,15 @@ import { bytesToHex } from '@noble/hashes/utils';
 import * as Y from 'yjs';
 
 import type { IWidgetModelEntry } from '../../doc/schema';
-import type { CellVerdict, IWidgetValueBackend } from '../../server/api';
-import type { ICollabExecTrust } from '../../server/tokens';
+import type { IWidgetValueBackend } from '../../server/api';
 import { widgetEntryDigest } from '../../trust/digests';
 import { WidgetManagerHooks } from '../../widgets/hooks';
 import { WidgetValues } from '../../widgets/values';
+import { ServerTrust } from './testManager';
 import { DatePickerModel } from '@jupyter-widgets/controls/lib/widget_date';
 import { ImageModel } from '@jupyter-widgets/controls/lib/widget_image';
 
 const DOCUMENT = 'json:notebook:hooks';
-
-/**
- * The server's side: it confirms the entries it wrote, by digest.
- */
-class ServerTrust implements ICollabExecTrust {
-  written = new Map<string, string>();
-  async enabled(): Promise<boolean> {
-    return true;
-  }
-  async cellVerdict(): Promise<CellVerdict> {
-    return 'unknown';
-  }
-  async modelConfirmed(
-    documentId: string,
-    modelId: string,
-    digest: string
-  ): Promise<boolean> {
-    return documentId === DOCUMENT && this.written.get(modelId) === digest;
-  }
-  async widgetStateConfirmed(): Promise<boolean> {
-    return false;
-  }
-}
 
 class ValueStore implements IWidgetValueBackend {
   values = new Map<string, Uint8Array>();
@@ -94,7 +71,7 @@ describe('WidgetManagerHooks.buildFromDoc', () => {
   });
 
   it('builds the confirmed frozen models of the doc, typed as their classes type them', async () => {
-    const trust = new ServerTrust();
+    const trust = new ServerTrust(DOCUMENT);
     const store = new ValueStore();
     const hooks = new WidgetManagerHooks(
       manager,

@@ -6,34 +6,13 @@ import { NBTestUtils } from '@jupyterlab/notebook/lib/testutils';
 import * as Y from 'yjs';
 
 import type { IWidgetModelEntry } from '../../doc/schema';
-import type { CellVerdict } from '../../server/api';
-import type { ICollabExecTrust } from '../../server/tokens';
 import { widgetEntryDigest } from '../../trust/digests';
 import { WidgetManagerHooks } from '../../widgets/hooks';
 import { WidgetPanelSync } from '../../widgets/panelSync';
 import { WidgetValues } from '../../widgets/values';
+import { ServerTrust } from './testManager';
 
 const DOCUMENT = 'json:notebook:panel';
-
-class ServerTrust implements ICollabExecTrust {
-  written = new Map<string, string>();
-  async enabled(): Promise<boolean> {
-    return true;
-  }
-  async cellVerdict(): Promise<CellVerdict> {
-    return 'unknown';
-  }
-  async modelConfirmed(
-    _documentId: string,
-    modelId: string,
-    digest: string
-  ): Promise<boolean> {
-    return this.written.get(modelId) === digest;
-  }
-  async widgetStateConfirmed(): Promise<boolean> {
-    return false;
-  }
-}
 
 /**
  * A third-party widget library that only the page's share scope holds.
@@ -66,7 +45,7 @@ describe('WidgetPanelSync of a view with no kernel', () => {
   });
 
   it('gets a manager of its own, which builds frozen models, a third-party one from the share scope', async () => {
-    const trust = new ServerTrust();
+    const trust = new ServerTrust(DOCUMENT);
     const hooks = new WidgetManagerHooks(
       manager,
       trust,

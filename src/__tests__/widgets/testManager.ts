@@ -1,6 +1,7 @@
 /**
- * A widget manager for the specs: ipywidgets' own base manager, with the real model
- * classes of `@jupyter-widgets/base` and `@jupyter-widgets/controls`, and no kernel.
+ * What the widget specs share: a widget manager (ipywidgets' own base manager, with the
+ * real model classes of `@jupyter-widgets/base` and `@jupyter-widgets/controls`, and no
+ * kernel), and the server's side of trust.
  */
 import * as base from '@jupyter-widgets/base';
 import { ManagerBase } from '@jupyter-widgets/base-manager';
@@ -8,6 +9,9 @@ import { DatePickerModel } from '@jupyter-widgets/controls/lib/widget_date';
 import { ImageModel } from '@jupyter-widgets/controls/lib/widget_image';
 import { CoreDOMWidgetModel } from '@jupyter-widgets/controls/lib/widget_core';
 import type { JSONObject } from '@lumino/coreutils';
+
+import type { CellVerdict } from '../../server/api';
+import type { ICollabExecTrust } from '../../server/tokens';
 
 const CLASSES: Record<string, Record<string, unknown>> = {
   '@jupyter-widgets/base': base as unknown as Record<string, unknown>,
@@ -57,5 +61,37 @@ export class TestManager extends ManagerBase {
       },
       state
     );
+  }
+}
+
+/**
+ * The server's side of trust for the widget specs: it confirms the entries it wrote into
+ * one document, by digest.
+ */
+export class ServerTrust implements ICollabExecTrust {
+  constructor(readonly documentId: string) {}
+
+  written = new Map<string, string>();
+
+  async enabled(): Promise<boolean> {
+    return true;
+  }
+
+  async cellVerdict(): Promise<CellVerdict> {
+    return 'unknown';
+  }
+
+  async modelConfirmed(
+    documentId: string,
+    modelId: string,
+    digest: string
+  ): Promise<boolean> {
+    return (
+      documentId === this.documentId && this.written.get(modelId) === digest
+    );
+  }
+
+  async widgetStateConfirmed(): Promise<boolean> {
+    return false;
   }
 }
