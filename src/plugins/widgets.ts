@@ -38,18 +38,23 @@ export const widgetsPlugin: JupyterFrontEndPlugin<void> = {
     // The hooks go on the widget manager's classes before any notebook makes a manager.
     const loading = Promise.all([
       import('@jupyter-widgets/jupyterlab-manager'),
+      import('@jupyter-widgets/base'),
       import('../widgets/hooks'),
+      import('../widgets/kernelUpdates'),
       import('../widgets/panelSync'),
       import('../widgets/values')
-    ]).then(([manager, hooks, sync, values]) => ({
-      sync,
-      hooks: new hooks.WidgetManagerHooks(
-        manager,
-        trust,
-        new values.WidgetValues(client),
-        translator ?? undefined
-      )
-    }));
+    ]).then(([manager, base, hooks, kernelUpdates, sync, values]) => {
+      kernelUpdates.coalesceKernelUpdates(base.WidgetModel);
+      return {
+        sync,
+        hooks: new hooks.WidgetManagerHooks(
+          manager,
+          trust,
+          new values.WidgetValues(client),
+          translator ?? undefined
+        )
+      };
+    });
     if (settingRegistry) {
       void Promise.all([
         loading,

@@ -48,6 +48,13 @@ export const MANAGER_METHODS = [
 ] as const;
 
 /**
+ * The prototype method of `WidgetModel` that takes the kernel's comm messages, wrapped to
+ * merge bursts of updates (kernelUpdates.ts); it chains them on the model's
+ * `state_change`.
+ */
+export const MODEL_COMM_HANDLER = '_handle_comm_msg' as const;
+
+/**
  * The prototype method of `WidgetRenderer` that is wrapped.
  */
 export const RENDERER_METHODS = ['renderModel'] as const;
@@ -79,22 +86,26 @@ export function rendererManager(
  * lack.
  */
 export function missingInternals(parts: {
-  managerClass: { prototype: object };
-  rendererClass: { prototype: object };
+  managerClass?: { prototype: object };
+  rendererClass?: { prototype: object };
+  modelClass?: { prototype: object };
   renderer?: object;
   model?: object;
 }): string[] {
   const missing: string[] = [];
-  for (const name of MANAGER_METHODS) {
-    if (typeof Reflect.get(parts.managerClass.prototype, name) !== 'function') {
-      missing.push(`WidgetManager.prototype.${name}`);
+  const prototypes: Array<[string, object | undefined, readonly string[]]> = [
+    ['WidgetManager', parts.managerClass?.prototype, MANAGER_METHODS],
+    ['WidgetRenderer', parts.rendererClass?.prototype, RENDERER_METHODS],
+    ['WidgetModel', parts.modelClass?.prototype, [MODEL_COMM_HANDLER]]
+  ];
+  for (const [className, prototype, methods] of prototypes) {
+    if (!prototype) {
+      continue;
     }
-  }
-  for (const name of RENDERER_METHODS) {
-    if (
-      typeof Reflect.get(parts.rendererClass.prototype, name) !== 'function'
-    ) {
-      missing.push(`WidgetRenderer.prototype.${name}`);
+    for (const name of methods) {
+      if (typeof Reflect.get(prototype, name) !== 'function') {
+        missing.push(`${className}.prototype.${name}`);
+      }
     }
   }
   if (parts.renderer && !('_manager' in parts.renderer)) {
@@ -117,6 +128,9 @@ function missingModelInternals(model: IModelInternals): string[] {
   }
   if (typeof modelClass._deserialize_state !== 'function') {
     missing.push('WidgetModel._deserialize_state');
+  }
+  if (!(Reflect.get(model, 'state_change') instanceof Promise)) {
+    missing.push('WidgetModel.state_change');
   }
   return missing;
 }

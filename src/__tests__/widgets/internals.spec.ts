@@ -29,6 +29,7 @@ describe('the widget internals that the extension touches', () => {
       missingInternals({
         managerClass: WidgetManager,
         rendererClass: WidgetRenderer,
+        modelClass: WidgetModel,
         renderer,
         model
       })
@@ -48,6 +49,7 @@ describe('the widget internals that the extension touches', () => {
       missingInternals({
         managerClass: Renamed,
         rendererClass: Renamed,
+        modelClass: Renamed,
         renderer: {},
         model: bare
       })
@@ -59,6 +61,7 @@ describe('the widget internals that the extension touches', () => {
       'WidgetManager.prototype.get_model',
       'WidgetManager.prototype._create_comm',
       'WidgetRenderer.prototype.renderModel',
+      'WidgetModel.prototype._handle_comm_msg',
       'WidgetRenderer._manager',
       'WidgetModel._msg_buffer'
     ]);
