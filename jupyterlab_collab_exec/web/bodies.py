@@ -14,6 +14,7 @@ from typing import Any
 from ..common.errors import InvalidRequest
 from ..doc.cells import CellSpec
 from ..trust.authority import TrustQuery
+from ..widgets.blobs import REF_SCHEME
 
 # What one trust question may hold: a notebook's worth, not a flood.
 MAX_TRUST_CELLS = 10_000
@@ -174,7 +175,8 @@ def trust_body(raw: bytes) -> TrustQuery:
 
 
 def widget_value_query(document_id: str | None, digest: str) -> tuple[str, str]:
-    """The document and digest of a binary widget value that a browser asks for."""
+    """The document and digest of a binary widget value that a browser asks for, named by
+    its digest or by the doc's reference (`sha256:<digest>`)."""
     if not document_id:
         raise InvalidRequest("'document_id' must be a non-empty string.")
-    return document_id, _digest(digest, "digest")
+    return document_id, _digest(digest.removeprefix(REF_SCHEME), "digest")

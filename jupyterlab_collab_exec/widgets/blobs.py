@@ -2,10 +2,11 @@
 
 A room's YStore keeps every update of its doc for good. An `Image` widget that a loop
 updates 50 times a second would add its whole PNG to that history on every write, so a
-binary value of at least `blob_threshold` bytes goes into the doc by its SHA-256 only
-(`{"encoding": "sha256", "data": <hex>}`), and its bytes into a file named by that digest,
-in a folder per document beside the YStore. Browsers fetch it by REST. The notebook file
-keeps every value in full (base64), as the widget-state format says.
+binary value of at least `blob_threshold` bytes goes into the doc as a reference only
+(`{"encoding": "ref", "ref": "sha256:<hex>", "size": <bytes>}`), and its bytes into a file
+named by that digest, in a folder per document beside the YStore. Browsers fetch it by
+REST. The notebook file keeps every value in full (base64), as the widget-state format
+says.
 
 A file that no entry of its document refers to any more is deleted once it is older than
 `grace` seconds: a browser may still be fetching what the doc named a moment ago.
@@ -19,11 +20,17 @@ import logging
 import os
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-BLOB_ENCODING = "sha256"
+REF_ENCODING = "ref"
+# A reference names the bytes by their SHA-256, in lowercase hex.
+REF_SCHEME = "sha256:"
 BASE64_ENCODING = "base64"
+# How references were written before the contract named the "ref" form: read, never written.
+LEGACY_ENCODING = "sha256"
 DIGEST_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 
 # How long a blob that nothing refers to stays, for the browsers fetching it.
@@ -37,11 +44,36 @@ class BufferForm:
 
     threshold: int | None
 
-    def of(self, data: bytes) -> tuple[str, str]:
-        """The value's `encoding` and `data` in the doc."""
+    def of(self, data: bytes) -> dict[str, Any]:
+        """The value in the doc, without its path: its `encoding`, and `data` (base64) or
+        `ref` and `size`."""
         if self.threshold is not None and len(data) >= self.threshold:
-            return BLOB_ENCODING, hashlib.sha256(data).hexdigest()
-        return BASE64_ENCODING, base64.b64encode(data).decode()
+            digest = hashlib.sha256(data).hexdigest()
+            return {"encoding": REF_ENCODING, "ref": REF_SCHEME + digest, "size": len(data)}
+        return {"encoding": BASE64_ENCODING, "data": base64.b64encode(data).decode()}
+
+
+def referenced_digest(buffer: Mapping[str, Any]) -> str | None:
+    """The digest of the blob that a buffer of the doc refers to, or None for an inline
+    buffer or a malformed one."""
+    if buffer.get("encoding") == REF_ENCODING:
+        ref = buffer.get("ref")
+        digest = ref.removeprefix(REF_SCHEME) if isinstance(ref, str) else ""
+        if not (isinstance(ref, str) and ref.startswith(REF_SCHEME)):
+            return None
+    elif buffer.get("encoding") == LEGACY_ENCODING:
+        digest = str(buffer.get("data", ""))
+    else:
+        return None
+    return digest if DIGEST_PATTERN.match(digest) else None
+
+
+def digested_payload(buffer: Mapping[str, Any]) -> Any:
+    """What the entry digest of trust covers of a buffer (trust/digests.py): the base64
+    text, or the reference with its size."""
+    if buffer.get("encoding") == REF_ENCODING:
+        return {"ref": buffer.get("ref"), "size": buffer.get("size")}
+    return buffer.get("data")
 
 
 # Every binary value inline: the doc of a server without a blob store.

@@ -12,7 +12,7 @@ from jupyter_ydoc import YNotebook
 from pycrdt import Doc, Map
 
 from ..doc import schema
-from .blobs import BLOB_ENCODING, BufferForm
+from .blobs import BufferForm, referenced_digest
 from .models import WidgetModel, plain_json
 from .snapshot import STATE_MIME, view_model_ids
 
@@ -137,8 +137,9 @@ def blob_references(ydoc: Doc[Any]) -> set[str]:
     for entry in models.values():
         buffers = entry.get(schema.WIDGET_BUFFERS) if isinstance(entry, Map) else None
         for buffer in buffers if isinstance(buffers, list) else ():
-            if isinstance(buffer, dict) and buffer.get("encoding") == BLOB_ENCODING:
-                found.add(str(buffer.get("data")))
+            digest = referenced_digest(buffer) if isinstance(buffer, dict) else None
+            if digest is not None:
+                found.add(digest)
     return found
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..kernel.events import CommMessage
 from ..trust.digests import json_digest, widget_entry_digest
-from .blobs import BLOB_ENCODING, INLINE, BufferForm
+from .blobs import INLINE, BufferForm, digested_payload, referenced_digest
 
 WIDGET_TARGET = "jupyter.widget"
 MODEL_REFERENCE = "IPY_MODEL_"
@@ -45,7 +45,7 @@ class WidgetModel:
     _state_digests: dict[str, str | None] = field(default_factory=dict, repr=False)
     _buffer_digests: dict[BufferPath, str | None] = field(default_factory=dict, repr=False)
     # Each buffer as the doc holds it (`encoding`, `data`), once asked.
-    _buffer_forms: dict[BufferPath, tuple[str, str]] = field(default_factory=dict, repr=False)
+    _buffer_forms: dict[BufferPath, dict[str, Any]] = field(default_factory=dict, repr=False)
 
     @property
     def is_output(self) -> bool:
@@ -99,38 +99,39 @@ class WidgetModel:
         forms = self._forms(form)
         for path in self.buffers:
             if path not in self._buffer_digests:
-                self._buffer_digests[path] = json_digest(forms[path][1])
+                self._buffer_digests[path] = json_digest(digested_payload(forms[path]))
         return widget_entry_digest(
             self.model_name,
             self.model_module,
             self.model_module_version,
             {key: self._state_digests[key] for key in self.state},
-            [(list(path), forms[path][0], self._buffer_digests[path]) for path in self.buffers],
+            [
+                (list(path), str(forms[path]["encoding"]), self._buffer_digests[path])
+                for path in self.buffers
+            ],
         )
 
-    def _forms(self, form: BufferForm) -> dict[BufferPath, tuple[str, str]]:
+    def _forms(self, form: BufferForm) -> dict[BufferPath, dict[str, Any]]:
         for path, data in self.buffers.items():
             if path not in self._buffer_forms:
                 self._buffer_forms[path] = form.of(data)
         return self._buffer_forms
 
     def doc_buffers(self, form: BufferForm) -> list[dict[str, Any]]:
-        """The buffers as the doc holds them: large ones by their SHA-256 (blobs.py)."""
+        """The buffers as the doc holds them: large ones by reference (blobs.py)."""
         forms = self._forms(form)
-        return [
-            {"path": list(path), "encoding": forms[path][0], "data": forms[path][1]}
-            for path in self.buffers
-        ]
+        return [{"path": list(path), **forms[path]} for path in self.buffers]
 
     def blobs(self, form: BufferForm, keys: set[str] | None = None) -> list[tuple[str, bytes]]:
         """The buffers that the doc names by their digest (of the given state keys, or of
         all), with their bytes."""
         forms = self._forms(form)
-        return [
-            (forms[path][1], data)
-            for path, data in self.buffers.items()
-            if forms[path][0] == BLOB_ENCODING and (keys is None or str(path[0]) in keys)
-        ]
+        named = []
+        for path, data in self.buffers.items():
+            digest = referenced_digest(forms[path])
+            if digest is not None and (keys is None or str(path[0]) in keys):
+                named.append((digest, data))
+        return named
 
     def references(self) -> set[str]:
         """The models that this one's state names (`IPY_MODEL_<id>`)."""

@@ -124,13 +124,42 @@ export const WIDGETS_KERNEL_ID = 'kernel_id';
 
 /**
  * A binary value of a widget model's state, at its path in the state: inline in base64,
- * or, when it is large, named by the lowercase hex SHA-256 of its bytes, which the server
- * keeps out of the doc's history (`widget-values` endpoint).
+ * or, when it is large, by a reference that the server resolves (`widget-values`
+ * endpoint) and keeps out of the doc's history.
  */
-export interface IWidgetBuffer {
+export type IWidgetBuffer = IInlineWidgetBuffer | IReferencedWidgetBuffer;
+
+export interface IInlineWidgetBuffer {
   path: Array<string | number>;
-  encoding: 'base64' | 'sha256';
+  encoding: 'base64';
   data: string;
+}
+
+export interface IReferencedWidgetBuffer {
+  path: Array<string | number>;
+  encoding: 'ref';
+  // `sha256:` and the lowercase hex SHA-256 of the bytes.
+  ref: string;
+  size: number;
+}
+
+/**
+ * The scheme of a reference: the bytes are named by their SHA-256.
+ */
+export const WIDGET_VALUE_REF_SCHEME = 'sha256:';
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/**
+ * The digest that a referenced buffer names, or null when its reference is malformed.
+ */
+export function referencedDigest(
+  buffer: IReferencedWidgetBuffer
+): string | null {
+  const digest = buffer.ref.startsWith(WIDGET_VALUE_REF_SCHEME)
+    ? buffer.ref.slice(WIDGET_VALUE_REF_SCHEME.length)
+    : '';
+  return SHA256_HEX.test(digest) ? digest : null;
 }
 
 /**

@@ -141,8 +141,9 @@ export interface ITrustBackend {
 }
 
 /**
- * Where the bytes of large binary widget values come from: the doc names them by their
- * SHA-256 (`encoding: 'sha256'`), and the server keeps them out of the doc's history.
+ * Where the bytes of large binary widget values come from: the doc refers to them by their
+ * SHA-256 (`encoding: 'ref'`, `ref: 'sha256:<hex>'`), and the server keeps them out of the
+ * doc's history.
  */
 export interface IWidgetValueBackend {
   /**

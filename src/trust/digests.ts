@@ -57,7 +57,12 @@ export function widgetEntryDigest(entry: IWidgetModelEntry): string | null {
   }
   const buffers: Array<{ path: unknown; encoding: string; data: string }> = [];
   for (const buffer of entry.buffers ?? []) {
-    const data = jsonDigest(buffer.data);
+    // What the server digests of a buffer: the base64 text, or the reference and size.
+    const data = jsonDigest(
+      buffer.encoding === 'ref'
+        ? { ref: buffer.ref, size: buffer.size }
+        : buffer.data
+    );
     if (data === null) {
       return null;
     }

@@ -9,8 +9,10 @@ import * as Y from 'yjs';
 
 import { notebookDocumentId } from '../doc/notebook';
 import {
+  type IReferencedWidgetBuffer,
   type IWidgetBuffer,
   type IWidgetModelEntry,
+  referencedDigest,
   WIDGET_MODELS,
   WIDGETS_KERNEL_ID,
   WIDGETS_ROOT
@@ -101,8 +103,6 @@ export class WidgetDoc {
   private _root: Y.Map<unknown>;
 }
 
-const SHA256_HEX = /^[0-9a-f]{64}$/;
-
 /**
  * The room id of a widget manager's notebook, or null before it is collaborative.
  */
@@ -149,13 +149,21 @@ function isBuffer(value: unknown): value is IWidgetBuffer {
     return false;
   }
   const buffer = value as Record<string, unknown>;
-  return (
-    Array.isArray(buffer.path) &&
-    buffer.path.every(
+  if (
+    !Array.isArray(buffer.path) ||
+    !buffer.path.every(
       part => typeof part === 'string' || typeof part === 'number'
-    ) &&
-    typeof buffer.data === 'string' &&
-    (buffer.encoding === 'base64' ||
-      (buffer.encoding === 'sha256' && SHA256_HEX.test(buffer.data)))
+    )
+  ) {
+    return false;
+  }
+  if (buffer.encoding === 'base64') {
+    return typeof buffer.data === 'string';
+  }
+  return (
+    buffer.encoding === 'ref' &&
+    typeof buffer.ref === 'string' &&
+    Number.isInteger(buffer.size) &&
+    referencedDigest(buffer as unknown as IReferencedWidgetBuffer) !== null
   );
 }

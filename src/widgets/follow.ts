@@ -15,7 +15,7 @@ import {
 } from '@jupyter-widgets/base';
 import { JSONExt, type JSONObject } from '@lumino/coreutils';
 
-import type { IWidgetModelEntry } from '../doc/schema';
+import { type IWidgetModelEntry, referencedDigest } from '../doc/schema';
 import { unechoedKeys } from './internals';
 
 /**
@@ -34,10 +34,13 @@ export function entryWireState(
   const buffers = entry.buffers ?? [];
   const bytes: DataView[] = [];
   for (const buffer of buffers) {
+    const digest = buffer.encoding === 'ref' ? referencedDigest(buffer) : null;
     const data =
       buffer.encoding === 'base64'
         ? base64ToBuffer(buffer.data)
-        : values.get(buffer.data);
+        : digest !== null
+          ? values.get(digest)
+          : undefined;
     if (!data) {
       return null;
     }

@@ -1,12 +1,12 @@
 /**
- * The bytes of the large binary widget values that the doc names by their SHA-256: asked
+ * The bytes of the large binary widget values that the doc refers to by their SHA-256: asked
  * of the server once each, checked against their digest, and kept for a while, since
  * several views and followers of a page read the same value.
  */
 import { sha256 } from '@noble/hashes/sha2';
 import { bytesToHex } from '@noble/hashes/utils';
 
-import type { IWidgetModelEntry } from '../doc/schema';
+import { type IWidgetModelEntry, referencedDigest } from '../doc/schema';
 import type { IWidgetValueBackend } from '../server/api';
 import { entryWireState } from './follow';
 
@@ -28,19 +28,26 @@ export class WidgetValues {
     documentId: string | null,
     entry: IWidgetModelEntry
   ): Promise<Record<string, unknown> | null> {
-    const named = (entry.buffers ?? []).filter(
-      buffer => buffer.encoding === 'sha256'
-    );
+    const named: string[] = [];
+    for (const buffer of entry.buffers ?? []) {
+      if (buffer.encoding === 'ref') {
+        const digest = referencedDigest(buffer);
+        if (digest === null) {
+          return null;
+        }
+        named.push(digest);
+      }
+    }
     if (named.length && documentId === null) {
       return null;
     }
     const values = new Map<string, ArrayBuffer>();
-    for (const buffer of named) {
-      const value = await this.value(documentId!, buffer.data);
+    for (const digest of named) {
+      const value = await this.value(documentId!, digest);
       if (!value) {
         return null;
       }
-      values.set(buffer.data, value);
+      values.set(digest, value);
     }
     return entryWireState(entry, values);
   }

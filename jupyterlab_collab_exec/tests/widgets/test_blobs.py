@@ -16,7 +16,7 @@ import pytest
 
 from jupyterlab_collab_exec.kernel.events import KernelStatus
 from jupyterlab_collab_exec.trust.digests import json_digest, widget_entry_digest
-from jupyterlab_collab_exec.widgets.blobs import BufferForm, WidgetBlobStore
+from jupyterlab_collab_exec.widgets.blobs import BufferForm, WidgetBlobStore, referenced_digest
 
 from ..scripted import DOCUMENT
 from .comms import CONTROLS, models, opened, saved_state, updated, view, widget_state_schema
@@ -70,7 +70,9 @@ async def test_a_large_value_is_named_by_digest_in_the_doc_and_kept_whole_in_the
     )
     digest = hashlib.sha256(frame(0)).hexdigest()
     entry = models(core)["image"]
-    assert entry["buffers"] == [{"path": ["value"], "encoding": "sha256", "data": digest}]
+    assert entry["buffers"] == [
+        {"path": ["value"], "encoding": "ref", "ref": f"sha256:{digest}", "size": len(frame(0))}
+    ]
     assert store.read(DOCUMENT, digest) == frame(0)
     # Small values stay inline.
     assert models(core)["icon"]["buffers"][0]["encoding"] == "base64"
@@ -86,7 +88,10 @@ async def test_a_large_value_is_named_by_digest_in_the_doc_and_kept_whole_in_the
         entry["model_module"],
         entry["model_module_version"],
         {key: json_digest(value) for key, value in entry["state"].items()},
-        [(b["path"], b["encoding"], json_digest(b["data"])) for b in entry["buffers"]],
+        [
+            (b["path"], b["encoding"], json_digest({"ref": b["ref"], "size": b["size"]}))
+            for b in entry["buffers"]
+        ],
     )
     assert browser_digest is not None
     assert core.trust.model_confirmed(DOCUMENT, "image", browser_digest)
@@ -114,7 +119,7 @@ async def test_300_frames_grow_the_history_by_the_state_not_the_frames(
     raw = 300 * len(frame(0))
     assert sum(sizes) < len(base64.b64encode(frame(0))) + 300 * 400, (sum(sizes), raw)
     digest = hashlib.sha256(frame(300)).hexdigest()
-    assert models(core)["image"]["buffers"][0]["data"] == digest
+    assert models(core)["image"]["buffers"][0]["ref"] == f"sha256:{digest}"
     # Only the value that the doc names is left on disk (no grace in this test).
     folder = next((store_root(store)).iterdir())
     assert [path.name for path in folder.iterdir()] == [digest]
@@ -129,9 +134,9 @@ def test_a_blob_is_collected_only_past_its_grace_and_when_nothing_names_it(
     tmp_path: Path,
 ) -> None:
     store = WidgetBlobStore(tmp_path, logging.getLogger("test_blobs"), grace=60.0)
-    form = BufferForm(16)
     old, current = b"o" * 32, b"c" * 32
-    old_digest, current_digest = form.of(old)[1], form.of(current)[1]
+    old_digest = hashlib.sha256(old).hexdigest()
+    current_digest = hashlib.sha256(current).hexdigest()
     store.keep(DOCUMENT, old, old_digest)
     store.keep(DOCUMENT, current, current_digest)
     assert store.collect(DOCUMENT, {current_digest}) == 0
@@ -148,6 +153,21 @@ def test_a_blob_is_collected_only_past_its_grace_and_when_nothing_names_it(
 
 def test_the_form_of_a_value_depends_on_its_size_only() -> None:
     form = BufferForm(4)
-    assert form.of(b"abc") == ("base64", "YWJj")
-    assert form.of(b"abcd") == ("sha256", hashlib.sha256(b"abcd").hexdigest())
-    assert BufferForm(None).of(b"abcd") == ("base64", "YWJjZA==")
+    assert form.of(b"abc") == {"encoding": "base64", "data": "YWJj"}
+    digest = hashlib.sha256(b"abcd").hexdigest()
+    assert form.of(b"abcd") == {"encoding": "ref", "ref": f"sha256:{digest}", "size": 4}
+    assert BufferForm(None).of(b"abcd") == {"encoding": "base64", "data": "YWJjZA=="}
+
+
+def test_the_digest_of_a_referenced_value_is_read_from_both_forms() -> None:
+    digest = hashlib.sha256(b"abcd").hexdigest()
+    assert referenced_digest({"encoding": "ref", "ref": f"sha256:{digest}", "size": 4}) == digest
+    # As the doc held references before the "ref" form: read, never written.
+    assert referenced_digest({"encoding": "sha256", "data": digest}) == digest
+    for malformed in (
+        {"encoding": "ref", "ref": digest},
+        {"encoding": "ref", "ref": "sha256:../etc"},
+        {"encoding": "ref"},
+        {"encoding": "base64", "data": "YWJj"},
+    ):
+        assert referenced_digest(malformed) is None

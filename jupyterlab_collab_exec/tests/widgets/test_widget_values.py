@@ -40,9 +40,12 @@ async def test_a_large_value_is_fetched_by_digest_and_outlives_its_kernel(
         [image_id] = views(client.cell("cell-0"))
         digest = hashlib.sha256(LARGE).hexdigest()
         assert client.widget_models()[image_id]["buffers"] == [
-            {"path": ["value"], "encoding": "sha256", "data": digest}
+            {"path": ["value"], "encoding": "ref", "ref": f"sha256:{digest}", "size": len(LARGE)}
         ]
         code, body = await get_value(jp_fetch, notebook.document_id, digest)
+        assert (code, body) == (200, LARGE)
+        # The reference as the doc writes it names the value as well.
+        code, body = await get_value(jp_fetch, notebook.document_id, f"sha256:{digest}")
         assert (code, body) == (200, LARGE)
 
         # The file holds the value in full.
@@ -56,7 +59,7 @@ async def test_a_large_value_is_fetched_by_digest_and_outlives_its_kernel(
         await client.wait_until(
             lambda: client.widget_models()[image_id]["live"] is False, what="the image frozen"
         )
-        assert client.widget_models()[image_id]["buffers"][0]["data"] == digest
+        assert client.widget_models()[image_id]["buffers"][0]["ref"] == f"sha256:{digest}"
         assert (await get_value(jp_fetch, notebook.document_id, digest)) == (200, LARGE)
 
         # Unknown and malformed requests.

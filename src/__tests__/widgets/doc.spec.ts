@@ -68,21 +68,31 @@ describe('WidgetDoc', () => {
     expect(parseWidgetEntry(null)).toBeNull();
   });
 
-  it('keeps buffers inline or named by a SHA-256, and drops malformed ones', () => {
+  it('keeps buffers inline or referenced by a SHA-256, and drops malformed ones', () => {
     const digest = 'c'.repeat(64);
+    const referenced = {
+      path: ['b', 0],
+      encoding: 'ref',
+      ref: `sha256:${digest}`,
+      size: 12
+    };
     const parsed = parseWidgetEntry({
       ...SLIDER,
       buffers: [
         { path: ['a'], encoding: 'base64', data: 'AAE=' },
-        { path: ['b', 0], encoding: 'sha256', data: digest },
-        { path: ['c'], encoding: 'sha256', data: '../etc/passwd' },
+        referenced,
+        { path: ['c'], encoding: 'ref', ref: 'sha256:../etc/passwd', size: 1 },
+        { path: ['c'], encoding: 'ref', ref: digest, size: 1 },
+        { path: ['c'], encoding: 'ref', ref: `sha256:${digest}` },
+        // The form before references: not read.
+        { path: ['c'], encoding: 'sha256', data: digest },
         { path: ['d'], encoding: 'hex', data: '00' },
         { path: [{}], encoding: 'base64', data: 'AA==' }
       ]
     });
     expect(parsed?.buffers).toEqual([
       { path: ['a'], encoding: 'base64', data: 'AAE=' },
-      { path: ['b', 0], encoding: 'sha256', data: digest }
+      referenced
     ]);
   });
 

@@ -191,10 +191,10 @@ describe('wireEqual', () => {
     expect(wireEqual(nested.list[1], new Uint8Array([7]))).toBe(true);
   });
 
-  it('takes the values named by digest from those given, and is null without one', () => {
+  it('takes the referenced values from those given, by digest, and is null without one', () => {
     const digest = 'a'.repeat(64);
     const named = entry('ImageModel', { value: null }, [
-      { path: ['value'], encoding: 'sha256', data: digest }
+      { path: ['value'], encoding: 'ref', ref: `sha256:${digest}`, size: 2 }
     ]);
     expect(entryWireState(named)).toBeNull();
     const state = entryWireState(

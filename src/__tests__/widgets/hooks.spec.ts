@@ -96,7 +96,9 @@ describe('WidgetManagerHooks.buildFromDoc', () => {
       ...controls,
       model_name: 'ImageModel',
       state: { format: 'png' },
-      buffers: [{ path: ['value'], encoding: 'sha256', data: digest }]
+      buffers: [
+        { path: ['value'], encoding: 'ref', ref: `sha256:${digest}`, size: 40 }
+      ]
     });
     // Written by a client, not the server: left out.
     const forged: IWidgetModelEntry = {

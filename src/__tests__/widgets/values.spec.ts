@@ -41,7 +41,9 @@ function image(digest: string): IWidgetModelEntry {
     model_module: '@jupyter-widgets/controls',
     model_module_version: '2.0.0',
     state: { format: 'png', value: null },
-    buffers: [{ path: ['value'], encoding: 'sha256', data: digest }],
+    buffers: [
+      { path: ['value'], encoding: 'ref', ref: `sha256:${digest}`, size: 4 }
+    ],
     live: true
   };
 }
