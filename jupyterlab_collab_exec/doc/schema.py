@@ -50,3 +50,5 @@ WIDGET_STATE: Final = "state"
 WIDGET_BUFFERS: Final = "buffers"
 WIDGET_LIVE: Final = "live"
 WIDGET_CLOSED: Final = "closed"
+# The kernel's header date of the last message applied to the model, in microseconds.
+WIDGET_KERNEL_TIME: Final = "kernel_time"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
 from ..common.errors import KernelUnavailable
@@ -55,6 +55,25 @@ def message_date(msg: dict[str, Any]) -> str:
     return datetime.now().astimezone().isoformat().replace("+00:00", "Z")
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def kernel_time(date: Any) -> int | None:
+    """A header date (a datetime, or the ISO text as the kernel wrote it) in microseconds
+    since the epoch, exactly; None when it is neither."""
+    if isinstance(date, str):
+        try:
+            date = datetime.fromisoformat(date)
+        except ValueError:
+            return None
+    if not isinstance(date, datetime):
+        return None
+    if date.tzinfo is None:
+        date = date.replace(tzinfo=timezone.utc)
+    micros: int = (date - EPOCH) // timedelta(microseconds=1)
+    return micros
+
+
 def _msg_type(msg: dict[str, Any]) -> str:
     return str(msg.get("msg_type") or msg.get("header", {}).get("msg_type") or "")
 
@@ -74,6 +93,7 @@ def _comm_message(msg_type: str, msg: dict[str, Any], parent_id: Any) -> CommMes
         buffers=tuple(bytes(buffer) for buffer in msg.get("buffers") or ()),
         session=session if isinstance(session, str) else "",
         parent_id=parent_id if isinstance(parent_id, str) else None,
+        kernel_time=kernel_time(header.get("date")) if isinstance(header, dict) else None,
     )
 
 

@@ -50,6 +50,9 @@ class CommMessage:
     session: str = ""
     """The IOPub session of the kernel process that sent it."""
     parent_id: str | None = None
+    kernel_time: int | None = None
+    """The kernel's header date, in microseconds since the epoch: it orders the messages
+    of one kernel process, as every client receives them."""
 
 
 @dataclass(frozen=True)

@@ -55,10 +55,12 @@ def widget_entry_digest(
     model_module_version: str,
     state_digests: Mapping[str, str | None],
     buffer_digests: Iterable[tuple[list[str | int], str, str | None]],
+    kernel_time: int | None = None,
 ) -> str | None:
     """The digest of one `collab_widgets.models` entry, from the digest of each state value
-    and of each buffer's data string (path, encoding, digest), so that a write that changes
-    a few keys digests only those. None when a part has no digest."""
+    and of each buffer's payload (path, encoding, digest), so that a write that changes
+    a few keys digests only those, and the entry's `kernel_time` when it has one. None when
+    a part has no digest."""
     if any(digest is None for digest in state_digests.values()):
         return None
     buffers = []
@@ -66,15 +68,16 @@ def widget_entry_digest(
         if digest is None:
             return None
         buffers.append({"path": path, "encoding": encoding, "data": digest})
-    return json_digest(
-        {
-            "model_name": model_name,
-            "model_module": model_module,
-            "model_module_version": model_module_version,
-            "state": dict(state_digests),
-            "buffers": buffers,
-        }
-    )
+    entry: dict[str, Any] = {
+        "model_name": model_name,
+        "model_module": model_module,
+        "model_module_version": model_module_version,
+        "state": dict(state_digests),
+        "buffers": buffers,
+    }
+    if kernel_time is not None:
+        entry["kernel_time"] = kernel_time
+    return json_digest(entry)
 
 
 def buffers_in_order(

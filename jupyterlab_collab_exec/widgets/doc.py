@@ -88,6 +88,8 @@ def _new_entry(model: WidgetModel, form: BufferForm) -> Map[Any]:
         entry[schema.WIDGET_BUFFERS] = model.doc_buffers(form)
     if model.closed:
         entry[schema.WIDGET_CLOSED] = True
+    if model.kernel_time is not None:
+        entry[schema.WIDGET_KERNEL_TIME] = model.kernel_time
     return Map(entry)
 
 
@@ -101,6 +103,8 @@ def _write_flags(entry: Map[Any], model: WidgetModel, form: BufferForm) -> None:
         _set(entry, schema.WIDGET_BUFFERS, model.doc_buffers(form))
     elif schema.WIDGET_BUFFERS in entry:
         del entry[schema.WIDGET_BUFFERS]
+    if model.kernel_time is not None:
+        _set(entry, schema.WIDGET_KERNEL_TIME, model.kernel_time)
 
 
 def remove_models(ydoc: Doc[Any], model_ids: Iterable[str]) -> None:

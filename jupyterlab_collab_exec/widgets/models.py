@@ -39,6 +39,10 @@ class WidgetModel:
     live: bool = True
     # Closed by the kernel (a `comm_close`), rather than left behind by a kernel that went.
     closed: bool = False
+    # The header date of the kernel's last message applied, in microseconds since the epoch:
+    # a browser drops the kernel's updates that are older than the state it took from the
+    # doc (src/widgets/kernelUpdates.ts).
+    kernel_time: int | None = None
     _key_sizes: dict[str, int] = field(default_factory=dict, repr=False)
     # The digest of each state value and buffer as the doc holds it, once asked; a change
     # forgets those it touches (trust.digests).
@@ -105,7 +109,8 @@ class WidgetModel:
             self.model_module,
             self.model_module_version,
             {key: self._state_digests[key] for key in self.state},
-            [
+            kernel_time=self.kernel_time,
+            buffer_digests=[
                 (list(path), str(forms[path]["encoding"]), self._buffer_digests[path])
                 for path in self.buffers
             ],
@@ -191,6 +196,16 @@ class WidgetModel:
 
 
 _ABSENT = object()
+
+
+def _stamp(model: WidgetModel, event: CommMessage) -> bool:
+    """Take the message's time when it is later; returns whether it was."""
+    if event.kernel_time is None or (
+        model.kernel_time is not None and event.kernel_time <= model.kernel_time
+    ):
+        return False
+    model.kernel_time = event.kernel_time
+    return True
 
 
 def plain_json(value: Any) -> Any:
@@ -282,8 +297,14 @@ class KernelWidgets:
             return change
         method = event.data.get("method")
         state = event.data.get("state")
-        if method in ("update", "echo_update") and isinstance(state, dict):
-            self._update(model, state, _buffer_paths(event.data), list(event.buffers), change)
+        if (
+            method in ("update", "echo_update")
+            and isinstance(state, dict)
+            and self._update(model, state, _buffer_paths(event.data), list(event.buffers), change)
+            and _stamp(model, event)
+        ):
+            # A later time is written even when the state stayed the same.
+            change.keys.setdefault(model.model_id, set())
         return change
 
     def _open(self, event: CommMessage, change: Change) -> None:
@@ -309,6 +330,7 @@ class KernelWidgets:
             self._stop_capturing(previous.model_id)
         self.size += applied[1] - freed
         self.models[model.model_id] = model
+        _stamp(model, event)
         change.whole.add(model.model_id)
         self._follow_capture(model)
 
@@ -319,11 +341,11 @@ class KernelWidgets:
         buffer_paths: list[BufferPath],
         buffers: list[bytes],
         change: Change,
-    ) -> None:
+    ) -> bool:
         applied = model.apply(state, buffer_paths, buffers, self._room())
         if applied is None:
             self.capped = True
-            return
+            return False
         keys, growth = applied
         if model.live:
             self.size += growth
@@ -331,6 +353,7 @@ class KernelWidgets:
             change.keys.setdefault(model.model_id, set()).update(keys)
         if "msg_id" in keys:
             self._follow_capture(model)
+        return True
 
     def _room(self, freed: int = 0) -> int | None:
         """How many more bytes the models may take, under the cap."""

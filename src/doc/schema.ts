@@ -175,4 +175,9 @@ export interface IWidgetModelEntry {
   live: boolean;
   /** The kernel closed the comm: a view of it renders nothing. */
   closed?: boolean;
+  /**
+   * The kernel's header date of the last message in the state, in microseconds since the
+   * epoch: a browser drops the kernel's updates older than what it took from the doc.
+   */
+  kernel_time?: number;
 }

@@ -78,6 +78,9 @@ export function widgetEntryDigest(entry: IWidgetModelEntry): string | null {
     model_module: entry.model_module,
     model_module_version: entry.model_module_version,
     state,
-    buffers
+    buffers,
+    ...(entry.kernel_time !== undefined
+      ? { kernel_time: entry.kernel_time }
+      : {})
   });
 }

@@ -140,7 +140,10 @@ export function parseWidgetEntry(value: unknown): IWidgetModelEntry | null {
     state: state as Record<string, unknown>,
     buffers,
     live: entry.live,
-    closed: entry.closed === true
+    closed: entry.closed === true,
+    ...(Number.isSafeInteger(entry.kernel_time)
+      ? { kernel_time: entry.kernel_time as number }
+      : {})
   };
 }
 

@@ -37,6 +37,7 @@ import {
   missingInternals,
   rendererManager
 } from './internals';
+import { followedDoc } from './kernelUpdates';
 import type { WidgetValues } from './values';
 
 export type ManagerModule =
@@ -224,9 +225,16 @@ export class WidgetManagerHooks {
       // `new_model` registers the model before it awaits anything. The comm is created
       // locally and sends nothing to the kernel.
       building.push(
-        comm.then(created =>
-          manager.new_model({ ...options, comm: created }, state)
-        )
+        comm
+          .then(created =>
+            manager.new_model({ ...options, comm: created }, state)
+          )
+          .then(model => {
+            // The kernel's updates older than this state are stale for it.
+            if (entry.kernel_time !== undefined) {
+              followedDoc(model, entry.kernel_time);
+            }
+          })
       );
     });
     await Promise.all(building);

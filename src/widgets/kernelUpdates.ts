@@ -7,6 +7,13 @@
  * applied waits for the next task, and the updates that come meanwhile join it: the
  * browser applies the latest state once per batch of messages it received.
  *
+ * And once a copy took the doc's state (panelSync.ts), the kernel's updates that are not
+ * newer than that state are dropped: the server forwards the kernel's messages to each
+ * browser more slowly than its own mirror writes the doc, so without this a copy that
+ * followed the doc went back to older values while the stream caught up. The doc's entry
+ * says how recent its state is in the kernel's clock (`kernel_time`, the header date of the
+ * last message in it); the kernel's messages carry their date.
+ *
  * Only plain `update` messages of models whose order against other kernel messages does
  * not matter are merged. Echoes (`echo_update`) keep the manager's echo bookkeeping;
  * updates with binary buffers keep their buffers; an Output widget's `msg_id` must be set
@@ -31,8 +38,51 @@ type KernelCommMsg = Parameters<WidgetModel['_handle_comm_msg']>[0];
 
 interface IBurst {
   lastApplied: number;
-  // The merged state of the batch waiting for the next task, if one waits.
-  pending: Dict<BufferJSON> | null;
+  // The batch waiting for the next task, if one waits: its merged state, and the kernel
+  // time of its latest message (null when one came without a date: never stale).
+  pending: { state: Dict<BufferJSON>; time: number | null } | null;
+}
+
+// The kernel time of the latest update from the kernel that each model took or merged.
+const received = new WeakMap<WidgetModel, number>();
+// The kernel time of the doc state that each model took last.
+const followed = new WeakMap<WidgetModel, number>();
+
+/**
+ * The kernel time of the latest update from the kernel that this browser has for a model.
+ */
+export function receivedKernelTime(model: WidgetModel): number | undefined {
+  return received.get(model);
+}
+
+/**
+ * A model took the doc's state of this kernel time: older updates from the kernel are
+ * stale from now on.
+ */
+export function followedDoc(model: WidgetModel, kernelTime: number): void {
+  followed.set(model, Math.max(followed.get(model) ?? -Infinity, kernelTime));
+}
+
+/**
+ * A header date (`2026-12-06T08:10:00.123456Z`) in microseconds since the epoch, as the
+ * server reads it; null when it is not one.
+ */
+export function headerKernelTime(date: unknown): number | null {
+  const parts =
+    typeof date === 'string'
+      ? /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:?\d\d)?$/.exec(
+          date
+        )
+      : null;
+  if (!parts) {
+    return null;
+  }
+  const seconds = Date.parse(`${parts[1]}${parts[3] ?? 'Z'}`);
+  if (Number.isNaN(seconds)) {
+    return null;
+  }
+  const micros = Number(((parts[2] ?? '') + '000000').slice(0, 6));
+  return seconds * 1000 + micros;
 }
 
 export interface ICoalesceOptions {
@@ -82,20 +132,33 @@ export function coalesceKernelUpdates(
       burst = { lastApplied: -Infinity, pending: null };
       bursts.set(this, burst);
     }
+    const time = headerKernelTime(msg.header?.date);
+    const data = msg.content.data as { method?: unknown };
+    if (time !== null && data.method === 'update') {
+      if (time <= (followed.get(this) ?? -Infinity)) {
+        // The doc's state that this copy took already holds it.
+        return Promise.resolve();
+      }
+      received.set(this, Math.max(received.get(this) ?? -Infinity, time));
+    }
     const state = mergeableState(this, msg);
     if (!state) {
       burst.pending = null;
       return handle.call(this, msg);
     }
     if (burst.pending) {
-      Object.assign(burst.pending, state);
+      Object.assign(burst.pending.state, state);
+      burst.pending.time =
+        time === null || burst.pending.time === null
+          ? null
+          : Math.max(burst.pending.time, time);
       return Promise.resolve();
     }
     if (now() - burst.lastApplied >= burstMs) {
       burst.lastApplied = now();
       return handle.call(this, msg);
     }
-    const pending: Dict<BufferJSON> = { ...state };
+    const pending = { state: { ...state }, time };
     burst.pending = pending;
     const ownBurst = burst;
     const modelType = this.constructor as typeof WidgetModel;
@@ -105,9 +168,16 @@ export function coalesceKernelUpdates(
         if (ownBurst.pending === pending) {
           ownBurst.pending = null;
         }
+        if (
+          pending.time !== null &&
+          pending.time <= (followed.get(this) ?? -Infinity)
+        ) {
+          // The copy took a newer state from the doc meanwhile.
+          return;
+        }
         ownBurst.lastApplied = now();
         this.set_state(
-          await modelType._deserialize_state(pending, this.widget_manager)
+          await modelType._deserialize_state(pending.state, this.widget_manager)
         );
       })
       .catch(reason => {

@@ -8,7 +8,8 @@
  * - A model that this browser holds follows the doc (when: followTimer.ts; how: follow.ts):
  *   a browser whose kernel websocket dropped updates (jupyter_server's rate limit) ends
  *   with the kernel's values, as the server's own connection saw them. It follows only an
- *   entry that the server confirms it wrote.
+ *   entry that the server confirms it wrote, and not while this browser's copy is newer;
+ *   once it followed, the kernel's older updates are dropped (kernelUpdates.ts).
  */
 import type { NotebookPanel } from '@jupyterlab/notebook';
 import type { IDisposable } from '@lumino/disposable';
@@ -20,6 +21,7 @@ import { notebookYDoc } from '../doc/notebook';
 import { managerDocumentId, WidgetDoc } from './doc';
 import { stateToFollow } from './follow';
 import { FollowTimer } from './followTimer';
+import { followedDoc, receivedKernelTime } from './kernelUpdates';
 import { unechoedKeys } from './internals';
 import type { WidgetManagerHooks } from './hooks';
 import {
@@ -166,6 +168,16 @@ export class WidgetPanelSync extends Disposable {
       return;
     }
     const model = await manager.get_model(modelId);
+    const received = receivedKernelTime(model);
+    if (
+      entry.kernel_time !== undefined &&
+      received !== undefined &&
+      received > entry.kernel_time
+    ) {
+      // The kernel's messages brought this copy past the doc: the doc's next change,
+      // which catches up, arms the follow again.
+      return;
+    }
     const wire = this.isDisposed
       ? null
       : await this._hooks.values.wireState(managerDocumentId(manager), entry);
@@ -176,6 +188,9 @@ export class WidgetPanelSync extends Disposable {
     if (state && !this.isDisposed) {
       // As an update from the kernel: applied here, not sent back.
       model.set_state(state);
+    }
+    if (entry.kernel_time !== undefined && !this.isDisposed) {
+      followedDoc(model, entry.kernel_time);
     }
   }
 

@@ -17,6 +17,7 @@ import pytest
 from pycrdt import Map
 
 from jupyterlab_collab_exec.trust.digests import json_digest, output_digest
+from jupyterlab_collab_exec.widgets.blobs import BufferForm
 from jupyterlab_collab_exec.widgets.models import WidgetModel
 
 from ..clients import wait_for
@@ -72,9 +73,21 @@ def test_browsers_and_the_server_compute_the_same_digests() -> None:
     for case in fixture["outputs"]:
         assert output_digest(case["output"]) == case["digest"], case["output"]
     for case in fixture["widget_entries"]:
-        model = WidgetModel.from_state_entry("model", case["entry"])
+        entry, server = case["entry"], case.get("server", {})
+        # A value held by reference is given to the server in full, as the kernel sent it.
+        values = server.get("values", {})
+        buffers = [
+            {"path": b["path"], "encoding": "base64", "data": values[b["ref"]]}
+            if b["encoding"] == "ref"
+            else b
+            for b in entry.get("buffers", [])
+        ]
+        model = WidgetModel.from_state_entry("model", {**entry, "buffers": buffers})
         assert model is not None
-        assert model.entry_digest() == case["digest"], case["entry"]
+        model.kernel_time = entry.get("kernel_time")
+        form = BufferForm(server.get("blob_threshold"))
+        assert model.doc_buffers(form) == entry.get("buffers", [])
+        assert model.entry_digest(form) == case["digest"], entry
 
 
 async def test_the_trust_endpoint_tells_genuine_outputs_from_changed_ones(
@@ -142,6 +155,16 @@ async def test_the_trust_endpoint_checks_its_body(
         assert (code, answer) == (200, {"cells": {}, "widget_models": {}, "widget_state": None})
 
 
+def doc_entry_digest(model_id: str, entry: dict[str, Any]) -> str | None:
+    """The digest of a `collab_widgets` entry of inline buffers, as a browser computes it:
+    its state, its buffers and its time."""
+    model = WidgetModel.from_state_entry(model_id, entry)
+    if model is None:
+        return None
+    model.kernel_time = entry.get("kernel_time")
+    return model.entry_digest()
+
+
 async def test_widget_models_and_saved_state_are_confirmed_as_the_server_wrote_them(
     open_notebook: OpenNotebookFactory, post_json: PostJson, jp_fetch: Any, jp_serverapp: Any
 ) -> None:
@@ -156,9 +179,7 @@ async def test_widget_models_and_saved_state_are_confirmed_as_the_server_wrote_t
         def entry_digests() -> dict[str, str]:
             found = {}
             for model_id, entry in client.widget_models().items():
-                model = WidgetModel.from_state_entry(model_id, entry)
-                assert model is not None
-                digest = model.entry_digest()
+                digest = doc_entry_digest(model_id, entry)
                 assert digest is not None
                 found[model_id] = digest
             return found
@@ -188,13 +209,12 @@ async def test_widget_models_and_saved_state_are_confirmed_as_the_server_wrote_t
                 "value": "<img src=x onerror=alert(1)>",
             },
         }
-        forged = WidgetModel.from_state_entry(html_id, forged_entry)
-        assert forged is not None
-        assert forged.entry_digest() is not None
+        forged_digest = doc_entry_digest(html_id, forged_entry)
+        assert forged_digest is not None
         forged_state = json.loads(json.dumps(client.metadata()["widgets"]))
         state_mime = "application/vnd.jupyter.widget-state+json"
         forged_state[state_mime]["state"][html_id]["state"]["value"] = "<img src=x>"
-        answer = await confirmed({html_id: str(forged.entry_digest())}, forged_state)
+        answer = await confirmed({html_id: forged_digest}, forged_state)
         assert answer == {"cells": {}, "widget_models": {html_id: False}, "widget_state": False}
 
         # The kernel is shut down for good: the frozen models are still confirmed, and what a
@@ -216,9 +236,9 @@ async def test_widget_models_and_saved_state_are_confirmed_as_the_server_wrote_t
         def server_digests() -> dict[str, str | None]:
             models = server_doc.get("collab_widgets", type=Map)["models"]
             return {
-                model_id: model.entry_digest()
+                model_id: digest
                 for model_id, entry in models.items()
-                if (model := WidgetModel.from_state_entry(model_id, entry.to_py())) is not None
+                if (digest := doc_entry_digest(model_id, entry.to_py())) is not None
             }
 
         assert server_digests() == frozen
@@ -257,19 +277,15 @@ async def test_a_buffer_is_part_of_what_is_confirmed(
         image_id = model_of(client.widget_models(), "ImageModel")
         entry = client.widget_models()[image_id]
         assert entry["buffers"][0]["path"] == ["value"]
-        model = WidgetModel.from_state_entry(image_id, entry)
-        assert model is not None
         swapped = {
             **entry,
             "buffers": [{**entry["buffers"][0], "data": base64.b64encode(b"other").decode()}],
         }
-        other = WidgetModel.from_state_entry(image_id, swapped)
-        assert other is not None
         code, answer = await ask(
             post_json,
             {
                 "document_id": notebook.document_id,
-                "widget_models": {image_id: model.entry_digest()},
+                "widget_models": {image_id: doc_entry_digest(image_id, entry)},
             },
         )
         assert answer["widget_models"] == {image_id: True}, (code, answer)
@@ -277,7 +293,7 @@ async def test_a_buffer_is_part_of_what_is_confirmed(
             post_json,
             {
                 "document_id": notebook.document_id,
-                "widget_models": {image_id: other.entry_digest()},
+                "widget_models": {image_id: doc_entry_digest(image_id, swapped)},
             },
         )
         assert answer["widget_models"] == {image_id: False}, (code, answer)

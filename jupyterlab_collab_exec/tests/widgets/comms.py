@@ -52,6 +52,7 @@ def updated(
     parent: str = "msg-1",
     method: str = "update",
     session: str = "kernel-session-1",
+    kernel_time: int | None = None,
 ) -> CommMessage:
     return CommMessage(
         msg_type="comm_msg",
@@ -59,6 +60,7 @@ def updated(
         data={"method": method, "state": state, "buffer_paths": []},
         session=session,
         parent_id=parent,
+        kernel_time=kernel_time,
     )
 
 

@@ -16,6 +16,7 @@ from jupyterlab_collab_exec.kernel.events import (
     Output,
     Replied,
 )
+from jupyterlab_collab_exec.trust.digests import json_digest, widget_entry_digest
 
 from ..scripted import DOCUMENT, KERNEL
 from .comms import (
@@ -63,6 +64,43 @@ async def test_models_reach_the_doc_coalesced_and_the_file_in_the_widget_state_f
     jsonschema.validate(state, widget_state_schema())
     assert set(state["state"]) == {"layout", "style", "slider"}
     assert state["state"]["slider"]["state"]["value"] == 499
+
+
+async def test_an_entry_says_how_recent_its_state_is_in_the_kernels_time(
+    core_factory: Any,
+) -> None:
+    core = core_factory("for i in range(3): slider.value = i")
+    await core.submit("cell-0")
+    await core.play(
+        KernelStatus("busy", "msg-1", "execute_request", "t0"), *slider_models(), view("slider")
+    )
+    assert schema.WIDGET_KERNEL_TIME not in models(core)["slider"]
+    await core.play(
+        *[updated("slider", {"value": step}, kernel_time=1_000 + step) for step in range(3)]
+    )
+    entry = models(core)["slider"]
+    assert (entry["state"]["value"], entry[schema.WIDGET_KERNEL_TIME]) == (2, 1_002)
+    # A message that changes no value still moves the time on; none moves it back.
+    await core.play(updated("slider", {"value": 2}, kernel_time=1_003))
+    assert models(core)["slider"][schema.WIDGET_KERNEL_TIME] == 1_003
+    await core.play(updated("slider", {"value": 5}, kernel_time=900))
+    entry = models(core)["slider"]
+    assert (entry["state"]["value"], entry[schema.WIDGET_KERNEL_TIME]) == (5, 1_003)
+
+    # The server confirms the entry with its time, as a browser digests it, and not with
+    # a time that a client wrote.
+    def browser_digest(kernel_time: int) -> str | None:
+        return widget_entry_digest(
+            entry["model_name"],
+            entry["model_module"],
+            entry["model_module_version"],
+            {key: json_digest(value) for key, value in entry["state"].items()},
+            [],
+            kernel_time,
+        )
+
+    assert core.trust.model_confirmed(DOCUMENT, "slider", browser_digest(1_003))
+    assert not core.trust.model_confirmed(DOCUMENT, "slider", browser_digest(9_999_999))
 
 
 async def test_an_output_widget_takes_the_output_of_the_request_that_enters_it(

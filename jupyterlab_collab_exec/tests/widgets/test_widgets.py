@@ -117,6 +117,10 @@ async def test_a_slider_is_mirrored_and_every_browser_gets_its_models(
             )
             request = client.requests()[loop]
             seconds = (request["finished_at"] - request["started_at"]) / 1000
+            # The entry's time is the kernel's header date of the last update (µs): during
+            # the run, by the kernel's clock (the machine's here).
+            kernel_ms = client.widget_models()[slider_id]["kernel_time"] / 1000
+            assert request["started_at"] - 1000 <= kernel_ms <= request["finished_at"] + 1000
             print(
                 f"\n5000 assignments in {seconds:.2f} s: {updates.count} updates of collab_widgets"
             )

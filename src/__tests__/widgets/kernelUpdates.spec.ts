@@ -3,7 +3,12 @@ import type { KernelMessage } from '@jupyterlab/services';
 import { PromiseDelegate } from '@lumino/coreutils';
 
 import { MODEL_COMM_HANDLER } from '../../widgets/internals';
-import { coalesceKernelUpdates } from '../../widgets/kernelUpdates';
+import {
+  coalesceKernelUpdates,
+  followedDoc,
+  headerKernelTime,
+  receivedKernelTime
+} from '../../widgets/kernelUpdates';
 import { TestManager } from './testManager';
 
 /**
@@ -34,10 +39,11 @@ coalesceKernelUpdates(WidgetModel, { now: () => clock, nextTask: tasks.next });
 function kernelMessage(
   method: string,
   state: Record<string, unknown>,
-  buffers: DataView[] = []
+  buffers: DataView[] = [],
+  date?: string
 ): KernelMessage.ICommMsgMsg {
   return {
-    header: { msg_type: 'comm_msg' },
+    header: { msg_type: 'comm_msg', ...(date ? { date } : {}) },
     parent_header: {},
     metadata: {},
     content: {
@@ -82,10 +88,20 @@ async function receive(
   model: WidgetModel,
   method: string,
   state: Record<string, unknown>,
-  buffers?: DataView[]
+  buffers?: DataView[],
+  date?: string
 ): Promise<void> {
-  await model._handle_comm_msg(kernelMessage(method, state, buffers));
+  await model._handle_comm_msg(kernelMessage(method, state, buffers, date));
 }
+
+/**
+ * The kernel's header date of a message sent `micros` microseconds after a second.
+ */
+function at(micros: number): string {
+  return `2026-12-06T08:10:00.${String(micros).padStart(6, '0')}Z`;
+}
+
+const SECOND = Date.parse('2026-12-06T08:10:00Z') * 1000;
 
 describe('coalesceKernelUpdates', () => {
   beforeEach(() => {
@@ -168,5 +184,54 @@ describe('coalesceKernelUpdates', () => {
       `WidgetModel.prototype.${MODEL_COMM_HANDLER}`
     ]);
     warn.mockRestore();
+  });
+
+  it('reads a header date to the microsecond, as the server does', () => {
+    expect(headerKernelTime(at(123456))).toBe(SECOND + 123456);
+    expect(headerKernelTime('2026-12-06T08:10:00.5+00:00')).toBe(
+      SECOND + 500000
+    );
+    expect(headerKernelTime('2026-12-06T09:10:00.000001+01:00')).toBe(
+      SECOND + 1
+    );
+    expect(headerKernelTime('2026-12-06T08:10:00Z')).toBe(SECOND);
+    for (const malformed of ['', 'yesterday', 42, undefined]) {
+      expect(headerKernelTime(malformed)).toBeNull();
+    }
+  });
+
+  it("drops the kernel's updates that are not newer than the doc state a copy took", async () => {
+    const { model, seen } = await watchedModel();
+    await receive(model, 'update', { value: 1 }, [], at(10));
+    expect(receivedKernelTime(model)).toBe(SECOND + 10);
+    // The copy took the doc's state of time 30 (value 3), while 20 and 30 were on the way.
+    model.set_state({ value: 3 });
+    followedDoc(model, SECOND + 30);
+    clock += 20;
+    await receive(model, 'update', { value: 2 }, [], at(20));
+    await receive(model, 'update', { value: 3 }, [], at(30));
+    await receive(model, 'echo_update', { value: 3 }, [], at(30));
+    clock += 20;
+    await receive(model, 'update', { value: 4 }, [], at(40));
+    await flush();
+    expect(seen).toEqual([1, 3, 4]);
+    expect(receivedKernelTime(model)).toBe(SECOND + 40);
+  });
+
+  it('leaves out a batch that the doc state a copy took meanwhile is newer than', async () => {
+    const { model, seen } = await watchedModel();
+    await receive(model, 'update', { value: 1 }, [], at(10));
+    await receive(model, 'update', { value: 2 }, [], at(20));
+    await receive(model, 'update', { value: 3 }, [], at(30));
+    model.set_state({ value: 5 });
+    followedDoc(model, SECOND + 50);
+    await tasks.release();
+    expect(seen).toEqual([1, 5]);
+    // A batch with a message of no date is never taken as stale.
+    await receive(model, 'update', { value: 6 }, [], at(60));
+    await receive(model, 'update', { value: 7 });
+    followedDoc(model, SECOND + 70);
+    await tasks.release();
+    expect(seen).toEqual([1, 5, 7]);
   });
 });
