@@ -17,10 +17,10 @@ import nbformat
 import pytest
 
 from jupyterlab_collab_exec.trust.digests import json_digest, output_digest
-from jupyterlab_collab_exec.widgets.models import WidgetModel
 
 from ..clients import ServerProcess, wait_for, write_notebook
 from ..conftest import statuses
+from ..widgets.comms import doc_entry_digest
 
 ACTIVE = {"queued", "running", "awaiting_input"}
 
@@ -159,9 +159,7 @@ async def test_what_the_server_wrote_is_still_confirmed_after_a_restart(
             outputs = [output_digest(output) for output in client.cell("cell-0")["outputs"]]
             models: dict[str, str | None] = {}
             for model_id, entry in client.widget_models().items():
-                model = WidgetModel.from_state_entry(model_id, entry)
-                assert model is not None
-                models[model_id] = model.entry_digest()
+                models[model_id] = doc_entry_digest(model_id, entry)
             question: dict[str, Any] = {
                 "document_id": room_id,
                 "cells": [

@@ -23,6 +23,7 @@ from jupyterlab_collab_exec.widgets.models import WidgetModel
 from ..clients import wait_for
 from ..conftest import OpenNotebookFactory, PostJson
 from ..reliability.world import ServerDocs, decode_state_vector
+from ..widgets.comms import doc_entry_digest
 from ..widgets.test_widgets import model_of
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "trust" / "digests.json"
@@ -153,16 +154,6 @@ async def test_the_trust_endpoint_checks_its_body(
         assert code == 404, answer
         code, answer = await ask(post_json, {"document_id": document_id})
         assert (code, answer) == (200, {"cells": {}, "widget_models": {}, "widget_state": None})
-
-
-def doc_entry_digest(model_id: str, entry: dict[str, Any]) -> str | None:
-    """The digest of a `collab_widgets` entry of inline buffers, as a browser computes it:
-    its state, its buffers and its time."""
-    model = WidgetModel.from_state_entry(model_id, entry)
-    if model is None:
-        return None
-    model.kernel_time = entry.get("kernel_time")
-    return model.entry_digest()
 
 
 async def test_widget_models_and_saved_state_are_confirmed_as_the_server_wrote_them(

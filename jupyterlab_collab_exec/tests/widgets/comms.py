@@ -11,6 +11,7 @@ from pycrdt import Map
 
 from jupyterlab_collab_exec.doc import schema
 from jupyterlab_collab_exec.kernel.events import CommMessage, Output
+from jupyterlab_collab_exec.widgets.models import WidgetModel
 
 from ..scripted import Core
 
@@ -145,3 +146,13 @@ def count_widget_transactions(core: Core) -> list[int]:
     root = core.notebook.ydoc.get(schema.WIDGETS_ROOT, type=Map)
     root.observe_deep(lambda events: counted.__setitem__(0, counted[0] + 1))
     return counted
+
+
+def doc_entry_digest(model_id: str, entry: dict[str, Any]) -> str | None:
+    """The digest of a `collab_widgets` entry of inline buffers, as a browser computes it:
+    its state, its buffers and its time."""
+    model = WidgetModel.from_state_entry(model_id, entry)
+    if model is None:
+        return None
+    model.kernel_time = entry.get("kernel_time")
+    return model.entry_digest()
