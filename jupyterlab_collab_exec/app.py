@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Float, Int, Unicode
+from traitlets import Bool, Float, Int, Unicode
 
 from .doc.rooms import RoomAccess, parse_notebook_room_id
 from .execution.service import ExecutionService, ExecutionSettings
+from .history.recorder import HistorySettings, RunRecorder
+from .history.store import Retention
 from .trust.authority import TrustAuthority
 from .trust.store import TrustStore
 from .web.handlers import route_handlers
@@ -17,6 +19,7 @@ from .web.server_events import EventForwarder
 YDOC_EXTENSION = "jupyter_server_ydoc"
 DB_NAME = ".jupyter_collab_exec.db"
 BLOB_DIR_NAME = ".jupyter_collab_exec_blobs"
+HISTORY_DB_NAME = ".jupyter_collab_exec_history.db"
 
 
 class CollabExecApp(ExtensionApp):
@@ -115,6 +118,43 @@ class CollabExecApp(ExtensionApp):
         the YStore's database (`SQLiteYStore.db_path`).""",
     )
 
+    history_enabled = Bool(
+        True,
+        config=True,
+        help="""Whether every settled request is recorded in the run history (its source,
+        who ran it and when, its status, its final outputs and the inputs answered, never a
+        password). The history already recorded stays readable when this is off.""",
+    )
+
+    history_db_path = Unicode(
+        "",
+        config=True,
+        help=f"""The SQLite database of the run history, keyed by the notebooks' file ids.
+        Empty: `{HISTORY_DB_NAME}` beside the YStore's database (`SQLiteYStore.db_path`).""",
+    )
+
+    history_runs_per_cell = Int(
+        200,
+        min=0,
+        config=True,
+        help="""How many runs of each cell the history keeps, the newest; 0: no limit.""",
+    )
+
+    history_max_bytes = Int(
+        512 * 1024 * 1024,
+        min=0,
+        config=True,
+        help="""The most bytes the history keeps (sources, inputs, and each distinct output
+        once, compressed); past it, the oldest runs go first. 0: no limit.""",
+    )
+
+    history_max_age_days = Float(
+        365.0,
+        min=0.0,
+        config=True,
+        help="""Runs older than this many days are dropped from the history. 0: no limit.""",
+    )
+
     def _beside_ystore(self, name: str) -> Path:
         ystore = self.config.get("SQLiteYStore", {}).get("db_path") or ".jupyter_ystore.db"
         return Path(str(ystore)).parent / name
@@ -137,6 +177,20 @@ class CollabExecApp(ExtensionApp):
             )
         self.rooms = RoomAccess(point.app, self.log, checkpoint_interval=self.checkpoint_interval)
         trust = TrustAuthority(TrustStore(self._database()), parse_notebook_room_id, self.log)
+        self.history = RunRecorder(
+            HistorySettings(
+                path=Path(self.history_db_path)
+                if self.history_db_path
+                else self._beside_ystore(HISTORY_DB_NAME),
+                retention=Retention(
+                    runs_per_cell=self.history_runs_per_cell or None,
+                    total_bytes=self.history_max_bytes or None,
+                    max_age_days=self.history_max_age_days or None,
+                ),
+                enabled=self.history_enabled,
+            ),
+            self.log,
+        )
         self.service = ExecutionService(
             self.serverapp.kernel_manager,
             self.rooms,
@@ -152,6 +206,7 @@ class CollabExecApp(ExtensionApp):
             ),
             trust,
             self.log,
+            self.history,
         )
         self.settings["collab_exec_service"] = self.service
         EventForwarder(self.service, self.rooms, self.log).subscribe(self.serverapp.event_logger)
@@ -161,4 +216,6 @@ class CollabExecApp(ExtensionApp):
 
     async def stop_extension(self) -> None:
         await self.service.close()
+        # After the service: the requests it settles on the way out are recorded too.
+        await self.history.close()
         await self.rooms.close()

@@ -21,6 +21,7 @@ SERVER_LAYERS = [
     "",
     "web",
     "execution",
+    "history",
     "widgets",
     "outputs",
     "inputs",

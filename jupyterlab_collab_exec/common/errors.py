@@ -25,3 +25,7 @@ class Conflict(RuntimeError):
 
 class KernelUnavailable(RuntimeError):
     """The kernel, or the server's connection to it, cannot take work now (503)."""
+
+
+class HistoryUnavailable(RuntimeError):
+    """The run history's database cannot be read now (503)."""

@@ -18,11 +18,14 @@ from typing import Any
 
 from jupyter_ydoc import YNotebook
 
+from ..common.errors import DocumentNotFound
 from ..common.tasks import BackgroundTasks
 from ..doc import cells, schema
 from ..doc.cells import ResolvedCell
 from ..doc.collab_map import ORIGIN, Person, now_ms, requests_map
-from ..doc.rooms import NotebookRooms
+from ..doc.rooms import NotebookRooms, parse_notebook_room_id
+from ..history.recorder import RunRecorder
+from ..history.records import AnsweredInput, RunRecord
 from ..inputs import records as inputs
 from ..inputs.records import InputRegistry
 from ..outputs.desk import CellRun, OutputDesk
@@ -64,6 +67,9 @@ class Request:
     submitted_by: Person
     submitted_at: float
     phase: str = "queued"
+    started_at: float | None = None
+    # The inputs answered during it, for the run history.
+    answered: list[AnsweredInput] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -100,11 +106,13 @@ class RequestLedger:
         tasks: BackgroundTasks,
         *,
         retained_requests: int,
+        history: RunRecorder | None = None,
     ) -> None:
         self._rooms = rooms
         self._inputs = inputs_registry
         self._outputs = outputs
         self._tasks = tasks
+        self._history = history
         self._retained = retained_requests
         self._clock = AcceptanceClock()
         self._active: dict[str, Request] = {}
@@ -190,7 +198,8 @@ class RequestLedger:
     def start(self, request: Request) -> None:
         """The kernel works on it now."""
         if request.phase == "sent":
-            self._set_phase(request, "running", **{schema.STARTED_AT: now_ms()})
+            request.started_at = now_ms()
+            self._set_phase(request, "running", **{schema.STARTED_AT: request.started_at})
 
     def await_input(self, request: Request) -> None:
         if request.phase in ("sent", "running"):
@@ -217,22 +226,30 @@ class RequestLedger:
         assert status in schema.FINAL_STATUSES, status
         request.phase = status
         run = request.run
+        finished_at = now_ms()
+        reason = reason[:REASON_LIMIT] if reason else None
         try:
             notebook = self._rooms.live_notebook(request.document_id)
             if notebook is not None:
                 with notebook.ydoc.transaction(origin=ORIGIN):
                     # The last outputs and the final status reach every client in one update.
                     self._outputs.flush(run)
-                    self._write_end(notebook, request, reply, reason)
+                    self._write_end(notebook, request, reply, reason, finished_at)
                     self.cancel_inputs(request)
             else:
                 self.cancel_inputs(request)
         finally:
+            outputs = self._outputs.outputs(run)
             self._outputs.finish(run)
             self._tasks.spawn(
                 self._rooms.release(request.document_id), f"Releasing {request.document_id}"
             )
+        self._record(request, reply, reason, finished_at, outputs)
         return True
+
+    def answered(self, request: Request, answered: AnsweredInput) -> None:
+        """An input of the request was answered (its value left out for a password)."""
+        request.answered.append(answered)
 
     def cancel_inputs(self, request: Request) -> None:
         """What a request still waits for will never be answered."""
@@ -249,13 +266,14 @@ class RequestLedger:
         request: Request,
         reply: KernelReply | None,
         reason: str | None,
+        finished_at: float,
     ) -> None:
         ydoc = notebook.ydoc
-        fields: dict[str, Any] = {schema.STATUS: request.phase, schema.FINISHED_AT: now_ms()}
+        fields: dict[str, Any] = {schema.STATUS: request.phase, schema.FINISHED_AT: finished_at}
         if reply is not None and reply.execution_count is not None:
             fields[schema.EXECUTION_COUNT] = reply.execution_count
         if reason:
-            fields[schema.REASON] = reason[:REASON_LIMIT]
+            fields[schema.REASON] = reason
         request_records.update_request(ydoc, request.request_id, **fields)
         found = cells.find_cell(notebook.ycells, request.cell_id)
         if found is not None:
@@ -272,6 +290,40 @@ class RequestLedger:
         slack = max(1, int(self._retained * PRUNE_SLACK_FRACTION))
         if len(requests_map(ydoc)) > self._retained + slack:
             request_records.prune_finished(ydoc, self._retained)
+
+    def _record(
+        self,
+        request: Request,
+        reply: KernelReply | None,
+        reason: str | None,
+        finished_at: float,
+        outputs: list[dict[str, Any]] | None,
+    ) -> None:
+        """Hand the settled request to the run history, which writes it later."""
+        if self._history is None or not self._history.enabled:
+            return
+        try:
+            file_id = parse_notebook_room_id(request.document_id)
+        except DocumentNotFound:
+            return
+        self._history.record(
+            RunRecord(
+                run_id=request.request_id,
+                file_id=file_id,
+                cell_id=request.cell_id,
+                source=request.code,
+                execution_count=reply.execution_count if reply is not None else None,
+                status=request.phase,
+                reason=reason,
+                submitted_by=request.submitted_by.to_json(),
+                submitted_at=request.submitted_at,
+                started_at=request.started_at,
+                finished_at=finished_at,
+                outputs=outputs or [],
+                output_count=len(outputs or []),
+                inputs=list(request.answered),
+            )
+        )
 
     def _set_phase(self, request: Request, phase: str, **fields: Any) -> None:
         request.phase = phase

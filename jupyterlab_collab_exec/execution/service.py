@@ -20,7 +20,9 @@ from ..common.tasks import BackgroundTasks
 from ..doc import schema
 from ..doc.cells import CellSpec, resolve_cells
 from ..doc.collab_map import ORIGIN, Person, now_ms
-from ..doc.rooms import RoomAccess
+from ..doc.rooms import RoomAccess, parse_notebook_room_id
+from ..history.recorder import RunRecorder
+from ..history.records import AnsweredInput
 from ..inputs import records as inputs
 from ..inputs.records import InputRegistry, PendingInput
 from ..kernel.connections import KernelConnector
@@ -58,8 +60,10 @@ class ExecutionService:
         settings: ExecutionSettings,
         trust: TrustAuthority,
         log: logging.Logger,
+        history: RunRecorder | None = None,
     ) -> None:
         self._rooms = rooms
+        self._history = history
         self._log = log
         self._tasks = BackgroundTasks(log)
         self._inputs = InputRegistry()
@@ -73,6 +77,7 @@ class ExecutionService:
             outputs,
             self._tasks,
             retained_requests=settings.retained_requests,
+            history=history,
         )
         self._outputs = outputs
         untracked = getattr(kernel_manager, "untracked_message_types", ())
@@ -189,21 +194,29 @@ class ExecutionService:
             runner.reply_input(pending, value)
         except Exception as error:
             pending.status = "cancelled"
-            self._mark_input(pending, None)
+            self._mark_input(pending, None, now_ms())
             raise Conflict(
                 "The kernel can no longer take this input.", status="cancelled"
             ) from error
         request = self._ledger.get(pending.request_id)
+        kept = None if pending.password else value
+        answered_at = now_ms()
         # The answer, the request running again and JupyterLab's echo: one update.
         with self._ledger.transaction(document_id):
-            self._mark_input(pending, None if pending.password else value)
+            self._mark_input(pending, kept, answered_at)
             if request is not None:
+                self._ledger.answered(
+                    request,
+                    AnsweredInput(
+                        pending.prompt, pending.password, kept, answered_by.to_json(), answered_at
+                    ),
+                )
                 self._ledger.resume(request)
                 echo = inputs.echo_text(pending.prompt, value, pending.password)
                 self._outputs.add(request.run, "stream", {"name": "stdin", "text": echo})
                 self._outputs.flush(request.run)
 
-    def _mark_input(self, pending: PendingInput, value: str | None) -> None:
+    def _mark_input(self, pending: PendingInput, value: str | None, at: float) -> None:
         notebook = self._rooms.live_notebook(pending.document_id)
         if notebook is None:
             return
@@ -214,7 +227,7 @@ class ExecutionService:
                     pending.input_id,
                     value=value,
                     answered_by=pending.answered_by,
-                    answered_at=now_ms(),
+                    answered_at=at,
                 )
             else:
                 inputs.mark_cancelled(notebook.ydoc, pending.input_id)
@@ -288,6 +301,32 @@ class ExecutionService:
         if data is None:
             raise NotFound(f"No widget value {digest} in document {document_id!r}.")
         return data
+
+    # The run history
+
+    async def history(
+        self, document_id: str, *, cell_id: str | None, before: str | None, limit: int
+    ) -> dict[str, Any]:
+        """A notebook's runs, newest first, without their outputs."""
+        history = self._known_history(document_id)
+        page = await history.runs(
+            parse_notebook_room_id(document_id), cell_id=cell_id, before=before, limit=limit
+        )
+        return {"runs": [run.summary() for run in page.runs], "next": page.next}
+
+    async def history_run(self, document_id: str, run_id: str) -> dict[str, Any]:
+        """One run of a notebook, with its outputs."""
+        history = self._known_history(document_id)
+        run = await history.run(parse_notebook_room_id(document_id), run_id)
+        if run is None:
+            raise NotFound(f"No run {run_id!r} in this notebook's history.")
+        return run.detail()
+
+    def _known_history(self, document_id: str) -> RunRecorder:
+        self._rooms.check_known(document_id)
+        if self._history is None:
+            raise NotFound("This server keeps no run history.")
+        return self._history
 
     async def close(self) -> None:
         """At server shutdown: what is in flight is interrupted, what is queued cancelled."""

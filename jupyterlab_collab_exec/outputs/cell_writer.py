@@ -87,6 +87,10 @@ class CellOutputWriter:
         self._trust.cell_written(self._document_id, self._cell_id, self._reducer.digests())
         self._last_flush = time.monotonic()
 
+    def outputs(self) -> list[dict[str, Any]]:
+        """The request's outputs as its cell shows them, in nbformat."""
+        return self._reducer.outputs()
+
     def cell(self) -> Map[Any] | None:
         """The cell in the shared notebook, where it is now."""
         found = cells.find_cell(self._notebook.ycells, self._cell_id, self._index)

@@ -101,6 +101,12 @@ class OutputDesk:
         for target in self._updated.get(run.request_id, ()):
             target.flush()
 
+    def outputs(self, run: CellRun) -> list[dict[str, Any]] | None:
+        """A request's outputs as its cell shows them, or None once another request of the
+        cell took it."""
+        writer = self._writer(run)
+        return writer.outputs() if writer is not None else None
+
     def finish(self, run: CellRun) -> None:
         """The request ended: its writer goes unless a later display update may need it."""
         self._updated.pop(run.request_id, None)

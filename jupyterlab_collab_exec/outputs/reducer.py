@@ -221,6 +221,15 @@ class OutputReducer:
     def to_json(self) -> list[dict[str, Any]]:
         return [_output_json(output) for output in self._outputs]
 
+    def outputs(self) -> list[dict[str, Any]]:
+        """The outputs as the cell shows them, in nbformat."""
+        return [
+            {**output.value, "text": output.stream.text}
+            if output.stream is not None
+            else copy.deepcopy(output.value)
+            for output in self._outputs
+        ]
+
     def digests(self) -> list[str | None]:
         """The digest of each output, as browsers compute them (trust.digests)."""
         return [output.digest() for output in self._outputs]

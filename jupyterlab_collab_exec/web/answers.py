@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..common.errors import Conflict, DocumentNotFound, InvalidRequest, KernelUnavailable, NotFound
+from ..common.errors import (
+    Conflict,
+    DocumentNotFound,
+    HistoryUnavailable,
+    InvalidRequest,
+    KernelUnavailable,
+    NotFound,
+)
 
 MESSAGE_LIMIT = 500
 
@@ -25,7 +32,7 @@ def http_answer(error: Exception) -> tuple[int, dict[str, Any]] | None:
         status = 404
     elif isinstance(error, Conflict):
         return 409, {"message": shortened(str(error)), **error.details}
-    elif isinstance(error, KernelUnavailable):
+    elif isinstance(error, (KernelUnavailable, HistoryUnavailable)):
         status = 503
     else:
         return None

@@ -174,6 +174,42 @@ def trust_body(raw: bytes) -> TrustQuery:
     )
 
 
+DEFAULT_HISTORY_LIMIT = 50
+MAX_HISTORY_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class HistoryQuery:
+    document_id: str
+    cell_id: str | None
+    before: str | None
+    limit: int
+
+
+def history_query(
+    document_id: str | None, cell_id: str | None, before: str | None, limit: str | None
+) -> HistoryQuery:
+    """A listing of the run history, from the query string."""
+    if not document_id:
+        raise InvalidRequest("'document_id' must be a non-empty string.")
+    if limit is None:
+        count = DEFAULT_HISTORY_LIMIT
+    else:
+        try:
+            count = int(limit)
+        except ValueError:
+            raise InvalidRequest("'limit' must be a whole number.") from None
+        if not 1 <= count <= MAX_HISTORY_LIMIT:
+            raise InvalidRequest(f"'limit' must be between 1 and {MAX_HISTORY_LIMIT}.")
+    return HistoryQuery(document_id, cell_id or None, before or None, count)
+
+
+def history_run_query(document_id: str | None) -> str:
+    if not document_id:
+        raise InvalidRequest("'document_id' must be a non-empty string.")
+    return document_id
+
+
 def widget_value_query(document_id: str | None, digest: str) -> tuple[str, str]:
     """The document and digest of a binary widget value that a browser asks for, named by
     its digest or by the doc's reference (`sha256:<digest>`)."""

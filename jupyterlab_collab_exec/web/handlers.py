@@ -17,7 +17,7 @@ from ..execution.service import ExecutionService
 from . import bodies
 from .answers import http_answer
 
-FEATURES = ["execute", "cancel", "input", "status", "trust", "widget-values"]
+FEATURES = ["execute", "cancel", "input", "status", "trust", "widget-values", "history"]
 
 HandlerMethod = TypeVar("HandlerMethod", bound=Callable[..., Awaitable[None]])
 
@@ -124,6 +124,28 @@ class WidgetValueHandler(CollabExecHandler):
         self.finish(data, set_content_type="application/octet-stream")
 
 
+class HistoryHandler(CollabExecHandler):
+    @reading
+    async def get(self) -> None:
+        query = bodies.history_query(
+            self.get_query_argument("document_id", None),
+            self.get_query_argument("cell_id", None),
+            self.get_query_argument("before", None),
+            self.get_query_argument("limit", None),
+        )
+        answer = await self.service.history(
+            query.document_id, cell_id=query.cell_id, before=query.before, limit=query.limit
+        )
+        self.finish(json.dumps(answer))
+
+
+class HistoryRunHandler(CollabExecHandler):
+    @reading
+    async def get(self, run_id: str) -> None:
+        document_id = bodies.history_run_query(self.get_query_argument("document_id", None))
+        self.finish(json.dumps(await self.service.history_run(document_id, run_id)))
+
+
 def route_handlers() -> list[tuple[str, type[CollabExecHandler]]]:
     return [
         (r"/api/collab-exec/?", InfoHandler),
@@ -132,4 +154,6 @@ def route_handlers() -> list[tuple[str, type[CollabExecHandler]]]:
         (r"/api/collab-exec/input/?", InputHandler),
         (r"/api/collab-exec/trust/?", TrustHandler),
         (r"/api/collab-exec/widget-values/([^/]+)", WidgetValueHandler),
+        (r"/api/collab-exec/history/?", HistoryHandler),
+        (r"/api/collab-exec/history/([^/]+)", HistoryRunHandler),
     ]

@@ -1,5 +1,5 @@
-"""The trust and widget-value endpoints only read: they are authorized as `read` on `kernels`,
-like the other reads of the server."""
+"""The trust, widget-value and run-history endpoints only read: they are authorized as `read`
+on `kernels`, like the other reads of the server."""
 
 from __future__ import annotations
 
@@ -66,3 +66,26 @@ async def test_a_widget_value_is_read_as_a_read(
             ReadOnly.allow_read = True
     # Allowed, it finds no such value; denied, it is refused before it looks.
     assert codes == [404, 403]
+
+
+async def test_the_run_history_is_read_as_a_read(
+    notebook_factory: Any, document_id_for: Any, jp_fetch: Any
+) -> None:
+    path = notebook_factory("history-read.ipynb", ["1"])
+    document_id, _ = await document_id_for(path)
+    codes = []
+    for allowed in (True, False):
+        ReadOnly.allow_read = allowed
+        try:
+            for route in (("history",), ("history", "no-such-run")):
+                try:
+                    response = await jp_fetch(
+                        "api", "collab-exec", *route, params={"document_id": document_id}
+                    )
+                    codes.append(response.code)
+                except HTTPClientError as error:
+                    codes.append(error.code)
+        finally:
+            ReadOnly.allow_read = True
+    # Allowed: an empty history, and no such run; denied: refused before it looks.
+    assert codes == [200, 404, 403, 403]

@@ -1,0 +1,115 @@
+"""The run history as the server uses it: runs recorded in one worker thread, off the event
+loop, so that a slow or failing disk never delays a request's settling; reads answered
+from the same thread.
+
+A database that cannot be opened or written logs one error and leaves execution working;
+the next write that succeeds says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from ..common.errors import HistoryUnavailable
+from .records import RunRecord
+from .store import Retention, RunPage, RunStore
+
+T = TypeVar("T")
+
+# Pruning runs with the first run recorded, and then every this many.
+PRUNE_EVERY = 100
+
+
+@dataclass(frozen=True)
+class HistorySettings:
+    path: Path
+    retention: Retention
+    enabled: bool = True
+
+
+class RunRecorder:
+    def __init__(self, settings: HistorySettings, log: logging.Logger) -> None:
+        self._settings = settings
+        self._log = log
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="run-history")
+        self._store: RunStore | None = None
+        self._failing = False
+        # The database is opened and pruned with the first run recorded.
+        self._since_prune = PRUNE_EVERY
+
+    @property
+    def enabled(self) -> bool:
+        return self._settings.enabled
+
+    def record(self, run: RunRecord) -> None:
+        """Keep a settled run, later; it returns at once."""
+        if self._settings.enabled:
+            self._executor.submit(self._guarded, lambda: self._record(run))
+
+    async def runs(
+        self, file_id: str, *, cell_id: str | None, before: str | None, limit: int
+    ) -> RunPage:
+        return await self._read(
+            lambda store: store.runs(file_id, cell_id=cell_id, before=before, limit=limit)
+        )
+
+    async def run(self, file_id: str, run_id: str) -> RunRecord | None:
+        return await self._read(lambda store: store.run(file_id, run_id))
+
+    async def flushed(self) -> None:
+        """Every run recorded before this call is written (or failed)."""
+        await asyncio.wrap_future(self._executor.submit(lambda: None))
+
+    async def close(self) -> None:
+        await self.flushed()
+        self._executor.shutdown(wait=True)
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    # In the worker thread
+
+    def _open(self) -> RunStore:
+        if self._store is None:
+            self._store = RunStore(self._settings.path)
+        return self._store
+
+    def _record(self, run: RunRecord) -> None:
+        store = self._open()
+        if self._since_prune >= PRUNE_EVERY:
+            store.prune(self._settings.retention)
+            self._since_prune = 0
+        store.record(run)
+        self._since_prune += 1
+
+    def _guarded(self, work: Callable[[], None]) -> None:
+        try:
+            work()
+        except Exception as error:
+            if not self._failing:
+                self._log.error(
+                    "Run history: cannot write %s (%s). Execution goes on; runs are not "
+                    "recorded until it can be written again.",
+                    self._settings.path,
+                    error,
+                )
+            self._failing = True
+        else:
+            if self._failing:
+                self._log.info("Run history: %s is written again.", self._settings.path)
+            self._failing = False
+
+    async def _read(self, query: Callable[[RunStore], T]) -> T:
+        def work() -> T:
+            try:
+                return query(self._open())
+            except Exception as error:
+                raise HistoryUnavailable(f"The run history cannot be read: {error}") from error
+
+        return await asyncio.wrap_future(self._executor.submit(work))
