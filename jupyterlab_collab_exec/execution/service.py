@@ -20,7 +20,7 @@ from ..common.tasks import BackgroundTasks
 from ..doc import schema
 from ..doc.cells import CellSpec, resolve_cells
 from ..doc.collab_map import ORIGIN, Person, now_ms
-from ..doc.rooms import RoomAccess, parse_notebook_room_id
+from ..doc.rooms import RoomAccess
 from ..history.recorder import RunRecorder
 from ..history.records import AnsweredInput
 from ..inputs import records as inputs
@@ -34,6 +34,7 @@ from ..widgets.blobs import WidgetBlobStore
 from ..widgets.kernel_mirror import WidgetSettings
 from ..widgets.mirror import WidgetMirror
 from .guard import RootMapGuard, pending_input_typing
+from .history import RunHistory
 from .ledger import Request, RequestLedger
 from .reconcile import reconcile
 from .runner import KernelRunner, RunnerParts
@@ -63,7 +64,6 @@ class ExecutionService:
         history: RunRecorder | None = None,
     ) -> None:
         self._rooms = rooms
-        self._history = history
         self._log = log
         self._tasks = BackgroundTasks(log)
         self._inputs = InputRegistry()
@@ -80,6 +80,8 @@ class ExecutionService:
             history=history,
         )
         self._outputs = outputs
+        # The run history's reads and restores, for the handlers.
+        self.history = RunHistory(history, rooms, self._ledger, outputs)
         untracked = getattr(kernel_manager, "untracked_message_types", ())
         self._kernel_state = KernelStateMirror(rooms, settings.flush_interval, untracked)
         self._connector = KernelConnector(kernel_manager, log, settings.response_timeout)
@@ -301,32 +303,6 @@ class ExecutionService:
         if data is None:
             raise NotFound(f"No widget value {digest} in document {document_id!r}.")
         return data
-
-    # The run history
-
-    async def history(
-        self, document_id: str, *, cell_id: str | None, before: str | None, limit: int
-    ) -> dict[str, Any]:
-        """A notebook's runs, newest first, without their outputs."""
-        history = self._known_history(document_id)
-        page = await history.runs(
-            parse_notebook_room_id(document_id), cell_id=cell_id, before=before, limit=limit
-        )
-        return {"runs": [run.summary() for run in page.runs], "next": page.next}
-
-    async def history_run(self, document_id: str, run_id: str) -> dict[str, Any]:
-        """One run of a notebook, with its outputs."""
-        history = self._known_history(document_id)
-        run = await history.run(parse_notebook_room_id(document_id), run_id)
-        if run is None:
-            raise NotFound(f"No run {run_id!r} in this notebook's history.")
-        return run.detail()
-
-    def _known_history(self, document_id: str) -> RunRecorder:
-        self._rooms.check_known(document_id)
-        if self._history is None:
-            raise NotFound("This server keeps no run history.")
-        return self._history
 
     async def close(self) -> None:
         """At server shutdown: what is in flight is interrupted, what is queued cancelled."""

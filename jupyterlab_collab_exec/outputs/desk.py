@@ -39,6 +39,12 @@ class CellRun:
         return (self.document_id, self.cell_id)
 
 
+def message_of(output: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The IOPub message type and content that give an nbformat output."""
+    content = {key: value for key, value in output.items() if key != "output_type"}
+    return str(output.get("output_type", "")), content
+
+
 class OutputDesk:
     def __init__(self, settings: OutputSettings, trust: TrustRecords) -> None:
         self._settings = settings
@@ -106,6 +112,23 @@ class OutputDesk:
         cell took it."""
         writer = self._writer(run)
         return writer.outputs() if writer is not None else None
+
+    def restore(
+        self,
+        notebook: YNotebook,
+        run: CellRun,
+        index: int,
+        outputs: list[dict[str, Any]] | None,
+    ) -> None:
+        """Put recorded outputs back into their cell, as a request of the cell writes its
+        own: the cell's outputs replaced, and trusted as what the server wrote."""
+        self.take_cell(notebook, run, index)
+        writer = self._writer(run)
+        assert writer is not None
+        for output in outputs or []:
+            writer.on_message(*message_of(output))
+        writer.flush()
+        self.finish(run)
 
     def finish(self, run: CellRun) -> None:
         """The request ended: its writer goes unless a later display update may need it."""

@@ -204,6 +204,22 @@ def history_query(
     return HistoryQuery(document_id, cell_id or None, before or None, count)
 
 
+@dataclass(frozen=True)
+class RestoreBody:
+    document_id: str
+    cell_id: str
+    run_id: str
+
+
+def restore_body(raw: bytes) -> RestoreBody:
+    body = json_object(raw)
+    return RestoreBody(
+        document_id=_required_string(body, "document_id"),
+        cell_id=_required_string(body, "cell_id"),
+        run_id=_required_string(body, "run_id"),
+    )
+
+
 def history_run_query(document_id: str | None) -> str:
     if not document_id:
         raise InvalidRequest("'document_id' must be a non-empty string.")

@@ -133,7 +133,7 @@ class HistoryHandler(CollabExecHandler):
             self.get_query_argument("before", None),
             self.get_query_argument("limit", None),
         )
-        answer = await self.service.history(
+        answer = await self.service.history.runs(
             query.document_id, cell_id=query.cell_id, before=query.before, limit=query.limit
         )
         self.finish(json.dumps(answer))
@@ -143,7 +143,17 @@ class HistoryRunHandler(CollabExecHandler):
     @reading
     async def get(self, run_id: str) -> None:
         document_id = bodies.history_run_query(self.get_query_argument("document_id", None))
-        self.finish(json.dumps(await self.service.history_run(document_id, run_id)))
+        self.finish(json.dumps(await self.service.history.run(document_id, run_id)))
+
+
+class HistoryRestoreHandler(CollabExecHandler):
+    @executing
+    async def post(self) -> None:
+        body = bodies.restore_body(self.request.body)
+        answer = await self.service.history.restore(
+            body.document_id, body.cell_id, body.run_id, self.person()
+        )
+        self.finish(json.dumps(answer))
 
 
 def route_handlers() -> list[tuple[str, type[CollabExecHandler]]]:
@@ -155,5 +165,6 @@ def route_handlers() -> list[tuple[str, type[CollabExecHandler]]]:
         (r"/api/collab-exec/trust/?", TrustHandler),
         (r"/api/collab-exec/widget-values/([^/]+)", WidgetValueHandler),
         (r"/api/collab-exec/history/?", HistoryHandler),
+        (r"/api/collab-exec/history/restore/?", HistoryRestoreHandler),
         (r"/api/collab-exec/history/([^/]+)", HistoryRunHandler),
     ]

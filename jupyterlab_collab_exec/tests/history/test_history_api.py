@@ -1,6 +1,7 @@
 """The run history with a real server and kernel: every settled request is recorded with
 who ran it, its source, its outputs and the inputs answered (never a password), listed
-newest first over REST, kept across a rename, and bad requests get a clear 4xx."""
+newest first over REST, kept across a rename, restored into its cell for everyone, and bad
+requests get a clear 4xx."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from typing import Any
 
 from tornado.httpclient import HTTPClientError
 
-from ..clients import DEFAULT_TIMEOUT
-from ..conftest import OpenNotebookFactory
+from ..clients import DEFAULT_TIMEOUT, saved_cell, wait_for
+from ..conftest import OpenNotebookFactory, PostJson
+from ..inputs.test_inputs import outputs_text
+from ..trust.test_trust import verdict
 
 COUNTING = "runs = globals().get('runs', 0) + 1\nprint(f'run {runs}')"
 SECRET = "history-secret-9f1c"
@@ -168,3 +171,86 @@ async def test_bad_history_requests_get_a_clear_4xx(
         assert "no-such-run" in answer["message"]
         status, answer = await get_json(jp_fetch, "history", "some-run")
         assert status == 400
+
+
+async def test_restoring_a_run_puts_its_outputs_back_for_everyone(
+    open_notebook: OpenNotebookFactory, jp_fetch: Any, post_json: PostJson, jp_root_dir: Path
+) -> None:
+    async with open_notebook("restore.ipynb", [COUNTING, "1 + 1"]) as notebook:
+        client = notebook.client
+        document_id = notebook.document_id
+        runs = []
+        for _ in range(3):
+            [run] = await notebook.run("cell-0")
+            await notebook.wait_statuses([run], ["ok"])
+            runs.append(run)
+        [other] = await notebook.run("cell-1")
+        await notebook.wait_statuses([other], ["ok"])
+        await history_until(jp_fetch, document_id, lambda found: len(found["runs"]) == 4)
+        assert outputs_text(client, "cell-0") == [("stdout", "run 3\n")]
+
+        code, answer = await restore(post_json, document_id, "cell-0", runs[0])
+        assert code == 200, answer
+        assert answer["restored_from"] == runs[0]
+        await client.wait_until(
+            lambda: outputs_text(client, "cell-0") == [("stdout", "run 1\n")],
+            what="run 1's outputs in the doc",
+        )
+        assert client.cell("cell-0")["execution_count"] == 1
+        # Trusted as what the server wrote, and saved in the file.
+        assert (
+            await verdict(post_json, document_id, "cell-0", client.cell("cell-0")["outputs"])
+        ) == "trusted"
+        path = jp_root_dir / notebook.path
+        await wait_for(
+            lambda: saved_cell(path).get("outputs", [{}])[0].get("text") == "run 1\n",
+            what="run 1's outputs in the file",
+        )
+        # The restore is an entry of the cell's history, by who restored it.
+        found = await history(jp_fetch, document_id, cell_id="cell-0")
+        entry = found["runs"][0]
+        assert (entry["run_id"], entry["kind"], entry["restored_from"]) == (
+            answer["run_id"],
+            "restore",
+            runs[0],
+        )
+        assert (entry["execution_count"], entry["output_count"]) == (1, 1)
+        assert entry["submitted_by"]["username"]
+        assert [run["run_id"] for run in found["runs"][1:]] == runs[::-1]
+
+        # Unknown runs, a run of another cell, and bodies that say nothing usable.
+        assert (await restore(post_json, document_id, "cell-0", "no-such-run"))[0] == 404
+        code, answer = await restore(post_json, document_id, "cell-1", runs[0])
+        assert code == 404
+        assert "not a run of cell" in answer["message"]
+        unknown = await restore(post_json, "json:notebook:no-such-file", "cell-0", runs[0])
+        assert unknown[0] == 404
+        for body in [{}, {"document_id": document_id, "cell_id": "cell-0"}, [1], "x"]:
+            code, answer = await post_json("api", "collab-exec", "history", "restore", body=body)
+            assert code == 400, (body, answer)
+
+        # While the cell has a request in the kernel, it is not restored.
+        [waiting] = await notebook.run({"cell_id": "cell-0", "source": "input('Wait?')"})
+        input_id = await client.wait_for_input("Wait?")
+        code, answer = await restore(post_json, document_id, "cell-0", runs[1])
+        assert code == 409
+        assert "queued or running" in answer["message"]
+        assert (await notebook.answer(input_id, "done"))[0] == 200
+        await notebook.wait_statuses([waiting], ["ok"])
+        assert (await restore(post_json, document_id, "cell-0", runs[1]))[0] == 200
+        await client.wait_until(
+            lambda: outputs_text(client, "cell-0") == [("stdout", "run 2\n")],
+            what="run 2's outputs in the doc",
+        )
+
+
+async def restore(
+    post_json: PostJson, document_id: str, cell_id: str, run_id: str
+) -> tuple[int, dict[str, Any]]:
+    return await post_json(
+        "api",
+        "collab-exec",
+        "history",
+        "restore",
+        body={"document_id": document_id, "cell_id": cell_id, "run_id": run_id},
+    )

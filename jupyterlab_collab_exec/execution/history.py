@@ -1,0 +1,111 @@
+"""The run history as the service offers it: a notebook's runs, one run, and putting an
+earlier run's outputs back into its cell for everyone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..common.errors import Conflict, NotFound
+from ..doc import cells
+from ..doc.collab_map import ORIGIN, Person, now_ms
+from ..doc.rooms import RoomAccess, parse_notebook_room_id
+from ..history.recorder import RunRecorder
+from ..history.records import RESTORE, RunRecord
+from ..outputs.desk import CellRun, OutputDesk
+from .ledger import RequestLedger, new_request_id
+
+
+class RunHistory:
+    def __init__(
+        self,
+        recorder: RunRecorder | None,
+        rooms: RoomAccess,
+        ledger: RequestLedger,
+        outputs: OutputDesk,
+    ) -> None:
+        self._recorder = recorder
+        self._rooms = rooms
+        self._ledger = ledger
+        self._outputs = outputs
+
+    async def runs(
+        self, document_id: str, *, cell_id: str | None, before: str | None, limit: int
+    ) -> dict[str, Any]:
+        """A notebook's runs, newest first, without their outputs."""
+        recorder = self._recorder_of(document_id)
+        page = await recorder.runs(
+            parse_notebook_room_id(document_id), cell_id=cell_id, before=before, limit=limit
+        )
+        return {"runs": [run.summary() for run in page.runs], "next": page.next}
+
+    async def run(self, document_id: str, run_id: str) -> dict[str, Any]:
+        """One run of a notebook, with its outputs."""
+        return (await self._find(document_id, run_id)).detail()
+
+    async def restore(
+        self, document_id: str, cell_id: str, run_id: str, restored_by: Person
+    ) -> dict[str, Any]:
+        """Write a run's outputs and execution count into its cell, as the server writes a
+        request's (trusted as the server's), and record the restore in the history."""
+        run = await self._find(document_id, run_id)
+        if run.cell_id != cell_id:
+            raise NotFound(f"Run {run_id!r} is not a run of cell {cell_id!r}.")
+        self._check_idle(document_id, cell_id)
+        notebook = await self._rooms.acquire(document_id)
+        restore_id = new_request_id()
+        try:
+            # Nothing awaits from here to the write: no request can take the cell between.
+            self._check_idle(document_id, cell_id)
+            found = cells.find_cell(notebook.ycells, cell_id)
+            if found is None:
+                raise NotFound(f"Unknown cell {cell_id!r}: it is not in the notebook any more.")
+            index, ycell = found
+            with notebook.ydoc.transaction(origin=ORIGIN):
+                self._outputs.restore(
+                    notebook, CellRun(document_id, cell_id, restore_id, ""), index, run.outputs
+                )
+                cells.set_execution_count(ycell, run.execution_count)
+        finally:
+            await self._rooms.release(document_id)
+        restored_at = now_ms()
+        recorder = self._recorder_of(document_id)
+        recorder.record(
+            RunRecord(
+                run_id=restore_id,
+                file_id=run.file_id,
+                cell_id=cell_id,
+                source=run.source,
+                execution_count=run.execution_count,
+                status=run.status,
+                reason=run.reason,
+                submitted_by=restored_by.to_json(),
+                submitted_at=restored_at,
+                started_at=restored_at,
+                finished_at=restored_at,
+                outputs=run.outputs,
+                output_count=run.output_count,
+                kind=RESTORE,
+                restored_from=run_id,
+            )
+        )
+        # Listed as soon as the answer arrives.
+        await recorder.flushed()
+        return {"run_id": restore_id, "restored_from": run_id}
+
+    async def _find(self, document_id: str, run_id: str) -> RunRecord:
+        recorder = self._recorder_of(document_id)
+        run = await recorder.run(parse_notebook_room_id(document_id), run_id)
+        if run is None:
+            raise NotFound(f"No run {run_id!r} in this notebook's history.")
+        return run
+
+    def _recorder_of(self, document_id: str) -> RunRecorder:
+        self._rooms.check_known(document_id)
+        if self._recorder is None:
+            raise NotFound("This server keeps no run history.")
+        return self._recorder
+
+    def _check_idle(self, document_id: str, cell_id: str) -> None:
+        active = self._ledger.active(document_id=document_id)
+        if any(request.cell_id == cell_id for request in active):
+            raise Conflict("The cell has a queued or running request: restore once it ended.")
