@@ -63,11 +63,28 @@ OURS_VIA_GATEWAY = OURS_VIA_GATEWAY_NAME
 GATEWAY_LIMIT = GATEWAY_LIMIT_NAME
 GATEWAY_ONE_AT_A_TIME = GATEWAY_ONE_AT_A_TIME_NAME
 
-OWN = (OURS, LIMIT, ONE_AT_A_TIME, ALONE, OURS_VIA_GATEWAY, GATEWAY_LIMIT, GATEWAY_ONE_AT_A_TIME)
+# The same server with the run history's recording off (--history-overhead).
+HISTORY_OFF = "jupyterlab-collab-exec, history off"
+HISTORY_TARGET = 1.03
+
+OWN = (
+    OURS,
+    LIMIT,
+    ONE_AT_A_TIME,
+    ALONE,
+    OURS_VIA_GATEWAY,
+    GATEWAY_LIMIT,
+    GATEWAY_ONE_AT_A_TIME,
+    HISTORY_OFF,
+)
 VIA_GATEWAY = (OURS_VIA_GATEWAY, GATEWAY_LIMIT, GATEWAY_ONE_AT_A_TIME)
 LIMITS = (LIMIT, GATEWAY_LIMIT)
 # This project's rows, each with the one-at-a-time floor of the same kernel transport.
-FLOORS = {OURS: ONE_AT_A_TIME, OURS_VIA_GATEWAY: GATEWAY_ONE_AT_A_TIME}
+FLOORS = {
+    OURS: ONE_AT_A_TIME,
+    OURS_VIA_GATEWAY: GATEWAY_ONE_AT_A_TIME,
+    HISTORY_OFF: ONE_AT_A_TIME,
+}
 # Over 20 times the slowest limit of a workload: a peer still running then has failed it.
 RUN_TIMEOUT = 180.0
 
@@ -335,16 +352,28 @@ BASELINE_EXTRAS = (
 
 def baseline_table(summaries: dict[tuple[str, str], Summary], baseline: str, short: str) -> str:
     """This project's medians over the baseline's, for each workload that both ran."""
-    lines = [
+    return comparison_table(
+        summaries,
+        baseline,
         f"Against the baseline ({short}): this project's median over the baseline's, "
         "measured in the same run (below 1.00 is better).",
+        f"Baseline ({short})",
+    )
+
+
+def comparison_table(
+    summaries: dict[tuple[str, str], Summary], other: str, title: str, column: str
+) -> str:
+    """This project's medians over another row's, for each workload that both ran."""
+    lines = [
+        title,
         "",
-        f"| Workload | Measure | This project | Baseline ({short}) | This project / baseline |",
+        f"| Workload | Measure | This project | {column} | This project / {column} |",
         "| --- | --- | ---: | ---: | ---: |",
     ]
     keys = sorted({key for system, key in summaries if system == OURS})
     for key in keys:
-        mine, theirs = summaries.get((OURS, key)), summaries.get((baseline, key))
+        mine, theirs = summaries.get((OURS, key)), summaries.get((other, key))
         if mine is None or theirs is None:
             continue
         rows: list[tuple[str, float | None, float | None, str]] = [
@@ -448,6 +477,11 @@ def main() -> int:
     parser.add_argument("--only", default="", help="comma-separated workloads, e.g. W1,W4")
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument(
+        "--history-overhead",
+        action="store_true",
+        help="also run W1 and W4 with the run history's recording off, and compare",
+    )
+    parser.add_argument(
         "--baseline",
         metavar="REF",
         help="also run this project's server at this git commit (e.g. HEAD~3) and compare",
@@ -481,6 +515,15 @@ def run_bench(arguments: argparse.Namespace, baseline: Checkout | None) -> int:
     if baseline is not None:
         # Right after this project's row, so that each round runs the two back to back.
         systems.insert(3, CollabExecSystem(python=baseline.python, name=baseline.name))
+    if arguments.history_overhead:
+        systems.insert(
+            3,
+            CollabExecSystem(
+                name=HISTORY_OFF,
+                server_arguments=["--CollabExecApp.history_enabled=False"],
+                only=frozenset({"W1", "W4"}),
+            ),
+        )
     peers: list[str] = []
     if not quick and not arguments.no_peers:
         extra = peer_systems()
@@ -511,6 +554,14 @@ def run_bench(arguments: argparse.Namespace, baseline: Checkout | None) -> int:
         report += "\n\n" + "\n".join(history_table(history))
     if baseline is not None:
         report += f"\n\n{baseline_table(summaries, baseline.name, baseline.short)}"
+    if arguments.history_overhead:
+        report += "\n\n" + comparison_table(
+            summaries,
+            HISTORY_OFF,
+            "Recording the run history: this project's median over the same server with "
+            f"`history_enabled = False`, in the same run (target: at most {HISTORY_TARGET:.2f}).",
+            "History off",
+        )
     print()
     print(report)
     missed = check_targets(summaries, peers, quick, scale)

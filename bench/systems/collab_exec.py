@@ -8,6 +8,7 @@ from __future__ import annotations
 import statistics
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,12 +53,17 @@ class CollabExecSystem:
         gateway: bool = False,
         python: Path | str = sys.executable,
         name: str | None = None,
+        server_arguments: Sequence[str] = (),
+        only: frozenset[str] | None = None,
     ) -> None:
         """`python` runs the server (bench/systems/baseline.py gives one that imports this
-        package from an earlier commit), and `name` then tells that system apart."""
+        package from an earlier commit), and `name` then tells that system apart; so it does
+        for a server with other `server_arguments`, which may run `only` some workloads."""
         self.extension = extension
         self.gateway = gateway
         self.python = python
+        self.server_arguments = list(server_arguments)
+        self.only = only
         if name is not None:
             self.name = name
         elif gateway:
@@ -69,6 +75,8 @@ class CollabExecSystem:
         return gateway_unavailable() if self.gateway else None
 
     def applies_to(self, workload: Workload) -> bool:
+        if self.only is not None and workload.key not in self.only:
+            return False
         if self.gateway:
             return workload.key in GATEWAY_WORKLOADS
         # The room without the extension is the reference of the reconnect only.
@@ -79,6 +87,7 @@ class CollabExecSystem:
             f"--SQLiteYStore.db_path={work_dir / '.ystore.db'}",
             f"--BaseFileIdManager.db_path={work_dir / '.fileid.db'}",
             f"--BaseFileIdManager.root_dir={work_dir}",
+            *self.server_arguments,
             *(extra_arguments or []),
         ]
         if not self.extension:

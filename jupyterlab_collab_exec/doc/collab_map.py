@@ -65,6 +65,13 @@ def inputs_map(ydoc: Doc[Any]) -> Map[Any]:
     return _child_map(collab_exec_root(ydoc), schema.INPUTS)
 
 
+def count_recorded_run(ydoc: Doc[Any], cell_id: str) -> None:
+    """The run history recorded a run of the cell: views of its history refresh."""
+    history = _child_map(collab_exec_root(ydoc), schema.HISTORY)
+    current = history.get(cell_id)
+    history[cell_id] = (int(current) if isinstance(current, (int, float)) else 0) + 1
+
+
 def set_kernel_state(ydoc: Doc[Any], kernel_id: str, execution_state: str) -> None:
     kernel = kernel_map(ydoc)
     if kernel.get(schema.KERNEL_ID) != kernel_id:

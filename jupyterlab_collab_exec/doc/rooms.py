@@ -68,6 +68,11 @@ class _Held:
     checkpoints: asyncio.Task[None] | None = None
 
 
+def notebook_room_id(file_id: str) -> str:
+    """The room id of a notebook's file id, as jupyter-collaboration names it."""
+    return f"json:notebook:{file_id}"
+
+
 def parse_notebook_room_id(document_id: str) -> str:
     """The file id of a notebook room id such as `json:notebook:<file id>`."""
     parts = document_id.split(":", 2)

@@ -11,6 +11,9 @@ ROOT: Final = "collab_exec"
 KERNEL: Final = "kernel"
 REQUESTS: Final = "requests"
 INPUTS: Final = "inputs"
+# Per cell id, how many runs of the cell the run history recorded while the room was live:
+# views refresh their history when it changes. Never outputs or sources.
+HISTORY: Final = "history"
 
 FINAL_STATUSES: Final[frozenset[str]] = frozenset({"ok", "error", "cancelled", "interrupted"})
 

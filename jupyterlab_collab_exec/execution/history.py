@@ -3,12 +3,15 @@ earlier run's outputs back into its cell for everyone."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from typing import Any
 
 from ..common.errors import Conflict, NotFound
 from ..doc import cells
-from ..doc.collab_map import ORIGIN, Person, now_ms
-from ..doc.rooms import RoomAccess, parse_notebook_room_id
+from ..doc.collab_map import ORIGIN, Person, count_recorded_run, now_ms
+from ..doc.rooms import RoomAccess, notebook_room_id, parse_notebook_room_id
 from ..history.recorder import RunRecorder
 from ..history.records import RESTORE, RunRecord
 from ..outputs.desk import CellRun, OutputDesk
@@ -22,11 +25,38 @@ class RunHistory:
         rooms: RoomAccess,
         ledger: RequestLedger,
         outputs: OutputDesk,
+        log: logging.Logger,
     ) -> None:
         self._recorder = recorder
         self._rooms = rooms
         self._ledger = ledger
         self._outputs = outputs
+        self._log = log
+        self._following: asyncio.Task[None] | None = None
+
+    def follow_recorded(self) -> None:
+        """From now on, each run written into the history counts in `collab_exec.history`
+        of its notebook, if the room is live, so that views refresh. Once is enough."""
+        if self._recorder is not None and self._following is None:
+            self._following = asyncio.ensure_future(self._count_recorded(self._recorder))
+
+    async def close(self) -> None:
+        if self._following is not None:
+            self._following.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._following
+            self._following = None
+
+    async def _count_recorded(self, recorder: RunRecorder) -> None:
+        while True:
+            file_id, cell_id = await recorder.recorded()
+            try:
+                notebook = self._rooms.live_notebook(notebook_room_id(file_id))
+                if notebook is not None:
+                    with notebook.ydoc.transaction(origin=ORIGIN):
+                        count_recorded_run(notebook.ydoc, cell_id)
+            except Exception:
+                self._log.exception("Run history: could not count a run of %s", cell_id)
 
     async def runs(
         self, document_id: str, *, cell_id: str | None, before: str | None, limit: int
@@ -47,6 +77,7 @@ class RunHistory:
     ) -> dict[str, Any]:
         """Write a run's outputs and execution count into its cell, as the server writes a
         request's (trusted as the server's), and record the restore in the history."""
+        self.follow_recorded()
         run = await self._find(document_id, run_id)
         if run.cell_id != cell_id:
             raise NotFound(f"Run {run_id!r} is not a run of cell {cell_id!r}.")

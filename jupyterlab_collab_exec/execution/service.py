@@ -81,7 +81,7 @@ class ExecutionService:
         )
         self._outputs = outputs
         # The run history's reads and restores, for the handlers.
-        self.history = RunHistory(history, rooms, self._ledger, outputs)
+        self.history = RunHistory(history, rooms, self._ledger, outputs, log)
         untracked = getattr(kernel_manager, "untracked_message_types", ())
         self._kernel_state = KernelStateMirror(rooms, settings.flush_interval, untracked)
         self._connector = KernelConnector(kernel_manager, log, settings.response_timeout)
@@ -163,6 +163,7 @@ class ExecutionService:
             )
         self._widgets.attach(document_id, notebook, kernel_id)
         self._guard_maps(document_id, notebook)
+        self.history.follow_recorded()
         self._runner(kernel_id).enqueue(accepted)
         return accepted
 
@@ -319,6 +320,7 @@ class ExecutionService:
             guard.close()
         self._widgets.close()
         self._kernel_state.close()
+        await self.history.close()
         await self._tasks.close()
         await self._trust.close()
 

@@ -37,6 +37,9 @@ class RunRecorder:
     def __init__(self, settings: HistorySettings, log: logging.Logger) -> None:
         self._settings = settings
         self._log = log
+        # The file id and cell id of each run once it is written, for the event loop.
+        self._recorded: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="run-history")
         self._store: RunStore | None = None
         self._failing = False
@@ -48,9 +51,14 @@ class RunRecorder:
         return self._settings.enabled
 
     def record(self, run: RunRecord) -> None:
-        """Keep a settled run, later; it returns at once."""
+        """Keep a settled run, later; it returns at once. Called on the event loop."""
         if self._settings.enabled:
+            self._loop = asyncio.get_running_loop()
             self._executor.submit(self._guarded, lambda: self._record(run))
+
+    async def recorded(self) -> tuple[str, str]:
+        """The file id and cell id of the next run written into the database."""
+        return await self._recorded.get()
 
     async def runs(
         self, file_id: str, *, cell_id: str | None, before: str | None, limit: int
@@ -87,6 +95,8 @@ class RunRecorder:
             self._since_prune = 0
         store.record(run)
         self._since_prune += 1
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._recorded.put_nowait, (run.file_id, run.cell_id))
 
     def _guarded(self, work: Callable[[], None]) -> None:
         try:

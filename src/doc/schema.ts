@@ -8,6 +8,8 @@ export const ROOT = 'collab_exec';
 export const KERNEL = 'kernel';
 export const REQUESTS = 'requests';
 export const INPUTS = 'inputs';
+/** Per cell id, the runs that the run history recorded while the room was loaded. */
+export const HISTORY = 'history';
 
 export type RequestStatus =
   | 'queued'

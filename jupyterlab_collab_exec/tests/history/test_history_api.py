@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pycrdt import Map
 from tornado.httpclient import HTTPClientError
 
 from ..clients import DEFAULT_TIMEOUT, saved_cell, wait_for
@@ -66,6 +67,12 @@ async def test_three_runs_of_a_cell_are_three_records_newest_first(
         )
         listed = answer["runs"]
         assert [run["run_id"] for run in listed] == runs[::-1]
+        # Views learn that the history changed from a count per cell, nothing more.
+        client = notebook.client
+        await client.wait_until(
+            lambda: recorded_counts(client) == {"cell-0": 3, "cell-1": 1},
+            what="the counts of recorded runs in collab_exec.history",
+        )
         assert answer["next"] is None
         newest = listed[0]
         assert newest["cell_id"] == "cell-0"
@@ -217,6 +224,9 @@ async def test_restoring_a_run_puts_its_outputs_back_for_everyone(
         assert (entry["execution_count"], entry["output_count"]) == (1, 1)
         assert entry["submitted_by"]["username"]
         assert [run["run_id"] for run in found["runs"][1:]] == runs[::-1]
+        await client.wait_until(
+            lambda: recorded_counts(client).get("cell-0") == 4, what="the restore counted"
+        )
 
         # Unknown runs, a run of another cell, and bodies that say nothing usable.
         assert (await restore(post_json, document_id, "cell-0", "no-such-run"))[0] == 404
@@ -242,6 +252,12 @@ async def test_restoring_a_run_puts_its_outputs_back_for_everyone(
             lambda: outputs_text(client, "cell-0") == [("stdout", "run 2\n")],
             what="run 2's outputs in the doc",
         )
+
+
+def recorded_counts(client: Any) -> dict[str, Any]:
+    history = client.notebook.ydoc.get("collab_exec", type=Map).get("history")
+    counts = history.to_py() if isinstance(history, Map) else None
+    return dict(counts or {})
 
 
 async def restore(
