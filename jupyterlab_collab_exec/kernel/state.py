@@ -30,14 +30,19 @@ class KernelStateTracker:
         self._untracked = frozenset(untracked)
         self._in_progress: set[str] = set()
         self.state = "starting"
+        # Whether the state is known (from the kernel, or from a local kernel's manager),
+        # rather than guessed: a gateway kernel the server just met may have run for hours.
+        self.known = False
 
     def reset(self, state: str) -> None:
         self._in_progress.clear()
         self.state = state
+        self.known = True
 
     def update(self, status: KernelStatus) -> bool:
         """Apply one status message; returns whether the state changed."""
         before = self.state
+        self.known = True
         if status.state in LIFECYCLE_STATES:
             if status.parent_id is None:
                 self.reset(status.state)
@@ -90,8 +95,9 @@ class KernelStateMirror:
         server talks to the kernel, `fallback` (the kernel manager's state) is shown."""
         self._kernel_of_document[document_id] = kernel_id
         tracker = self.tracker(kernel_id)
-        if tracker.state == "starting" and fallback in ("idle", "busy"):
+        if not tracker.known and fallback is not None:
             tracker.state = fallback
+            tracker.known = True
         self.repair(document_id)
 
     def on_status(self, kernel_id: str, status: KernelStatus) -> None:
@@ -124,10 +130,11 @@ class KernelStateMirror:
             )
 
     def repair(self, document_id: str) -> None:
-        """Write the state of a document's kernel into it, if a client changed it."""
+        """Write the state of a document's kernel into it, if known."""
         kernel_id = self._kernel_of_document.get(document_id)
         notebook = self._rooms.live_notebook(document_id)
-        if kernel_id is None or notebook is None:
+        # A state not known yet is not written: views say what they know themselves.
+        if kernel_id is None or notebook is None or not self.tracker(kernel_id).known:
             return
         with notebook.ydoc.transaction(origin=ORIGIN):
             set_kernel_state(notebook.ydoc, kernel_id, self.tracker(kernel_id).state)
