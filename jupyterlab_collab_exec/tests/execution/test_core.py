@@ -365,6 +365,24 @@ async def test_a_run_shows_busy_at_once_and_idle_after_the_throttle(core_factory
     mirror.close()
 
 
+async def test_a_kernel_state_not_known_yet_is_not_written(core_factory: Any) -> None:
+    """A gateway kernel's manager says `starting` for good: until the kernel's first status,
+    the server does not know the state and writes none, rather than `starting`."""
+    core = core_factory("print(1)")
+    mirror = KernelStateMirror(core.rooms, 0.05, UNTRACKED)
+    mirror.attach(DOCUMENT, KERNEL, fallback=None)
+    assert kernel_map(core.notebook.ydoc).get("execution_state") is None
+    mirror.on_status(KERNEL, status("busy", "run", "execute_request"))
+    assert kernel_map(core.notebook.ydoc).get("execution_state") == "busy"
+    # A local kernel's manager knows: its state is written at once.
+    other = core_factory("print(2)")
+    local = KernelStateMirror(other.rooms, 0.05, UNTRACKED)
+    local.attach(DOCUMENT, KERNEL, fallback="starting")
+    assert kernel_map(other.notebook.ydoc).get("execution_state") == "starting"
+    mirror.close()
+    local.close()
+
+
 async def test_a_request_idle_without_its_reply_ends_after_the_response_timeout(
     core_factory: Any,
 ) -> None:
