@@ -17,6 +17,9 @@ from ..history.records import RESTORE, RunRecord
 from ..outputs.desk import CellRun, OutputDesk
 from .ledger import RequestLedger, new_request_id
 
+# How long the counts of recorded runs wait for more runs before they are written.
+COUNT_DELAY = 0.5
+
 
 class RunHistory:
     def __init__(
@@ -49,14 +52,23 @@ class RunHistory:
 
     async def _count_recorded(self, recorder: RunRecorder) -> None:
         while True:
-            file_id, cell_id = await recorder.recorded()
-            try:
-                notebook = self._rooms.live_notebook(notebook_room_id(file_id))
-                if notebook is not None:
-                    with notebook.ydoc.transaction(origin=ORIGIN):
-                        count_recorded_run(notebook.ydoc, cell_id)
-            except Exception:
-                self._log.exception("Run history: could not count a run of %s", cell_id)
+            recorded = [await recorder.recorded()]
+            # The runs written meanwhile are counted in the same update: a run-all of 200
+            # cells adds a few updates to the doc, not 200.
+            await asyncio.sleep(COUNT_DELAY)
+            recorded.extend(recorder.recorded_since())
+            by_document: dict[str, list[str]] = {}
+            for file_id, cell_id in recorded:
+                by_document.setdefault(notebook_room_id(file_id), []).append(cell_id)
+            for document_id, cell_ids in by_document.items():
+                try:
+                    notebook = self._rooms.live_notebook(document_id)
+                    if notebook is not None:
+                        with notebook.ydoc.transaction(origin=ORIGIN):
+                            for cell_id in cell_ids:
+                                count_recorded_run(notebook.ydoc, cell_id)
+                except Exception:
+                    self._log.exception("Run history: could not count runs of %s", document_id)
 
     async def runs(
         self, document_id: str, *, cell_id: str | None, before: str | None, limit: int

@@ -24,6 +24,10 @@ T = TypeVar("T")
 
 # Pruning runs with the first run recorded, and then every this many.
 PRUNE_EVERY = 100
+# Runs are written once none settled for this long (a run-all is written after it, not
+# while the server is busiest), and at most this long after the first of them settled.
+QUIET_SECONDS = 0.25
+MAX_WAIT_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,10 @@ class RunRecorder:
         self._failing = False
         # The database is opened and pruned with the first run recorded.
         self._since_prune = PRUNE_EVERY
+        # Runs waiting to be written together, in one transaction; touched on the loop only.
+        self._waiting: list[RunRecord] = []
+        self._waiting_since = 0.0
+        self._write_timer: asyncio.TimerHandle | None = None
 
     @property
     def enabled(self) -> bool:
@@ -52,13 +60,35 @@ class RunRecorder:
 
     def record(self, run: RunRecord) -> None:
         """Keep a settled run, later; it returns at once. Called on the event loop."""
-        if self._settings.enabled:
-            self._loop = asyncio.get_running_loop()
-            self._executor.submit(self._guarded, lambda: self._record(run))
+        if not self._settings.enabled:
+            return
+        loop = self._loop = asyncio.get_running_loop()
+        if not self._waiting:
+            self._waiting_since = loop.time()
+        self._waiting.append(run)
+        if self._write_timer is not None:
+            self._write_timer.cancel()
+        delay = min(QUIET_SECONDS, self._waiting_since + MAX_WAIT_SECONDS - loop.time())
+        self._write_timer = loop.call_later(max(0.0, delay), self._write_waiting)
+
+    def _write_waiting(self) -> None:
+        if self._write_timer is not None:
+            self._write_timer.cancel()
+            self._write_timer = None
+        runs, self._waiting = self._waiting, []
+        if runs:
+            self._executor.submit(self._guarded, lambda: self._record_all(runs))
 
     async def recorded(self) -> tuple[str, str]:
         """The file id and cell id of the next run written into the database."""
         return await self._recorded.get()
+
+    def recorded_since(self) -> list[tuple[str, str]]:
+        """Those of the runs written since, without waiting."""
+        written = []
+        while not self._recorded.empty():
+            written.append(self._recorded.get_nowait())
+        return written
 
     async def runs(
         self, file_id: str, *, cell_id: str | None, before: str | None, limit: int
@@ -72,6 +102,7 @@ class RunRecorder:
 
     async def flushed(self) -> None:
         """Every run recorded before this call is written (or failed)."""
+        self._write_waiting()
         await asyncio.wrap_future(self._executor.submit(lambda: None))
 
     async def close(self) -> None:
@@ -88,15 +119,18 @@ class RunRecorder:
             self._store = RunStore(self._settings.path)
         return self._store
 
-    def _record(self, run: RunRecord) -> None:
+    def _record_all(self, runs: list[RunRecord]) -> None:
         store = self._open()
         if self._since_prune >= PRUNE_EVERY:
             store.prune(self._settings.retention)
             self._since_prune = 0
-        store.record(run)
-        self._since_prune += 1
+        store.record_all(runs)
+        self._since_prune += len(runs)
         if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._recorded.put_nowait, (run.file_id, run.cell_id))
+            for run in runs:
+                self._loop.call_soon_threadsafe(
+                    self._recorded.put_nowait, (run.file_id, run.cell_id)
+                )
 
     def _guarded(self, work: Callable[[], None]) -> None:
         try:

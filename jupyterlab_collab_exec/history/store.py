@@ -89,6 +89,9 @@ class RunStore:
         # One worker thread uses it at a time, but not always the one that opened it.
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
+        # In WAL mode, NORMAL survives the server crashing; a power cut may lose the last
+        # runs, not the database.
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
 
@@ -109,41 +112,49 @@ class RunStore:
 
     def record(self, run: RunRecord) -> None:
         """Keep a run; a run id kept already is left as it is."""
-        inputs = canonical_json([answered.to_json() for answered in run.inputs]).decode()
+        self.record_all([run])
+
+    def record_all(self, runs: list[RunRecord]) -> None:
+        """Keep runs, in one transaction; run ids kept already are left as they are."""
         with self._transaction() as db:
-            cursor = db.execute(
-                "INSERT OR IGNORE INTO runs (run_id, file_id, cell_id, kind, restored_from, "
-                "source, execution_count, status, reason, submitted_by, submitted_at, "
-                "started_at, finished_at, recorded_at, inputs, size) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    run.run_id,
-                    run.file_id,
-                    run.cell_id,
-                    run.kind,
-                    run.restored_from,
-                    run.source,
-                    run.execution_count,
-                    run.status,
-                    run.reason,
-                    canonical_json(run.submitted_by).decode(),
-                    run.submitted_at,
-                    run.started_at,
-                    run.finished_at,
-                    time.time(),
-                    inputs,
-                    len(run.source.encode()) + len(inputs.encode()),
-                ),
+            for run in runs:
+                self._insert(db, run)
+
+    def _insert(self, db: sqlite3.Connection, run: RunRecord) -> None:
+        inputs = canonical_json([answered.to_json() for answered in run.inputs]).decode()
+        cursor = db.execute(
+            "INSERT OR IGNORE INTO runs (run_id, file_id, cell_id, kind, restored_from, "
+            "source, execution_count, status, reason, submitted_by, submitted_at, "
+            "started_at, finished_at, recorded_at, inputs, size) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                run.run_id,
+                run.file_id,
+                run.cell_id,
+                run.kind,
+                run.restored_from,
+                run.source,
+                run.execution_count,
+                run.status,
+                run.reason,
+                canonical_json(run.submitted_by).decode(),
+                run.submitted_at,
+                run.started_at,
+                run.finished_at,
+                time.time(),
+                inputs,
+                len(run.source.encode()) + len(inputs.encode()),
+            ),
+        )
+        if cursor.rowcount == 0:
+            return
+        seq = cursor.lastrowid
+        for position, output in enumerate(run.outputs or []):
+            digest = self._keep_output(db, output)
+            db.execute(
+                "INSERT INTO run_outputs (run_seq, position, digest) VALUES (?, ?, ?)",
+                (seq, position, digest),
             )
-            if cursor.rowcount == 0:
-                return
-            seq = cursor.lastrowid
-            for position, output in enumerate(run.outputs or []):
-                digest = self._keep_output(db, output)
-                db.execute(
-                    "INSERT INTO run_outputs (run_seq, position, digest) VALUES (?, ?, ?)",
-                    (seq, position, digest),
-                )
 
     def _keep_output(self, db: sqlite3.Connection, output: dict[str, Any]) -> str:
         data = canonical_json(output)
