@@ -96,6 +96,7 @@ class RunHistory:
         self._check_idle(document_id, cell_id)
         notebook = await self._rooms.acquire(document_id)
         restore_id = new_request_id()
+        written = False
         try:
             # Nothing awaits from here to the write: no request can take the cell between.
             self._check_idle(document_id, cell_id)
@@ -108,8 +109,10 @@ class RunHistory:
                     notebook, CellRun(document_id, cell_id, restore_id, ""), index, run.outputs
                 )
                 cells.set_execution_count(ycell, run.execution_count)
+            written = True
         finally:
-            await self._rooms.release(document_id)
+            # Saved when it changed the notebook; otherwise saving would only mark it dirty.
+            await self._rooms.release(document_id, save=written)
         restored_at = now_ms()
         recorder = self._recorder_of(document_id)
         recorder.record(
