@@ -83,12 +83,14 @@ export interface IViewKernel {
 
 /**
  * Which kernel record the toolbar shows: the doc's, which the server writes as it runs
- * cells, when it is about the view's kernel (or the view has none). Otherwise the view's
- * kernel is Busy while the server has work queued or running for it (its record is on the
- * way), and else in JupyterLab's own status: the browsers' own requests (kernel info, widget
- * comms) make that status flicker, which the doc's record does not follow. A record about
- * another kernel (one shut down before the view opened) is never shown as the state of the
- * view's kernel.
+ * cells, when it is about the view's kernel (or the view has none); but while the server
+ * has work queued or running for that kernel, an `idle` record shows as Busy, as
+ * JupyterLab's status turns Busy the moment a cell is run (the request may wait a moment
+ * before the kernel gets it). Otherwise the view's kernel is Busy while the server has work
+ * for it (its record is on the way), and else in JupyterLab's own status: the browsers' own
+ * requests (kernel info, widget comms) make that status flicker, which the doc's record
+ * does not follow. A record about another kernel (one shut down before the view opened) is
+ * never shown as the state of the view's kernel.
  */
 export function shownKernel(
   docKernel: IKernelEntry | null,
@@ -96,7 +98,9 @@ export function shownKernel(
   serverWorking = false
 ): IKernelEntry | null {
   if (!view?.kernelId || docKernel?.kernel_id === view.kernelId) {
-    return docKernel;
+    return serverWorking && docKernel?.execution_state === 'idle'
+      ? { ...docKernel, execution_state: 'busy' }
+      : docKernel;
   }
   const state = serverWorking ? 'busy' : VIEW_STATES[view.status];
   return state ? { kernel_id: view.kernelId, execution_state: state } : null;

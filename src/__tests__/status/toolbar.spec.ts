@@ -106,6 +106,14 @@ describe('shownKernel', () => {
     ).toBe(record);
   });
 
+  it("shows an idle record of the view's kernel as Busy while the server has work for it", () => {
+    const idle = { kernel_id: KERNEL_ID, execution_state: 'idle' as const };
+    const view = { kernelId: KERNEL_ID, status: 'idle' };
+    expect(shownKernel(idle, view, true)?.execution_state).toBe('busy');
+    expect(shownKernel(idle, view, false)).toBe(idle);
+    expect(shownKernel(idle, null, true)?.execution_state).toBe('busy');
+  });
+
   it('shows the view kernel before the server has written any record', () => {
     expect(
       shownKernel(null, { kernelId: 'new-kernel', status: 'idle' })
