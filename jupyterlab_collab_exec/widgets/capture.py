@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..outputs.reducer import OutputReducer
-from .models import WidgetModel
+from .model import WidgetModel
 
 # What JupyterLab's Output widget takes from a request; it drops the rest, display
 # updates included, as its message hook stops them.

@@ -13,7 +13,7 @@ from pycrdt import Doc, Map
 
 from ..doc import schema
 from .blobs import BufferForm, referenced_digest
-from .models import WidgetModel, plain_json
+from .model import WidgetModel, plain_json
 from .snapshot import STATE_MIME, view_model_ids
 
 

@@ -30,7 +30,8 @@ from . import doc as widget_doc
 from .blobs import BufferForm, WidgetBlobStore
 from .capture import OutputCapture
 from .kernel_mirror import KernelMirror, WidgetSettings
-from .models import KernelWidgets, WidgetModel
+from .model import WidgetModel
+from .models import KernelWidgets
 from .sender import CommSender, KernelWidgetSender
 from .snapshot import VIEW_MIME, merged_widget_state, needed_models
 

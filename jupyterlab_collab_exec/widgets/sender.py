@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from ..kernel.events import CommMessage
-from .models import WidgetModel
+from .model import WidgetModel
 
 # How many of the server's own updates are remembered, to skip their echoes.
 OWN_UPDATES_KEPT = 256

@@ -18,7 +18,7 @@ from pycrdt import Map
 
 from jupyterlab_collab_exec.trust.digests import json_digest, output_digest
 from jupyterlab_collab_exec.widgets.blobs import BufferForm
-from jupyterlab_collab_exec.widgets.models import WidgetModel
+from jupyterlab_collab_exec.widgets.model import WidgetModel
 
 from ..clients import wait_for
 from ..conftest import OpenNotebookFactory, PostJson

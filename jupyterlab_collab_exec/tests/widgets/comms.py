@@ -11,7 +11,7 @@ from pycrdt import Map
 
 from jupyterlab_collab_exec.doc import schema
 from jupyterlab_collab_exec.kernel.events import CommMessage, Output
-from jupyterlab_collab_exec.widgets.models import WidgetModel
+from jupyterlab_collab_exec.widgets.model import WidgetModel
 
 from ..scripted import Core
 
