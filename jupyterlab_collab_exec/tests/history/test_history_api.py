@@ -50,17 +50,23 @@ async def history_until(
     return answer
 
 
+async def three_runs_and_one(notebook: Any) -> list[str]:
+    """Run cell 0 three times, then cell 1 once; the ids of cell 0's runs, in order."""
+    runs = []
+    for _ in range(3):
+        [run] = await notebook.run("cell-0")
+        await notebook.wait_statuses([run], ["ok"])
+        runs.append(run)
+    [other] = await notebook.run("cell-1")
+    await notebook.wait_statuses([other], ["ok"])
+    return runs
+
+
 async def test_three_runs_of_a_cell_are_three_records_newest_first(
     open_notebook: OpenNotebookFactory, jp_fetch: Any
 ) -> None:
     async with open_notebook("history.ipynb", [COUNTING, "1 + 1"]) as notebook:
-        runs = []
-        for _ in range(3):
-            [run] = await notebook.run("cell-0")
-            await notebook.wait_statuses([run], ["ok"])
-            runs.append(run)
-        [other] = await notebook.run("cell-1")
-        await notebook.wait_statuses([other], ["ok"])
+        runs = await three_runs_and_one(notebook)
         document_id = notebook.document_id
         answer = await history_until(
             jp_fetch, document_id, lambda found: len(found["runs"]) == 3, cell_id="cell-0"
@@ -186,13 +192,7 @@ async def test_restoring_a_run_puts_its_outputs_back_for_everyone(
     async with open_notebook("restore.ipynb", [COUNTING, "1 + 1"]) as notebook:
         client = notebook.client
         document_id = notebook.document_id
-        runs = []
-        for _ in range(3):
-            [run] = await notebook.run("cell-0")
-            await notebook.wait_statuses([run], ["ok"])
-            runs.append(run)
-        [other] = await notebook.run("cell-1")
-        await notebook.wait_statuses([other], ["ok"])
+        runs = await three_runs_and_one(notebook)
         await history_until(jp_fetch, document_id, lambda found: len(found["runs"]) == 4)
         assert outputs_text(client, "cell-0") == [("stdout", "run 3\n")]
 
