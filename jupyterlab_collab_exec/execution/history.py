@@ -13,7 +13,7 @@ from ..doc import cells
 from ..doc.collab_map import ORIGIN, Person, count_recorded_run, now_ms
 from ..doc.rooms import RoomAccess, notebook_room_id, parse_notebook_room_id
 from ..history.recorder import RunRecorder
-from ..history.records import RESTORE, RunRecord
+from ..history.records import RESTORE, RunQuery, RunRecord
 from ..outputs.desk import CellRun, OutputDesk
 from .ledger import RequestLedger, new_request_id
 
@@ -70,14 +70,10 @@ class RunHistory:
                 except Exception:
                     self._log.exception("Run history: could not count runs of %s", document_id)
 
-    async def runs(
-        self, document_id: str, *, cell_id: str | None, before: str | None, limit: int
-    ) -> dict[str, Any]:
+    async def runs(self, document_id: str, query: RunQuery) -> dict[str, Any]:
         """A notebook's runs, newest first, without their outputs."""
         recorder = self._recorder_of(document_id)
-        page = await recorder.runs(
-            parse_notebook_room_id(document_id), cell_id=cell_id, before=before, limit=limit
-        )
+        page = await recorder.runs(parse_notebook_room_id(document_id), query)
         return {"runs": [run.summary() for run in page.runs], "next": page.next}
 
     async def run(self, document_id: str, run_id: str) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from ..common.errors import HistoryUnavailable
-from .records import RunRecord
+from .records import RunQuery, RunRecord
 from .store import Retention, RunPage, RunStore
 
 T = TypeVar("T")
@@ -90,11 +90,15 @@ class RunRecorder:
             written.append(self._recorded.get_nowait())
         return written
 
-    async def runs(
-        self, file_id: str, *, cell_id: str | None, before: str | None, limit: int
-    ) -> RunPage:
+    async def runs(self, file_id: str, query: RunQuery) -> RunPage:
         return await self._read(
-            lambda store: store.runs(file_id, cell_id=cell_id, before=before, limit=limit)
+            lambda store: store.runs(
+                file_id,
+                cell_id=query.cell_id,
+                submitted_by=query.submitted_by,
+                before=query.before,
+                limit=query.limit,
+            )
         )
 
     async def run(self, file_id: str, run_id: str) -> RunRecord | None:

@@ -15,6 +15,17 @@ RESTORE = "restore"
 
 
 @dataclass(frozen=True)
+class RunQuery:
+    """Which runs of a notebook to list: newest first, older than `before` when given."""
+
+    cell_id: str | None = None
+    # A username: only this person's runs.
+    submitted_by: str | None = None
+    before: str | None = None
+    limit: int = 50
+
+
+@dataclass(frozen=True)
 class AnsweredInput:
     prompt: str
     password: bool

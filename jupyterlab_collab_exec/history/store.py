@@ -215,15 +215,20 @@ class RunStore:
         file_id: str,
         *,
         cell_id: str | None = None,
+        submitted_by: str | None = None,
         before: str | None = None,
         limit: int = 50,
     ) -> RunPage:
-        """A notebook's runs, newest first, of one cell when asked, older than `before`;
-        their outputs are left out (`output_count` says how many)."""
+        """A notebook's runs, newest first, of one cell and one person (by username) when
+        asked, older than `before`; their outputs are left out (`output_count` says how
+        many)."""
         clauses, params = ["file_id = ?"], [file_id]
         if cell_id is not None:
             clauses.append("cell_id = ?")
             params.append(cell_id)
+        if submitted_by is not None:
+            clauses.append("json_extract(submitted_by, '$.username') = ?")
+            params.append(submitted_by)
         if before is not None:
             clauses.append("seq < COALESCE((SELECT seq FROM runs WHERE run_id = ?), -1)")
             params.append(before)

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..common.errors import InvalidRequest
 from ..doc.cells import CellSpec
+from ..history.records import RunQuery
 from ..trust.authority import TrustQuery
 from ..widgets.blobs import REF_SCHEME
 
@@ -178,18 +179,15 @@ DEFAULT_HISTORY_LIMIT = 50
 MAX_HISTORY_LIMIT = 500
 
 
-@dataclass(frozen=True)
-class HistoryQuery:
-    document_id: str
-    cell_id: str | None
-    before: str | None
-    limit: int
-
-
 def history_query(
-    document_id: str | None, cell_id: str | None, before: str | None, limit: str | None
-) -> HistoryQuery:
-    """A listing of the run history, from the query string."""
+    document_id: str | None,
+    *,
+    cell_id: str | None,
+    submitted_by: str | None,
+    before: str | None,
+    limit: str | None,
+) -> tuple[str, RunQuery]:
+    """A listing of the run history, from the query string: the document and the runs."""
     if not document_id:
         raise InvalidRequest("'document_id' must be a non-empty string.")
     if limit is None:
@@ -201,7 +199,12 @@ def history_query(
             raise InvalidRequest("'limit' must be a whole number.") from None
         if not 1 <= count <= MAX_HISTORY_LIMIT:
             raise InvalidRequest(f"'limit' must be between 1 and {MAX_HISTORY_LIMIT}.")
-    return HistoryQuery(document_id, cell_id or None, before or None, count)
+    return document_id, RunQuery(
+        cell_id=cell_id or None,
+        submitted_by=submitted_by or None,
+        before=before or None,
+        limit=count,
+    )
 
 
 @dataclass(frozen=True)

@@ -127,15 +127,14 @@ class WidgetValueHandler(CollabExecHandler):
 class HistoryHandler(CollabExecHandler):
     @reading
     async def get(self) -> None:
-        query = bodies.history_query(
+        document_id, query = bodies.history_query(
             self.get_query_argument("document_id", None),
-            self.get_query_argument("cell_id", None),
-            self.get_query_argument("before", None),
-            self.get_query_argument("limit", None),
+            cell_id=self.get_query_argument("cell_id", None),
+            submitted_by=self.get_query_argument("submitted_by", None),
+            before=self.get_query_argument("before", None),
+            limit=self.get_query_argument("limit", None),
         )
-        answer = await self.service.history.runs(
-            query.document_id, cell_id=query.cell_id, before=query.before, limit=query.limit
-        )
+        answer = await self.service.history.runs(document_id, query)
         self.finish(json.dumps(answer))
 
 

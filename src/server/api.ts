@@ -2,11 +2,28 @@
  * The REST client of the server extension, over JupyterLab's `ServerConnection`, and the
  * interfaces through which the executor, the status view and the input widget use it.
  */
-import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
 import { parsePerson } from '../doc/parse';
 import type { IPerson } from '../doc/schema';
+import {
+  type IRunDetail,
+  type IRunPage,
+  parseRunDetail,
+  parseRunPage
+} from '../history/runs';
+import {
+  endpointUrl,
+  errorMessage,
+  fetchResponse,
+  type IAnswer,
+  listIn,
+  parsedData,
+  readJson,
+  record,
+  responseError,
+  sendRequest
+} from './rest';
 
 /**
  * `GET /api/collab-exec`.
@@ -153,6 +170,47 @@ export interface IWidgetValueBackend {
 }
 
 /**
+ * Which runs of a notebook's history to list.
+ */
+export interface IHistoryQuery {
+  documentId: string;
+  /** Only this cell's runs; every cell's when left out. */
+  cellId?: string;
+  /** Only the runs of the person with this username. */
+  submittedBy?: string;
+  /** The `next` of the previous page. */
+  before?: string;
+  limit?: number;
+}
+
+/**
+ * What the history views need from the server; `CollabExecClient` is the REST
+ * implementation. Each call rejects with a `ServerConnection.ResponseError` that carries
+ * the server's message.
+ */
+export interface IHistoryBackend {
+  /**
+   * Resolve with the server's info, or null when the server lacks the extension.
+   */
+  info(): Promise<IServerInfo | null>;
+
+  /**
+   * A page of runs, newest first.
+   */
+  history(query: IHistoryQuery): Promise<IRunPage>;
+
+  /**
+   * One run with its outputs.
+   */
+  historyRun(documentId: string, runId: string): Promise<IRunDetail>;
+
+  /**
+   * Put a run's outputs back into its cell, for everyone.
+   */
+  restoreRun(documentId: string, cellId: string, runId: string): Promise<void>;
+}
+
+/**
  * The REST client of the server extension.
  */
 export class CollabExecClient
@@ -161,7 +219,8 @@ export class CollabExecClient
     IQueueBackend,
     IInputBackend,
     ITrustBackend,
-    IWidgetValueBackend
+    IWidgetValueBackend,
+    IHistoryBackend
 {
   constructor(serverSettings?: ServerConnection.ISettings) {
     this._serverSettings = serverSettings ?? ServerConnection.makeSettings();
@@ -247,32 +306,63 @@ export class CollabExecClient
   }
 
   async widgetValue(documentId: string, digest: string): Promise<ArrayBuffer> {
-    const url = URLExt.join(
-      this._serverSettings.baseUrl,
-      'api/collab-exec/widget-values',
-      encodeURIComponent(digest)
+    const response = await fetchResponse(
+      this._serverSettings,
+      endpointUrl(this._serverSettings, ['widget-values', digest], {
+        document_id: documentId
+      }),
+      { method: 'GET' }
     );
-    const query = URLExt.objectToQueryString({ document_id: documentId });
-    let response: Response;
-    try {
-      response = await ServerConnection.makeRequest(
-        url + query,
-        { method: 'GET' },
-        this._serverSettings
-      );
-    } catch (error) {
-      throw new ServerConnection.NetworkError(error as TypeError);
-    }
     if (!response.ok) {
       throw responseError({ response, data: await readJson(response) });
     }
     return response.arrayBuffer();
   }
 
+  async history(query: IHistoryQuery): Promise<IRunPage> {
+    const params: Record<string, string> = { document_id: query.documentId };
+    if (query.cellId !== undefined) {
+      params.cell_id = query.cellId;
+    }
+    if (query.submittedBy !== undefined) {
+      params.submitted_by = query.submittedBy;
+    }
+    if (query.before !== undefined) {
+      params.before = query.before;
+    }
+    if (query.limit !== undefined) {
+      params.limit = String(query.limit);
+    }
+    const answer = await this._get(['history'], params);
+    return parsedData(answer, parseRunPage, 'runs');
+  }
+
+  async historyRun(documentId: string, runId: string): Promise<IRunDetail> {
+    const answer = await this._get(['history', runId], {
+      document_id: documentId
+    });
+    return parsedData(answer, parseRunDetail, 'run');
+  }
+
+  async restoreRun(
+    documentId: string,
+    cellId: string,
+    runId: string
+  ): Promise<void> {
+    const answer = await this._post('history/restore', {
+      document_id: documentId,
+      cell_id: cellId,
+      run_id: runId
+    });
+    if (!answer.response.ok) {
+      throw responseError(answer);
+    }
+  }
+
   private async _fetchInfo(): Promise<IServerInfo | null> {
     let answer: IAnswer;
     try {
-      answer = await this._send('', { method: 'GET' });
+      answer = await this._get([], {});
     } catch (error) {
       console.warn('jupyterlab-collab-exec: server unreachable', error);
       return null;
@@ -293,91 +383,25 @@ export class CollabExecClient
     };
   }
 
-  private _post(endpoint: string, body: unknown): Promise<IAnswer> {
-    return this._send(endpoint, {
-      method: 'POST',
-      body: JSON.stringify(body)
-    });
+  private _get(
+    parts: ReadonlyArray<string>,
+    query: Record<string, string>
+  ): Promise<IAnswer> {
+    return sendRequest(
+      this._serverSettings,
+      endpointUrl(this._serverSettings, parts, query),
+      { method: 'GET' }
+    );
   }
 
-  /**
-   * Send a request and read its answer, whatever its status.
-   */
-  private async _send(endpoint: string, init: RequestInit): Promise<IAnswer> {
-    const url = URLExt.join(
-      this._serverSettings.baseUrl,
-      'api/collab-exec',
-      endpoint
+  private _post(endpoint: string, body: unknown): Promise<IAnswer> {
+    return sendRequest(
+      this._serverSettings,
+      endpointUrl(this._serverSettings, endpoint.split('/')),
+      { method: 'POST', body: JSON.stringify(body) }
     );
-    let response: Response;
-    try {
-      response = await ServerConnection.makeRequest(
-        url,
-        init,
-        this._serverSettings
-      );
-    } catch (error) {
-      throw new ServerConnection.NetworkError(error as TypeError);
-    }
-    return { response, data: await readJson(response) };
   }
 
   private _serverSettings: ServerConnection.ISettings;
   private _info: Promise<IServerInfo | null> | null = null;
-}
-
-/**
- * A response and its JSON body.
- */
-interface IAnswer {
-  response: Response;
-  data: unknown;
-}
-
-async function readJson(response: Response): Promise<unknown> {
-  const text = await response.text();
-  if (!text) {
-    return {};
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return { message: text };
-  }
-}
-
-function record(data: unknown): Record<string, unknown> {
-  return data && typeof data === 'object'
-    ? (data as Record<string, unknown>)
-    : {};
-}
-
-function errorMessage(data: unknown): string {
-  const message = record(data).message;
-  return typeof message === 'string' ? message : 'Unknown server error';
-}
-
-function responseError(answer: IAnswer): ServerConnection.ResponseError {
-  return new ServerConnection.ResponseError(
-    answer.response,
-    errorMessage(answer.data)
-  );
-}
-
-/**
- * The list under `key` of a successful answer. Rejects with the server's message for an
- * error status, and says so when the list is missing.
- */
-function listIn(answer: IAnswer, key: string, what: string): unknown[] {
-  if (!answer.response.ok) {
-    throw responseError(answer);
-  }
-  const list = record(answer.data)[key];
-  if (!Array.isArray(list)) {
-    throw new ServerConnection.ResponseError(
-      answer.response,
-      `Malformed answer from the server: no ${what}.`
-    );
-  }
-  return list;
 }

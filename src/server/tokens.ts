@@ -8,6 +8,7 @@ import type { ICollabExecSettings as ISettingsValues } from '../common/settings'
 import type {
   CellVerdict,
   IExecutionBackend,
+  IHistoryBackend,
   IInputBackend,
   IQueueBackend,
   ITrustBackend,
@@ -20,6 +21,7 @@ import type {
 export interface ICollabExecClient
   extends
     IExecutionBackend,
+    IHistoryBackend,
     IQueueBackend,
     IInputBackend,
     ITrustBackend,

@@ -108,6 +108,16 @@ async def test_three_runs_of_a_cell_are_three_records_newest_first(
         rest = await history(jp_fetch, document_id, limit="2", before=page["next"])
         assert [run["run_id"] for run in rest["runs"]] == runs[1::-1]
         assert rest["next"] is None
+        # One person's runs (each request here is its own anonymous user).
+        username = newest["submitted_by"]["username"]
+        mine = await history(jp_fetch, document_id, submitted_by=username)
+        assert [run["run_id"] for run in mine["runs"]] == [
+            run["run_id"]
+            for run in everything["runs"]
+            if run["submitted_by"]["username"] == username
+        ]
+        assert runs[-1] in [run["run_id"] for run in mine["runs"]]
+        assert (await history(jp_fetch, document_id, submitted_by=f"not-{username}"))["runs"] == []
 
         # A rename keeps the file id, and so the history.
         renamed = "history-renamed.ipynb"

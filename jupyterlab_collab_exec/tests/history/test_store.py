@@ -102,6 +102,20 @@ def test_pages_go_back_from_the_run_given(store: RunStore) -> None:
     assert store.runs(FILE, before="unknown").runs == []
 
 
+def test_one_persons_runs_are_listed_in_pages(store: RunStore) -> None:
+    for number in range(1, 7):
+        store.record(run(number, by=ALICE if number % 2 else BOB))
+    store.record(run(1, cell_id="cell-1", by=BOB))
+    first = store.runs(FILE, submitted_by="bob", limit=2)
+    assert [(r.cell_id, r.execution_count) for r in first.runs] == [("cell-1", 1), ("cell-0", 6)]
+    rest = store.runs(FILE, submitted_by="bob", before=first.next)
+    assert [r.execution_count for r in rest.runs] == [4, 2]
+    assert rest.next is None
+    both = store.runs(FILE, cell_id="cell-0", submitted_by="alice")
+    assert [r.execution_count for r in both.runs] == [5, 3, 1]
+    assert store.runs(FILE, submitted_by="nobody").runs == []
+
+
 def test_a_run_recorded_twice_is_kept_once(store: RunStore) -> None:
     store.record(run(1))
     store.record(run(1, outputs=[stream("other\n")]))
