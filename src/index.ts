@@ -3,6 +3,7 @@
  */
 import { clientPlugin } from './plugins/client';
 import { executorPlugin } from './plugins/executor';
+import { historyPlugin } from './plugins/history';
 import { inputPlugin } from './plugins/input';
 import { settingsPlugin } from './plugins/settings';
 import { statusPlugin } from './plugins/status';
@@ -16,5 +17,6 @@ export default [
   statusPlugin,
   inputPlugin,
   trustPlugin,
-  widgetsPlugin
+  widgetsPlugin,
+  historyPlugin
 ];

@@ -10,6 +10,7 @@ import { parseInput, parseKernel, parseRequest } from './parse';
 import { queueOrder } from './queue';
 import {
   FINAL_STATUSES,
+  HISTORY,
   INPUT_VALUE,
   INPUTS,
   type IInputEntry,
@@ -139,6 +140,25 @@ export class CollabExecModel implements IDisposable {
     }
     const text = entry.get(INPUT_VALUE);
     return text instanceof Y.Text ? text : null;
+  }
+
+  /**
+   * How many runs the server's history recorded of a cell, or of every cell, since the
+   * doc started counting: it only grows, and views of the history refresh when it does.
+   */
+  recordedRuns(cellId?: string): number {
+    let total = 0;
+    this._child(HISTORY)?.forEach((count: unknown, id: string) => {
+      if (
+        (cellId === undefined || id === cellId) &&
+        typeof count === 'number' &&
+        Number.isFinite(count) &&
+        count > 0
+      ) {
+        total += count;
+      }
+    });
+    return total;
   }
 
   /**

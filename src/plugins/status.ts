@@ -9,6 +9,7 @@ import type {
 import { ITranslator } from '@jupyterlab/translation';
 import { DisposableDelegate } from '@lumino/disposable';
 
+import { CommandIDs } from '../common/commands';
 import { lazyNotebookExtension } from './notebookExtension';
 import { ICollabExecClient, ICollabExecSettings } from '../server/tokens';
 
@@ -39,6 +40,19 @@ export const statusPlugin: JupyterFrontEndPlugin<void> = {
           notebook: panel.content,
           settings,
           translator: translator ?? undefined
+        });
+        // The history plugin offers the command when the server keeps a run history.
+        void client.info().then(info => {
+          badges.setHistoryAvailable(
+            !!info?.features.includes('history') &&
+              app.commands.hasCommand(CommandIDs.openCellHistory)
+          );
+        });
+        badges.historyRequested.connect((_badges, cellId) => {
+          void app.commands.execute(CommandIDs.openCellHistory, {
+            path: panel.context.path,
+            cellId
+          });
         });
         const item = new toolbar.QueueToolbarItem({
           notebook: panel.content,

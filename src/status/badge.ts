@@ -2,6 +2,8 @@
  * The status badge of one code cell: a line between the cell's input and its outputs
  * that shows what `badgeState` says about the cell's latest request.
  */
+import { type ISignal, Signal } from '@lumino/signaling';
+import { historyIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 
 import { createElement, LIVE_STATUS, setAttributes } from '../common/dom';
@@ -23,13 +25,21 @@ export function statusClass(status: RequestStatus): string {
 }
 
 /**
- * The badge of one cell; hidden while it has no state.
+ * The badge of one cell; hidden while it has no state. When the server keeps a run
+ * history, the badge opens the cell's history: a click on it, or its History button.
  */
 export class CellStatusBadge extends Widget {
   constructor() {
     super();
     this.addClass(BADGE_CLASS);
     setAttributes(this.node, LIVE_STATUS);
+    // An icon alone, so that the badge's text stays its status.
+    this._history = createElement('button', 'jp-CollabExec-badgeHistory', {
+      type: 'button'
+    });
+    historyIcon.element({ container: this._history, tag: 'span' });
+    this._history.hidden = true;
+    this._history.addEventListener('click', this._onHistory);
     this._label = createElement('span', 'jp-CollabExec-badgeLabel');
     // The elapsed time changes every second: a timer, not announced.
     this._elapsed = createElement('span', 'jp-CollabExec-badgeElapsed', {
@@ -37,9 +47,37 @@ export class CellStatusBadge extends Widget {
       'aria-live': 'off'
     });
     this._reason = createElement('span', 'jp-CollabExec-badgeReason');
-    this.node.append(this._label, this._elapsed, this._reason);
+    this.node.append(this._label, this._elapsed, this._reason, this._history);
+    this.node.addEventListener('click', this._onHistory);
     this.hide();
   }
+
+  /**
+   * Emitted when someone asks for the cell's run history.
+   */
+  get historyRequested(): ISignal<this, void> {
+    return this._historyRequested;
+  }
+
+  /**
+   * Offer the cell's run history, under this name for the button; null offers none.
+   */
+  setHistory(label: string | null): void {
+    this._history.hidden = label === null;
+    this.toggleClass('jp-mod-history', label !== null);
+    if (label !== null) {
+      this._history.setAttribute('aria-label', label);
+      this._history.title = label;
+    }
+  }
+
+  private _onHistory = (event: MouseEvent): void => {
+    if (this._history.hidden) {
+      return;
+    }
+    event.stopPropagation();
+    this._historyRequested.emit();
+  };
 
   /**
    * What the badge shows, or null when it is hidden.
@@ -88,6 +126,8 @@ export class CellStatusBadge extends Widget {
   }
 
   private _state: IBadgeState | null = null;
+  private _history: HTMLButtonElement;
+  private _historyRequested = new Signal<this, void>(this);
   private _label: HTMLElement;
   private _elapsed: HTMLElement;
   private _reason: HTMLElement;

@@ -13,6 +13,7 @@ import {
   nullTranslator,
   type TranslationBundle
 } from '@jupyterlab/translation';
+import { type ISignal, Signal } from '@lumino/signaling';
 import type { Widget } from '@lumino/widgets';
 
 import { CellViewTracker } from '../doc/cellViews';
@@ -50,6 +51,23 @@ export class CellStatusTracker extends CellViewTracker<Cell, CellStatusBadge> {
   }
 
   /**
+   * Emitted with a cell's id when someone asks for its run history from its badge.
+   */
+  get historyRequested(): ISignal<this, string> {
+    return this._historyRequested;
+  }
+
+  /**
+   * Whether the badges offer the cells' run history: only when the server keeps one.
+   */
+  setHistoryAvailable(available: boolean): void {
+    if (available !== this._historyAvailable) {
+      this._historyAvailable = available;
+      this._render();
+    }
+  }
+
+  /**
    * Whether the elapsed-time timer runs.
    */
   get ticking(): boolean {
@@ -69,7 +87,9 @@ export class CellStatusTracker extends CellViewTracker<Cell, CellStatusBadge> {
     const cells = new Set(this.codeCells().values());
     for (const cell of cells) {
       if (!this.viewOf(cell)) {
-        this.addView(cell, cell, new CellStatusBadge(), afterInput);
+        const badge = new CellStatusBadge();
+        badge.historyRequested.connect(this._onHistoryRequested, this);
+        this.addView(cell, cell, badge, afterInput);
       }
     }
     for (const [cell] of this.views()) {
@@ -97,7 +117,11 @@ export class CellStatusTracker extends CellViewTracker<Cell, CellStatusBadge> {
     const positions = queuePositions(ordered);
     const now = this._now();
     let ticking = false;
+    const history = this._historyAvailable
+      ? this._trans.__('Run history of this cell')
+      : null;
     for (const [cell, { widget: badge }] of this.views()) {
+      badge.setHistory(history);
       const entry = latest.get(cell.model.sharedModel.getId());
       if (!entry) {
         badge.render(null);
@@ -119,6 +143,15 @@ export class CellStatusTracker extends CellViewTracker<Cell, CellStatusBadge> {
     }
   }
 
+  private _onHistoryRequested(badge: CellStatusBadge): void {
+    for (const [cell, { widget }] of this.views()) {
+      if (widget === badge && !cell.isDisposed) {
+        this._historyRequested.emit(cell.model.sharedModel.getId());
+        return;
+      }
+    }
+  }
+
   private _startTimer(): void {
     this._timer ??= setInterval(() => this._render(), TICK_INTERVAL);
   }
@@ -135,6 +168,8 @@ export class CellStatusTracker extends CellViewTracker<Cell, CellStatusBadge> {
   private _now: () => number;
   private _formatTime: TimeFormatter;
   private _timer: ReturnType<typeof setInterval> | null = null;
+  private _historyAvailable = false;
+  private _historyRequested = new Signal<this, string>(this);
 }
 
 /**
