@@ -549,7 +549,7 @@ export function typeAt(
 }
 
 export function press(
-  input: HTMLInputElement,
+  input: HTMLElement,
   key: string,
   modifiers: { ctrlKey?: boolean } = {}
 ): KeyboardEvent {

@@ -229,3 +229,104 @@ describe('CollabExecClient.verifyTrust', () => {
     await expect(api.verifyTrust(question)).rejects.toThrow('Unknown document');
   });
 });
+
+describe('CollabExecClient history', () => {
+  const run = {
+    run_id: 'r1',
+    cell_id: 'c1',
+    source: 'print(1)',
+    execution_count: 1,
+    status: 'ok',
+    reason: null,
+    submitted_by: BOB,
+    submitted_at: 1,
+    started_at: 2,
+    finished_at: 3,
+    output_count: 1,
+    inputs: [],
+    kind: 'run'
+  };
+
+  it('lists runs with the query given, and reads the page', async () => {
+    const { client: api, sent } = stubClient({
+      status: 200,
+      body: { runs: [run], next: 'r1' }
+    });
+    const page = await api.history({
+      documentId: DOCUMENT_ID,
+      cellId: 'c1',
+      submittedBy: 'bob',
+      before: 'r9',
+      limit: 20
+    });
+    expect(page.runs.map(listed => listed.run_id)).toEqual(['r1']);
+    expect(page.next).toBe('r1');
+    const url = new URL(sent[0].url);
+    expect(url.pathname).toBe('/api/collab-exec/history');
+    expect(Object.fromEntries(url.searchParams)).toMatchObject({
+      document_id: DOCUMENT_ID,
+      cell_id: 'c1',
+      submitted_by: 'bob',
+      before: 'r9',
+      limit: '20'
+    });
+  });
+
+  it('reads one run by its id, with its outputs', async () => {
+    const outputs = [{ output_type: 'stream', name: 'stdout', text: '1\n' }];
+    const { client: api, sent } = stubClient({
+      status: 200,
+      body: { ...run, outputs }
+    });
+    const detail = await api.historyRun(DOCUMENT_ID, 'r/1');
+    expect(detail.outputs).toEqual(outputs);
+    expect(new URL(sent[0].url).pathname).toBe(
+      '/api/collab-exec/history/r%2F1'
+    );
+  });
+
+  it('posts a restore', async () => {
+    const { client: api, sent } = stubClient({ status: 200, body: {} });
+    await api.restoreRun(DOCUMENT_ID, 'c1', 'r1');
+    expect(sent).toEqual([
+      {
+        url: expect.stringMatching(endpointUrl('history/restore')),
+        method: 'POST',
+        body: { document_id: DOCUMENT_ID, cell_id: 'c1', run_id: 'r1' }
+      }
+    ]);
+  });
+
+  it.each<[string, () => Promise<unknown>, string]>([
+    [
+      'a refused restore',
+      () =>
+        stubClient({
+          status: 409,
+          body: { message: 'The cell has a request queued or running.' }
+        }).client.restoreRun(DOCUMENT_ID, 'c1', 'r1'),
+      'The cell has a request queued or running.'
+    ],
+    [
+      'an unreadable history',
+      () =>
+        stubClient({
+          status: 503,
+          body: { message: 'The run history cannot be read.' }
+        }).client.history({ documentId: DOCUMENT_ID }),
+      'The run history cannot be read.'
+    ],
+    [
+      'a malformed page',
+      () =>
+        stubClient({ status: 200, body: { next: null } }).client.history({
+          documentId: DOCUMENT_ID
+        }),
+      'Malformed answer from the server: no runs.'
+    ]
+  ])('rejects %s with the message', async (_label, call, message) => {
+    const error = await call().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ServerConnection.ResponseError);
+    expect((error as Error).message).toBe(message);
+  });
+});

@@ -291,6 +291,33 @@ describe('CellStatusTracker', () => {
     later.dispose();
   });
 
+  it("offers each cell's run history once the server keeps one, and says which cell was asked for", () => {
+    room.server.queue([
+      { cell_id: cellId(cells()[1]), status: 'ok', finished_at: 99_000 }
+    ]);
+    room.sync();
+    const button = () =>
+      badge(1).node.querySelector<HTMLButtonElement>(
+        '.jp-CollabExec-badgeHistory'
+      )!;
+    expect(button().hidden).toBe(true);
+    const asked: string[] = [];
+    tracker.historyRequested.connect((_tracker, id) => asked.push(id));
+    button().click();
+    expect(asked).toEqual([]);
+
+    tracker.setHistoryAvailable(true);
+    expect(button().hidden).toBe(false);
+    expect(button().getAttribute('aria-label')).toBe(
+      'Run history of this cell'
+    );
+    // The icon has no text: the badge still says the status alone.
+    expect(text(1)).toMatch(/^Run by Alice/);
+    button().click();
+    badge(1).node.click();
+    expect(asked).toEqual([cellId(cells()[1]), cellId(cells()[1])]);
+  });
+
   it('removes its badges when disposed', () => {
     room.server.queue([{ cell_id: cellId(cells()[0]), status: 'ok' }]);
     room.sync();
