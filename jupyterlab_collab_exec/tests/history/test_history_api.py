@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pycrdt import Map
 from tornado.httpclient import HTTPClientError
 
@@ -133,8 +135,12 @@ async def test_three_runs_of_a_cell_are_three_records_newest_first(
 
 
 async def test_an_answered_input_is_kept_and_a_password_nowhere(
-    open_notebook: OpenNotebookFactory, jp_fetch: Any, jp_root_dir: Path
+    open_notebook: OpenNotebookFactory,
+    jp_fetch: Any,
+    jp_root_dir: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     source = (
         "from getpass import getpass\n"
         "name = input('Name?')\n"
@@ -163,11 +169,18 @@ async def test_an_answered_input_is_kept_and_a_password_nowhere(
         )
         assert name["answered_by"]["username"]
         assert name["answered_at"] <= password["answered_at"]
+        # The doc, as every collaborator holds it, with its whole history of edits.
+        doc_bytes = client.notebook.ydoc.get_update()
+        assert b"Ada" in doc_bytes
+        assert SECRET.encode() not in doc_bytes
     # Every file that the server keeps beside the notebook: the history's database (and
     # its write-ahead log), the YStore, the file.
     stored = stored_files(jp_root_dir)
     assert any(name.startswith(".jupyter_collab_exec_history.db") for name in stored)
     assert [name for name, content in stored.items() if SECRET.encode() in content] == []
+    # Nor in the server's log, at every level.
+    assert any(record.name == "ServerApp" for record in caplog.records)
+    assert SECRET not in caplog.text
 
 
 def stored_files(root: Path) -> dict[str, bytes]:
