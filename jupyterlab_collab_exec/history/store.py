@@ -86,8 +86,7 @@ def canonical_json(value: Any) -> bytes:
 class RunStore:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        # One worker thread uses it at a time, but not always the one that opened it.
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db = connect(path)
         self._db.execute("PRAGMA journal_mode=WAL")
         # In WAL mode, NORMAL survives the server crashing; a power cut may lose the last
         # runs, not the database.
@@ -104,7 +103,9 @@ class RunStore:
         try:
             yield self._db
         except BaseException:
-            self._db.execute("ROLLBACK")
+            # SQLite rolls back by itself on some errors (a full disk among them).
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
 
@@ -258,6 +259,12 @@ class RunStore:
             )
         ]
         return _run(row, outputs, len(outputs))
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """The connection of a store; one worker thread uses it at a time, but not always the
+    one that opened it."""
+    return sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
 
 
 def _run(row: tuple[Any, ...], outputs: list[Any] | None, output_count: int) -> RunRecord:
