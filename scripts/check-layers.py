@@ -34,6 +34,7 @@ FRONTEND_LAYERS = [
     "",
     "plugins",
     "widgets",
+    "history",
     "status",
     "input",
     "execution",

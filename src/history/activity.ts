@@ -16,7 +16,7 @@ import type { IPerson } from '../doc/schema';
 import type { IHistoryBackend } from '../server/api';
 import { RunList } from './list';
 import { RunListView } from './listView';
-import type { IRunSummary } from './runs';
+import type { IRunSummary } from '../server/runs';
 
 /**
  * The notebook whose runs the panel lists.

@@ -17,7 +17,7 @@ import { CellSourceFollower } from './cellSource';
 import { RunDetailView } from './detailView';
 import { RunList } from './list';
 import { RunListView } from './listView';
-import type { IRunDetail, IRunSummary } from './runs';
+import type { IRunDetail, IRunSummary } from '../server/runs';
 
 export class CellHistoryView extends SplitPanel {
   constructor(options: CellHistoryView.IOptions) {

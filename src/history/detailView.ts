@@ -16,7 +16,7 @@ import { Panel, Widget } from '@lumino/widgets';
 import { createElement, LIVE_STATUS, setAttributes } from '../common/dom';
 import { formatTime, type TimeFormatter } from '../status/text';
 import { sameSource, sourceChanges } from './diff';
-import type { IRunDetail } from './runs';
+import type { IRunDetail } from '../server/runs';
 import { runFacts } from './text';
 
 /**

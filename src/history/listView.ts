@@ -14,7 +14,7 @@ import { createElement, LIVE_STATUS, setAttributes } from '../common/dom';
 import { statusClass } from '../status/badge';
 import { formatTime, type TimeFormatter } from '../status/text';
 import type { RunList } from './list';
-import type { IRunSummary } from './runs';
+import type { IRunSummary } from '../server/runs';
 import { runLine } from './text';
 
 /**

@@ -21,7 +21,7 @@ import type { IHistoryBackend } from '../server/api';
 import { ActivityPanel, type IActivitySource } from './activity';
 import { CellHistoryView } from './cellHistory';
 import { historyRendermime } from './detailView';
-import type { IRunSummary } from './runs';
+import type { IRunSummary } from '../server/runs';
 
 /**
  * The id of the Activity side panel.

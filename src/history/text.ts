@@ -9,7 +9,7 @@ import {
 
 import type { RequestStatus } from '../doc/schema';
 import { formatDuration, formatTime, type TimeFormatter } from '../status/text';
-import { type IRunSummary, runDuration } from './runs';
+import { type IRunSummary, runDuration } from '../server/runs';
 
 export interface IRunTextOptions {
   /**

@@ -11,7 +11,7 @@ import {
   type IRunPage,
   parseRunDetail,
   parseRunPage
-} from '../history/runs';
+} from './runs';
 import {
   endpointUrl,
   errorMessage,

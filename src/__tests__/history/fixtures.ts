@@ -4,7 +4,7 @@
  */
 import type { IPerson } from '../../doc/schema';
 import type { IHistoryBackend, IHistoryQuery } from '../../server/api';
-import type { IRunDetail, IRunPage, IRunSummary } from '../../history/runs';
+import type { IRunDetail, IRunPage, IRunSummary } from '../../server/runs';
 import { ALICE } from '../helpers';
 
 export function runSummary(

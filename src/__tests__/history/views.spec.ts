@@ -11,7 +11,7 @@ import {
 } from '../../history/detailView';
 import { RunList } from '../../history/list';
 import { RunListView } from '../../history/listView';
-import type { IRunSummary } from '../../history/runs';
+import type { IRunSummary } from '../../server/runs';
 import {
   ALICE,
   BOB,

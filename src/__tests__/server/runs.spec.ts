@@ -3,8 +3,8 @@ import {
   parseRunPage,
   parseRunSummary,
   runDuration
-} from '../../history/runs';
-import { runSummary } from './fixtures';
+} from '../../server/runs';
+import { runSummary } from '../history/fixtures';
 
 describe('parseRunPage', () => {
   it('reads runs and the next page, leaving out malformed runs', () => {
