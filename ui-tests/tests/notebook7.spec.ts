@@ -14,6 +14,7 @@ import {
   inputBoxLocator,
   kernelStateLocator,
   outputLocator,
+  promptLocator,
   runByPattern,
   runCell,
   RUN_TIMEOUT,
@@ -27,7 +28,8 @@ const PLUGINS = [
   'jupyterlab-collab-exec:status',
   'jupyterlab-collab-exec:input',
   'jupyterlab-collab-exec:trust',
-  'jupyterlab-collab-exec:widgets'
+  'jupyterlab-collab-exec:widgets',
+  'jupyterlab-collab-exec:history'
 ];
 
 const REPLACED_EXECUTORS = [
@@ -117,6 +119,29 @@ test.describe('Notebook 7', () => {
     });
     await expectBadgeStatus(page, 1, 'ok');
     await expect(inputBoxLocator(lab, 1)).toHaveCount(0);
+  });
+
+  test("a cell's run history opens in Notebook 7's side panel", async ({
+    page,
+    collab
+  }) => {
+    await collab.open('history-notebook7.ipynb', ["print('kept')"]);
+    for (const count of [1, 2]) {
+      await runCell(page, 0);
+      await expect(promptLocator(page, 0)).toHaveText(`[${count}]:`, {
+        timeout: RUN_TIMEOUT
+      });
+    }
+    await badgeLocator(page, 0)
+      .getByRole('button', { name: 'Run history of this cell' })
+      .click();
+    const history = page.locator('#jp-right-stack .jp-CollabExec-cellHistory');
+    await expect(history.getByRole('option')).toHaveCount(2, {
+      timeout: RUN_TIMEOUT
+    });
+    await expect(
+      history.locator('.jp-CollabExec-historyDetail .jp-OutputArea')
+    ).toHaveText('kept');
   });
 
   test('a slider run in Notebook 7 renders in JupyterLab, and moves in both', async ({
