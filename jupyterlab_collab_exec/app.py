@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Float, Int, Unicode
 
+from .common.loop_lag import LoopLagProbe
 from .doc.rooms import RoomAccess, parse_notebook_room_id
 from .execution.service import ExecutionService, ExecutionSettings
 from .history.recorder import HistorySettings, RunRecorder
@@ -209,12 +211,17 @@ class CollabExecApp(ExtensionApp):
             self.history,
         )
         self.settings["collab_exec_service"] = self.service
+        self.loop_lag = LoopLagProbe()
         EventForwarder(self.service, self.rooms, self.log).subscribe(self.serverapp.event_logger)
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(route_handlers())
 
+    async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
+        self.loop_lag.start()
+
     async def stop_extension(self) -> None:
+        await self.loop_lag.stop()
         await self.service.close()
         # After the service: the requests it settles on the way out are recorded too.
         await self.history.close()
