@@ -1,0 +1,166 @@
+"""W9: load. One notebook with N collaborators (N = 1, 10, 25, 50, 100), and M notebooks at
+once with 2 collaborators each (M = 1, 5, 10, 20), every scenario on a fresh server
+(bench/load/scenario.py). It prints the tables and says which targets hold.
+
+    python -m bench.load.w9            # full counts, 20 s cells (about 8 minutes)
+    python -m bench.load.w9 --quick    # N = 1, 10, 25 and M = 1, 5, 10 s cells
+    python -m bench.run --only W9      # the same, through the harness
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from bench.load.scenario import LoadResult, measure
+
+COLLABORATORS = [1, 10, 25, 50, 100]
+NOTEBOOKS = [1, 5, 10, 20]
+QUICK_COLLABORATORS = [1, 10, 25]
+QUICK_NOTEBOOKS = [1, 5]
+CELL_SECONDS = 20
+QUICK_CELL_SECONDS = 10
+# The targets of issue 20.
+LAG_P99_MS = {50: 150.0, 100: 250.0}
+LOOP_LAG_MS = 100.0
+RSS_PER_IDLE_CLIENT_MIB = 1.0
+REQUEST_RATIO = 2.0
+# CPU per update and client may grow this much from N = 10 to the largest N and still be
+# linear: the clients' own processes share the machine's cores with the server.
+LINEAR_SLACK = 1.5
+
+
+@dataclass
+class LoadReport:
+    collaborators: list[LoadResult] = field(default_factory=list)
+    notebooks: list[LoadResult] = field(default_factory=list)
+    seconds: int = CELL_SECONDS
+
+    def tables(self) -> list[str]:
+        lines = [
+            f"**W9: one notebook, N collaborators** (a {self.seconds} s cell: a clock line "
+            "every 100 ms, a progress bar and a slider moved 100 times a second, an `input()` "
+            "halfway; each N on a fresh server; clients in processes of 25)",
+            "",
+            "| N | clock lag p50 | p99 | max | updates | server CPU | CPU per update "
+            "and client | RSS before / joined / peak | idle RSS per client | loop lag max "
+            "| converged |",
+            "|" + "---|" * 11,
+        ]
+        for r in self.collaborators:
+            lines.append(
+                f"| {r.clients} | {r.lag_p50_ms:.0f} ms | {r.lag_p99_ms:.0f} ms |"
+                f" {r.lag_max_ms:.0f} ms | {r.updates} | {r.server_cpu_s:.1f} s |"
+                f" {r.cpu_ms_per_update / r.clients:.3f} ms |"
+                f" {r.rss_before_mib:.0f} / {r.rss_joined_mib:.0f} / {r.rss_peak_mib:.0f} MiB |"
+                f" {idle_rss_per_client(r) * 1024:.0f} KiB | {r.loop_lag_max_ms:.0f} ms |"
+                f" {r.converged}/{r.clients} |"
+            )
+        base = self._request_base()
+        lines += [
+            "",
+            "**W9: M notebooks at once, 2 collaborators each** (the same cell in every "
+            "notebook, each with its own kernel)",
+            "",
+            "| M | clock lag p50 | p99 | max | server CPU | RSS peak | loop lag max "
+            "| request time, slowest | over M = 1 | kernel CPU, most | converged |",
+            "|" + "---|" * 11,
+        ]
+        for r in self.notebooks:
+            slowest = max(r.request_s)
+            lines.append(
+                f"| {r.notebooks} | {r.lag_p50_ms:.0f} ms | {r.lag_p99_ms:.0f} ms |"
+                f" {r.lag_max_ms:.0f} ms | {r.server_cpu_s:.1f} s | {r.rss_peak_mib:.0f} MiB |"
+                f" {r.loop_lag_max_ms:.0f} ms | {slowest:.1f} s |"
+                f" {slowest / base:.2f}x | {max(r.kernel_cpu_s):.1f} s |"
+                f" {r.converged}/{r.clients} |"
+            )
+        return lines
+
+    def _request_base(self) -> float:
+        ones = [r for r in self.notebooks if r.notebooks == 1]
+        return statistics.median(ones[0].request_s) if ones else float("nan")
+
+    def missed(self) -> list[str]:
+        missed = []
+        for r in self.collaborators:
+            target = LAG_P99_MS.get(r.clients)
+            if target is not None and r.lag_p99_ms > target:
+                missed.append(f"W9 N={r.clients}: lag p99 {r.lag_p99_ms:.0f} ms > {target:.0f}")
+            if r.clients <= 100 and r.loop_lag_max_ms > LOOP_LAG_MS:
+                missed.append(
+                    f"W9 N={r.clients}: event loop lag {r.loop_lag_max_ms:.0f} ms > "
+                    f"{LOOP_LAG_MS:.0f}"
+                )
+            if idle_rss_per_client(r) > RSS_PER_IDLE_CLIENT_MIB:
+                missed.append(f"W9 N={r.clients}: {idle_rss_per_client(r):.2f} MiB per idle client")
+        for r in [*self.collaborators, *self.notebooks]:
+            if r.converged != r.clients:
+                missed.append(
+                    f"W9 {r.notebooks}x{r.clients_per_notebook}: "
+                    f"{r.clients - r.converged} clients diverged"
+                )
+        base = self._request_base()
+        for r in self.notebooks:
+            if max(r.request_s) > REQUEST_RATIO * base:
+                missed.append(
+                    f"W9 M={r.notebooks}: slowest request {max(r.request_s) / base:.2f}x M=1"
+                )
+        per_client = {r.clients: r.cpu_ms_per_update / r.clients for r in self.collaborators}
+        if 10 in per_client and len(per_client) > 2:
+            largest = max(per_client)
+            growth = per_client[largest] / per_client[10]
+            if growth > LINEAR_SLACK:
+                missed.append(
+                    f"W9: CPU per update and client grew {growth:.2f}x from N=10 to N={largest}"
+                )
+        return missed
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "seconds": self.seconds,
+            "collaborators": [asdict(r) for r in self.collaborators],
+            "notebooks": [asdict(r) for r in self.notebooks],
+        }
+
+
+def idle_rss_per_client(result: LoadResult) -> float:
+    """MiB the server's memory grew by per client joined, before anything ran."""
+    return max(0.0, result.rss_joined_mib - result.rss_before_mib) / result.clients
+
+
+async def measure_load(quick: bool = False) -> LoadReport:
+    seconds = QUICK_CELL_SECONDS if quick else CELL_SECONDS
+    report = LoadReport(seconds=seconds)
+    for clients in QUICK_COLLABORATORS if quick else COLLABORATORS:
+        report.collaborators.append(await scenario(1, clients, seconds))
+    for notebooks in QUICK_NOTEBOOKS if quick else NOTEBOOKS:
+        report.notebooks.append(await scenario(notebooks, 2, seconds))
+    return report
+
+
+async def scenario(notebooks: int, clients: int, seconds: int) -> LoadResult:
+    with tempfile.TemporaryDirectory(prefix="collab-exec-load-") as root:
+        result = await measure(notebooks, clients, seconds, Path(root))
+    print(f"W9 {notebooks} notebook(s) x {clients} client(s): {json.dumps(asdict(result))}")
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    report = asyncio.run(measure_load(parser.parse_args().quick))
+    print("\n".join(report.tables()))
+    missed = report.missed()
+    print("\n".join(f"missed: {item}" for item in missed) or "every W9 target met")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
