@@ -6,7 +6,9 @@
                                          # also this project's server at an earlier commit
 
 W8 (what long widget sessions leave in a room's history, and reopening it) runs once per
-invocation, after the others, unless --only leaves it out (bench/history.py).
+invocation, after the others, unless --only leaves it out (bench/history.py). So does W9
+(load: one notebook with N collaborators, M notebooks at once; bench/load/w9.py), reduced
+with --quick.
 
 W1 and W4 also run with the kernel behind a Jupyter Kernel Gateway, against a bare client of
 the same gateway: those rows' ratios are to that reference, and they have no targets.
@@ -37,6 +39,7 @@ from pathlib import Path
 
 from bench.history import measure_history
 from bench.history import table as history_table
+from bench.load.w9 import measure_load
 from bench.systems.bare_client import LIMIT_NAME, ONE_AT_A_TIME_NAME, BareClientSystem
 from bench.systems.base import System, WorkloadResult
 from bench.systems.baseline import Checkout, checkout, is_baseline
@@ -538,10 +541,12 @@ def run_bench(arguments: argparse.Namespace, baseline: Checkout | None) -> int:
     )
     only = {key for key in arguments.only.split(",") if key}
     started = time.perf_counter()
-    rest = only - {"W8"}
+    rest = only - {"W8", "W9"}
     summaries = {} if only and not rest else asyncio.run(measure(systems, scale, repeat, rest))
     # W8 (room history) measures the YStore and a restart, not an observer: bench/history.py.
     history = asyncio.run(measure_history()) if not quick and (not only or "W8" in only) else None
+    # W9 (load) runs servers of its own, with clients in processes of their own.
+    load = asyncio.run(measure_load(quick)) if not only or "W9" in only else None
     elapsed = time.perf_counter() - started
     command = "make bench-quick" if quick else "make bench"
     if baseline is not None:
@@ -552,6 +557,8 @@ def run_bench(arguments: argparse.Namespace, baseline: Checkout | None) -> int:
     )
     if history is not None:
         report += "\n\n" + "\n".join(history_table(history))
+    if load is not None:
+        report += "\n\n" + "\n".join(load.tables())
     if baseline is not None:
         report += f"\n\n{baseline_table(summaries, baseline.name, baseline.short)}"
     if arguments.history_overhead:
@@ -567,6 +574,8 @@ def run_bench(arguments: argparse.Namespace, baseline: Checkout | None) -> int:
     missed = check_targets(summaries, peers, quick, scale)
     if history is not None:
         missed.extend(history.missed())
+    if load is not None:
+        missed.extend(load.missed())
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     written: dict[str, object] = {
@@ -576,12 +585,14 @@ def run_bench(arguments: argparse.Namespace, baseline: Checkout | None) -> int:
         "scale": scale,
         "runs": [run.to_json() for s in summaries.values() for run in s.runs],
         "history": history.to_json() if history is not None else None,
+        "load": load.to_json() if load is not None else None,
         "missed": missed,
     }
     if baseline is not None:
         written["baseline"] = {"ref": baseline.ref, "commit": baseline.commit}
     (RESULTS / f"{stamp}{'-quick' if quick else ''}.json").write_text(json.dumps(written, indent=1))
-    if not quick:
+    # Only a complete run stands for the docs: one of some workloads would replace them all.
+    if not quick and not only:
         chart(summaries, CHART)
         targets = "\n".join(f"- missed: {item}" for item in missed) or "- every target met"
         update_docs(f"{report}\n\nTargets:\n\n{targets}\n\n![chart](benchmarks.png)")

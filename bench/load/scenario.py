@@ -19,6 +19,7 @@ import json
 import random
 import re
 import statistics
+import sys
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,6 +75,8 @@ class LoadResult:
     converged: int
     request_s: list[float]
     kernel_cpu_s: list[float]
+    # Whether the server stopped within 60 s of SIGTERM.
+    stopped: bool = True
 
     @property
     def clients(self) -> int:
@@ -117,6 +120,7 @@ class LoadedNotebook:
     processes: list[ClientProcess]
     request: str = ""
     seconds: float = 0.0
+    writer: asyncio.subprocess.Process | None = None
 
     async def run(self, server: ServerProcess, clients: int) -> None:
         """Run the cell, answer its input for a client picked at random, wait for its end."""
@@ -136,6 +140,33 @@ class LoadedNotebook:
         )
         await observer.wait_until(lambda: observer.request_status(self.request) in FINAL, 900)
         self.seconds = loop.time() - started
+
+    async def run_stock(self, server: ServerProcess) -> None:
+        """Run the cell as a browser of stock JupyterLab does (bench/load/stock_writer.py)."""
+        writer = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bench.load.stock_writer",
+            f"--url={server.url}",
+            f"--token={server.token}",
+            f"--kernel={self.kernel}",
+            f"--room={self.room}",
+            f"--session={self.session}",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        self.writer = writer
+        assert writer.stdout is not None
+        done = (await asyncio.wait_for(writer.stdout.readline(), 900)).decode().split()
+        if not done or done[0] != "done":
+            raise RuntimeError("The stock writer ended early.")
+        self.seconds = float(done[1])
+
+    async def release_writer(self) -> None:
+        if self.writer is not None and self.writer.stdin is not None:
+            self.writer.stdin.write(b"stop\n")
+            await self.writer.stdin.drain()
+            await self.writer.wait()
 
     async def converged(self, server: ServerProcess) -> int:
         """How many of its clients hold the server's notebook, once all do or 30 s passed."""
@@ -171,9 +202,22 @@ def kernel_pids() -> dict[str, int]:
     return found
 
 
-async def measure(notebooks: int, clients: int, seconds: int, root: Path) -> LoadResult:
-    """M notebooks with N clients each, all running the cell at once."""
-    server = ServerProcess(root)
+def stock_server(root: Path) -> ServerProcess:
+    """The same server without this extension: jupyter-collaboration alone."""
+    defaults = ServerProcess(root).arguments
+    return ServerProcess(
+        root,
+        arguments=[*defaults, "--ServerApp.jpserver_extensions=jupyterlab_collab_exec=False"],
+        ready_path="api/status",
+    )
+
+
+async def measure(
+    notebooks: int, clients: int, seconds: int, root: Path, *, stock: bool = False
+) -> LoadResult:
+    """M notebooks with N clients each, all running the cell at once; with `stock`, on
+    jupyter-collaboration alone, each cell run by a stock browser's writer."""
+    server = stock_server(root) if stock else ServerProcess(root)
     await server.start()
     assert server.process is not None
     pid = server.process.pid
@@ -203,7 +247,12 @@ async def measure(notebooks: int, clients: int, seconds: int, root: Path) -> Loa
             kernels = kernel_pids()
             kernel_cpu_before = {k: cpu_seconds(p) for k, p in kernels.items()}
             cpu_before = cpu_seconds(pid)
-            await asyncio.gather(*(notebook.run(server, clients) for notebook in loaded))
+            await asyncio.gather(
+                *(
+                    notebook.run_stock(server) if stock else notebook.run(server, clients)
+                    for notebook in loaded
+                )
+            )
             cpu = cpu_seconds(pid) - cpu_before
             kernel_cpu = [
                 cpu_seconds(kernels[n.kernel]) - kernel_cpu_before[n.kernel]
@@ -211,16 +260,26 @@ async def measure(notebooks: int, clients: int, seconds: int, root: Path) -> Loa
                 else float("nan")
                 for n in loaded
             ]
-            loop_lag = await loop_lag_max(server)
+            # The probe is this extension's: the stock server has none.
+            loop_lag = float("nan") if stock else await loop_lag_max(server)
         converged = sum([await notebook.converged(server) for notebook in loaded])
+        for notebook in loaded:
+            await notebook.release_writer()
         for notebook in loaded:
             results.extend([await process.stop() for process in notebook.processes])
     finally:
         for notebook in loaded:
             for process in notebook.processes:
                 process.kill()
+            if notebook.writer is not None and notebook.writer.returncode is None:
+                notebook.writer.kill()
         rss_peak = peak_rss(pid)
-        await server.stop_gracefully()
+        try:
+            await server.stop_gracefully()
+            stopped = True
+        except AssertionError:
+            # Killed after 60 s: reported, not raised, so that the other figures stand.
+            stopped = False
     every = [client for result in results for client in result["clients"]]
     lags = [lag for client in every for lag in client["lags_ms"]]
     updates = int(statistics.median(client["transactions"] for client in every))
@@ -241,4 +300,5 @@ async def measure(notebooks: int, clients: int, seconds: int, root: Path) -> Loa
         converged=converged,
         request_s=[notebook.seconds for notebook in loaded],
         kernel_cpu_s=kernel_cpu,
+        stopped=stopped,
     )

@@ -1,9 +1,11 @@
 """W9: load. One notebook with N collaborators (N = 1, 10, 25, 50, 100), and M notebooks at
 once with 2 collaborators each (M = 1, 5, 10, 20), every scenario on a fresh server
-(bench/load/scenario.py). It prints the tables and says which targets hold.
+(bench/load/scenario.py), and each again on the stock arrangement: jupyter-collaboration
+alone, the cell run by a browser's writer (bench/load/stock_writer.py). It prints the tables
+and says which targets hold.
 
-    python -m bench.load.w9            # full counts, 20 s cells (about 8 minutes)
-    python -m bench.load.w9 --quick    # N = 1, 10, 25 and M = 1, 5, 10 s cells
+    python -m bench.load.w9            # full counts, 15 s cells (about 9 minutes)
+    python -m bench.load.w9 --quick    # N = 1, 10, 25 and M = 1, 5, 8 s cells
     python -m bench.run --only W9      # the same, through the harness
 """
 
@@ -24,8 +26,8 @@ COLLABORATORS = [1, 10, 25, 50, 100]
 NOTEBOOKS = [1, 5, 10, 20]
 QUICK_COLLABORATORS = [1, 10, 25]
 QUICK_NOTEBOOKS = [1, 5]
-CELL_SECONDS = 20
-QUICK_CELL_SECONDS = 10
+CELL_SECONDS = 15
+QUICK_CELL_SECONDS = 8
 # The targets of issue 20.
 LAG_P99_MS = {50: 150.0, 100: 250.0}
 LOOP_LAG_MS = 100.0
@@ -40,6 +42,9 @@ LINEAR_SLACK = 1.5
 class LoadReport:
     collaborators: list[LoadResult] = field(default_factory=list)
     notebooks: list[LoadResult] = field(default_factory=list)
+    # The same scenarios on the stock arrangement, in the same order.
+    stock_collaborators: list[LoadResult] = field(default_factory=list)
+    stock_notebooks: list[LoadResult] = field(default_factory=list)
     seconds: int = CELL_SECONDS
 
     def tables(self) -> list[str]:
@@ -50,17 +55,19 @@ class LoadReport:
             "",
             "| N | clock lag p50 | p99 | max | updates | server CPU | CPU per update "
             "and client | RSS before / joined / peak | idle RSS per client | loop lag max "
-            "| converged |",
-            "|" + "---|" * 11,
+            "| converged | stock: lag p99, updates, server CPU, RSS peak | CPU over stock |",
+            "|" + "---|" * 13,
         ]
-        for r in self.collaborators:
+        for r, stock in zip(
+            self.collaborators, padded(self.stock_collaborators, self.collaborators), strict=True
+        ):
             lines.append(
                 f"| {r.clients} | {r.lag_p50_ms:.0f} ms | {r.lag_p99_ms:.0f} ms |"
                 f" {r.lag_max_ms:.0f} ms | {r.updates} | {r.server_cpu_s:.1f} s |"
                 f" {r.cpu_ms_per_update / r.clients:.3f} ms |"
                 f" {r.rss_before_mib:.0f} / {r.rss_joined_mib:.0f} / {r.rss_peak_mib:.0f} MiB |"
                 f" {idle_rss_per_client(r) * 1024:.0f} KiB | {r.loop_lag_max_ms:.0f} ms |"
-                f" {r.converged}/{r.clients} |"
+                f" {r.converged}/{r.clients} | {stock_cells(stock, r)} |"
             )
         base = self._request_base()
         lines += [
@@ -69,17 +76,20 @@ class LoadReport:
             "notebook, each with its own kernel)",
             "",
             "| M | clock lag p50 | p99 | max | server CPU | RSS peak | loop lag max "
-            "| request time, slowest | over M = 1 | kernel CPU, most | converged |",
-            "|" + "---|" * 11,
+            "| request time, slowest | over M = 1 | kernel CPU, most | converged "
+            "| stock: lag p99, updates, server CPU, RSS peak | CPU over stock |",
+            "|" + "---|" * 13,
         ]
-        for r in self.notebooks:
+        for r, stock in zip(
+            self.notebooks, padded(self.stock_notebooks, self.notebooks), strict=True
+        ):
             slowest = max(r.request_s)
             lines.append(
                 f"| {r.notebooks} | {r.lag_p50_ms:.0f} ms | {r.lag_p99_ms:.0f} ms |"
                 f" {r.lag_max_ms:.0f} ms | {r.server_cpu_s:.1f} s | {r.rss_peak_mib:.0f} MiB |"
                 f" {r.loop_lag_max_ms:.0f} ms | {slowest:.1f} s |"
                 f" {slowest / base:.2f}x | {max(r.kernel_cpu_s):.1f} s |"
-                f" {r.converged}/{r.clients} |"
+                f" {r.converged}/{r.clients} | {stock_cells(stock, r)} |"
             )
         return lines
 
@@ -101,6 +111,11 @@ class LoadReport:
             if idle_rss_per_client(r) > RSS_PER_IDLE_CLIENT_MIB:
                 missed.append(f"W9 N={r.clients}: {idle_rss_per_client(r):.2f} MiB per idle client")
         for r in [*self.collaborators, *self.notebooks]:
+            if not r.stopped:
+                missed.append(
+                    f"W9 {r.notebooks}x{r.clients_per_notebook}: the server did not stop "
+                    "within 60 s of SIGTERM"
+                )
             if r.converged != r.clients:
                 missed.append(
                     f"W9 {r.notebooks}x{r.clients_per_notebook}: "
@@ -127,7 +142,24 @@ class LoadReport:
             "seconds": self.seconds,
             "collaborators": [asdict(r) for r in self.collaborators],
             "notebooks": [asdict(r) for r in self.notebooks],
+            "stock_collaborators": [asdict(r) for r in self.stock_collaborators],
+            "stock_notebooks": [asdict(r) for r in self.stock_notebooks],
         }
+
+
+def padded(stock: list[LoadResult], ours: list[LoadResult]) -> list[LoadResult | None]:
+    return [*stock, *([None] * (len(ours) - len(stock)))]
+
+
+def stock_cells(stock: LoadResult | None, ours: LoadResult) -> str:
+    """The stock arrangement's figures, and this project's server CPU over its."""
+    if stock is None:
+        return "n/a | n/a"
+    ratio = ours.server_cpu_s / stock.server_cpu_s if stock.server_cpu_s else float("nan")
+    return (
+        f"{stock.lag_p99_ms:.0f} ms, {stock.updates}, {stock.server_cpu_s:.1f} s,"
+        f" {stock.rss_peak_mib:.0f} MiB | {ratio:.2f}x"
+    )
 
 
 def idle_rss_per_client(result: LoadResult) -> float:
@@ -138,17 +170,27 @@ def idle_rss_per_client(result: LoadResult) -> float:
 async def measure_load(quick: bool = False) -> LoadReport:
     seconds = QUICK_CELL_SECONDS if quick else CELL_SECONDS
     report = LoadReport(seconds=seconds)
+    # Each scenario of this project, then the same on the stock arrangement, back to back.
     for clients in QUICK_COLLABORATORS if quick else COLLABORATORS:
         report.collaborators.append(await scenario(1, clients, seconds))
+        report.stock_collaborators.append(await scenario(1, clients, seconds, stock=True))
     for notebooks in QUICK_NOTEBOOKS if quick else NOTEBOOKS:
         report.notebooks.append(await scenario(notebooks, 2, seconds))
+        report.stock_notebooks.append(await scenario(notebooks, 2, seconds, stock=True))
     return report
 
 
-async def scenario(notebooks: int, clients: int, seconds: int) -> LoadResult:
+async def scenario(
+    notebooks: int, clients: int, seconds: int, *, stock: bool = False
+) -> LoadResult:
     with tempfile.TemporaryDirectory(prefix="collab-exec-load-") as root:
-        result = await measure(notebooks, clients, seconds, Path(root))
-    print(f"W9 {notebooks} notebook(s) x {clients} client(s): {json.dumps(asdict(result))}")
+        result = await measure(notebooks, clients, seconds, Path(root), stock=stock)
+    arrangement = "stock" if stock else "this project"
+    print(
+        f"W9 {arrangement}, {notebooks} notebook(s) x {clients} client(s): "
+        f"{json.dumps(asdict(result))}",
+        flush=True,
+    )
     return result
 
 
