@@ -142,7 +142,9 @@ class LoadedNotebook:
         self.seconds = loop.time() - started
 
     async def run_stock(self, server: ServerProcess) -> None:
-        """Run the cell as a browser of stock JupyterLab does (bench/load/stock_writer.py)."""
+        """Run the cell as a browser of stock JupyterLab does (bench/load/stock_writer.py);
+        its errors go to `<notebook>.writer.log` beside the server's log."""
+        log = (server.root / f"{self.name}.writer.log").open("ab")
         writer = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -154,12 +156,14 @@ class LoadedNotebook:
             f"--session={self.session}",
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
+            stderr=log,
         )
+        log.close()
         self.writer = writer
         assert writer.stdout is not None
         done = (await asyncio.wait_for(writer.stdout.readline(), 900)).decode().split()
         if not done or done[0] != "done":
-            raise RuntimeError("The stock writer ended early.")
+            raise RuntimeError(f"The stock writer of {self.name} ended early (see its log).")
         self.seconds = float(done[1])
 
     async def release_writer(self) -> None:

@@ -113,7 +113,11 @@ class OutputWriter:
         )
 
 
-async def run(arguments: argparse.Namespace) -> None:
+class WriterState:
+    stopping = False
+
+
+async def run(arguments: argparse.Namespace, state: WriterState) -> None:
     headers = {"Authorization": f"token {arguments.token}"}
     room_url = (
         f"{arguments.url}/api/collaboration/room/{arguments.room}?sessionId={arguments.session}"
@@ -165,13 +169,20 @@ async def run(arguments: argparse.Namespace) -> None:
                     writer.apply(msg_type, content)
         print(f"done {time.perf_counter() - started:.3f}", flush=True)
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+        state.stopping = True
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     for name in ("url", "token", "kernel", "room", "session"):
         parser.add_argument(f"--{name}", required=True)
-    asyncio.run(run(parser.parse_args()))
+    state = WriterState()
+    try:
+        asyncio.run(run(parser.parse_args(), state))
+    except Exception:
+        # Once told to stop, the provider's last send may meet the closing websocket.
+        if not state.stopping:
+            raise
 
 
 if __name__ == "__main__":
