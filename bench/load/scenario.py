@@ -163,7 +163,11 @@ class LoadedNotebook:
         assert writer.stdout is not None
         done = (await asyncio.wait_for(writer.stdout.readline(), 900)).decode().split()
         if not done or done[0] != "done":
-            raise RuntimeError(f"The stock writer of {self.name} ended early (see its log).")
+            await writer.wait()
+            lines = (server.root / f"{self.name}.writer.log").read_text().strip().splitlines()
+            raise RuntimeError(
+                f"The stock writer of {self.name} ended early: {lines[-1] if lines else '?'}"
+            )
         self.seconds = float(done[1])
 
     async def release_writer(self) -> None:

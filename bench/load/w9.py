@@ -5,7 +5,7 @@ alone, the cell run by a browser's writer (bench/load/stock_writer.py). It print
 and says which targets hold.
 
     python -m bench.load.w9            # full counts, 15 s cells (about 9 minutes)
-    python -m bench.load.w9 --quick    # N = 1, 10, 25 and M = 1, 5, 8 s cells
+    python -m bench.load.w9 --quick    # N = 1, 10, 25 and M = 1, 5, 6 s cells
     python -m bench.run --only W9      # the same, through the harness
 """
 
@@ -27,7 +27,7 @@ NOTEBOOKS = [1, 5, 10, 20]
 QUICK_COLLABORATORS = [1, 10, 25]
 QUICK_NOTEBOOKS = [1, 5]
 CELL_SECONDS = 15
-QUICK_CELL_SECONDS = 8
+QUICK_CELL_SECONDS = 6
 # The targets of issue 20.
 LAG_P99_MS = {50: 150.0, 100: 250.0}
 LOOP_LAG_MS = 100.0
@@ -39,12 +39,24 @@ LINEAR_SLACK = 1.5
 
 
 @dataclass
+class ScenarioFailure:
+    """A scenario that could not be measured, and why."""
+
+    notebooks: int
+    clients_per_notebook: int
+    reason: str
+
+
+Outcome = LoadResult | ScenarioFailure
+
+
+@dataclass
 class LoadReport:
-    collaborators: list[LoadResult] = field(default_factory=list)
-    notebooks: list[LoadResult] = field(default_factory=list)
+    collaborators: list[Outcome] = field(default_factory=list)
+    notebooks: list[Outcome] = field(default_factory=list)
     # The same scenarios on the stock arrangement, in the same order.
-    stock_collaborators: list[LoadResult] = field(default_factory=list)
-    stock_notebooks: list[LoadResult] = field(default_factory=list)
+    stock_collaborators: list[Outcome] = field(default_factory=list)
+    stock_notebooks: list[Outcome] = field(default_factory=list)
     seconds: int = CELL_SECONDS
 
     def tables(self) -> list[str]:
@@ -58,9 +70,10 @@ class LoadReport:
             "| converged | stock: lag p99, updates, server CPU, RSS peak | CPU over stock |",
             "|" + "---|" * 13,
         ]
-        for r, stock in zip(
-            self.collaborators, padded(self.stock_collaborators, self.collaborators), strict=True
-        ):
+        for r, stock in zip(self.collaborators, self.stock_collaborators, strict=True):
+            if isinstance(r, ScenarioFailure):
+                lines.append(f"| {r.clients_per_notebook} | failed: {r.reason} |")
+                continue
             lines.append(
                 f"| {r.clients} | {r.lag_p50_ms:.0f} ms | {r.lag_p99_ms:.0f} ms |"
                 f" {r.lag_max_ms:.0f} ms | {r.updates} | {r.server_cpu_s:.1f} s |"
@@ -80,9 +93,10 @@ class LoadReport:
             "| stock: lag p99, updates, server CPU, RSS peak | CPU over stock |",
             "|" + "---|" * 13,
         ]
-        for r, stock in zip(
-            self.notebooks, padded(self.stock_notebooks, self.notebooks), strict=True
-        ):
+        for r, stock in zip(self.notebooks, self.stock_notebooks, strict=True):
+            if isinstance(r, ScenarioFailure):
+                lines.append(f"| {r.notebooks} | failed: {r.reason} |")
+                continue
             slowest = max(r.request_s)
             lines.append(
                 f"| {r.notebooks} | {r.lag_p50_ms:.0f} ms | {r.lag_p99_ms:.0f} ms |"
@@ -94,12 +108,18 @@ class LoadReport:
         return lines
 
     def _request_base(self) -> float:
-        ones = [r for r in self.notebooks if r.notebooks == 1]
+        ones = [r for r in measured(self.notebooks) if r.notebooks == 1]
         return statistics.median(ones[0].request_s) if ones else float("nan")
 
     def missed(self) -> list[str]:
-        missed = []
-        for r in self.collaborators:
+        missed = [
+            f"W9 {r.notebooks}x{r.clients_per_notebook} failed: {r.reason}"
+            for r in [*self.collaborators, *self.notebooks]
+            if isinstance(r, ScenarioFailure)
+        ]
+        collaborators = measured(self.collaborators)
+        notebooks = measured(self.notebooks)
+        for r in collaborators:
             target = LAG_P99_MS.get(r.clients)
             if target is not None and r.lag_p99_ms > target:
                 missed.append(f"W9 N={r.clients}: lag p99 {r.lag_p99_ms:.0f} ms > {target:.0f}")
@@ -110,7 +130,7 @@ class LoadReport:
                 )
             if idle_rss_per_client(r) > RSS_PER_IDLE_CLIENT_MIB:
                 missed.append(f"W9 N={r.clients}: {idle_rss_per_client(r):.2f} MiB per idle client")
-        for r in [*self.collaborators, *self.notebooks]:
+        for r in [*collaborators, *notebooks]:
             if not r.stopped:
                 missed.append(
                     f"W9 {r.notebooks}x{r.clients_per_notebook}: the server did not stop "
@@ -122,12 +142,12 @@ class LoadReport:
                     f"{r.clients - r.converged} clients diverged"
                 )
         base = self._request_base()
-        for r in self.notebooks:
+        for r in notebooks:
             if max(r.request_s) > REQUEST_RATIO * base:
                 missed.append(
                     f"W9 M={r.notebooks}: slowest request {max(r.request_s) / base:.2f}x M=1"
                 )
-        per_client = {r.clients: r.cpu_ms_per_update / r.clients for r in self.collaborators}
+        per_client = {r.clients: r.cpu_ms_per_update / r.clients for r in collaborators}
         if 10 in per_client and len(per_client) > 2:
             largest = max(per_client)
             growth = per_client[largest] / per_client[10]
@@ -147,14 +167,14 @@ class LoadReport:
         }
 
 
-def padded(stock: list[LoadResult], ours: list[LoadResult]) -> list[LoadResult | None]:
-    return [*stock, *([None] * (len(ours) - len(stock)))]
+def measured(outcomes: list[Outcome]) -> list[LoadResult]:
+    return [outcome for outcome in outcomes if isinstance(outcome, LoadResult)]
 
 
-def stock_cells(stock: LoadResult | None, ours: LoadResult) -> str:
+def stock_cells(stock: Outcome, ours: LoadResult) -> str:
     """The stock arrangement's figures, and this project's server CPU over its."""
-    if stock is None:
-        return "n/a | n/a"
+    if isinstance(stock, ScenarioFailure):
+        return f"failed: {stock.reason} | n/a"
     ratio = ours.server_cpu_s / stock.server_cpu_s if stock.server_cpu_s else float("nan")
     return (
         f"{stock.lag_p99_ms:.0f} ms, {stock.updates}, {stock.server_cpu_s:.1f} s,"
@@ -180,12 +200,25 @@ async def measure_load(quick: bool = False) -> LoadReport:
     return report
 
 
+def root_cause(error: BaseException) -> BaseException:
+    """The first error inside nested exception groups (each room client adds one)."""
+    while getattr(error, "exceptions", None):
+        error = error.exceptions[0]  # type: ignore[attr-defined]
+    return error
+
+
 async def scenario(
     notebooks: int, clients: int, seconds: int, *, stock: bool = False
-) -> LoadResult:
-    with tempfile.TemporaryDirectory(prefix="collab-exec-load-") as root:
-        result = await measure(notebooks, clients, seconds, Path(root), stock=stock)
+) -> LoadResult | ScenarioFailure:
     arrangement = "stock" if stock else "this project"
+    try:
+        with tempfile.TemporaryDirectory(prefix="collab-exec-load-") as root:
+            result = await measure(notebooks, clients, seconds, Path(root), stock=stock)
+    except Exception as error:
+        cause = root_cause(error)
+        failure = ScenarioFailure(notebooks, clients, f"{type(cause).__name__}: {cause}")
+        print(f"W9 {arrangement}, {notebooks} x {clients} failed: {failure.reason}", flush=True)
+        return failure
     print(
         f"W9 {arrangement}, {notebooks} notebook(s) x {clients} client(s): "
         f"{json.dumps(asdict(result))}",
