@@ -164,8 +164,8 @@ class LoadedNotebook:
         done = (await asyncio.wait_for(writer.stdout.readline(), 900)).decode().split()
         if not done or done[0] != "done":
             await writer.wait()
-            log = (server.root / f"{self.name}.writer.log").read_text()
-            errors = [line.strip(" |") for line in log.splitlines() if "Error" in line]
+            written = (server.root / f"{self.name}.writer.log").read_text()
+            errors = [line.strip(" |") for line in written.splitlines() if "Error" in line]
             raise RuntimeError(
                 f"The stock writer of {self.name} ended early: {errors[-1] if errors else '?'}"
             )
