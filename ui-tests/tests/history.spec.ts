@@ -6,6 +6,7 @@ import {
   badgeLocator,
   cellLocator,
   expectBadgeStatus,
+  openNotebook,
   outputLocator,
   promptLocator,
   reloadWithNotebook,
@@ -184,8 +185,10 @@ test.describe('Run history', () => {
     await page.evaluate(() => window.location.assign('about:blank'));
     await page.waitForURL('about:blank');
     await restartServer(request);
+    // Opened by path: the workspace may not have been saved with it before the restart.
     await page.mainFrame().goto(`${baseURL}/lab`);
-    await reloadWithNotebook(page, path);
+    await page.waitForSelector('#jupyterlab-splash', { state: 'detached' });
+    await openNotebook(page, path);
 
     const view = await openCellHistory(page, 0);
     await expect(runOptions(view)).toHaveCount(3, { timeout: RUN_TIMEOUT });
