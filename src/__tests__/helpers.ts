@@ -11,11 +11,8 @@ import { ServerConnection } from '@jupyterlab/services';
 import type { ISignal } from '@lumino/signaling';
 import * as Y from 'yjs';
 
-import {
-  CollabExecClient,
-  type IInputBackend,
-  type InputAnswer
-} from '../server/api';
+import { CollabExecClient } from '../server/api';
+import type { IInputBackend, InputAnswer } from '../server/backends';
 import type { TimeFormatter } from '../status/text';
 import {
   INPUTS,

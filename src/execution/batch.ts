@@ -5,7 +5,7 @@ import type {
   IAcceptedRequest,
   IExecuteCell,
   IExecutionBackend
-} from '../server/api';
+} from '../server/backends';
 
 /**
  * One cell waiting to be sent to the server.

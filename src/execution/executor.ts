@@ -10,7 +10,7 @@ import { type INotebookCellExecutor, KernelError } from '@jupyterlab/notebook';
 import type { KernelMessage } from '@jupyterlab/services';
 import { nullTranslator } from '@jupyterlab/translation';
 
-import type { IExecutionBackend, IServerInfo } from '../server/api';
+import type { IExecutionBackend, IServerInfo } from '../server/backends';
 import { ExecutionBatcher } from './batch';
 import { CollabExecModel } from '../doc/model';
 import { grantLocalTrust, revokeLocalTrust } from '../trust/local';

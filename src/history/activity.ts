@@ -13,7 +13,7 @@ import { Panel, Widget } from '@lumino/widgets';
 import { createElement } from '../common/dom';
 import type { CollabExecModel } from '../doc/model';
 import type { IPerson } from '../doc/schema';
-import type { IHistoryBackend } from '../server/api';
+import type { IHistoryBackend } from '../server/backends';
 import { RunList } from './list';
 import { RunListView } from './listView';
 import type { IRunSummary } from '../server/runs';

@@ -12,7 +12,7 @@ import {
 import { SplitPanel } from '@lumino/widgets';
 
 import type { CollabExecModel } from '../doc/model';
-import type { IHistoryBackend } from '../server/api';
+import type { IHistoryBackend } from '../server/backends';
 import { CellSourceFollower } from './cellSource';
 import { RunDetailView } from './detailView';
 import { RunList } from './list';

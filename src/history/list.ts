@@ -6,7 +6,7 @@ import { type ISignal, Signal } from '@lumino/signaling';
 
 import { Disposable } from '../common/disposable';
 import type { CollabExecModel } from '../doc/model';
-import type { IHistoryBackend, IHistoryQuery } from '../server/api';
+import type { IHistoryBackend, IHistoryQuery } from '../server/backends';
 import type { IRunSummary } from '../server/runs';
 
 /**

@@ -17,7 +17,7 @@ import { historyIcon } from '@jupyterlab/ui-components';
 import { Disposable } from '../common/disposable';
 import { CollabExecModel } from '../doc/model';
 import { notebookDocumentId, notebookYDoc } from '../doc/notebook';
-import type { IHistoryBackend } from '../server/api';
+import type { IHistoryBackend } from '../server/backends';
 import { ActivityPanel, type IActivitySource } from './activity';
 import { CellHistoryView } from './cellHistory';
 import { historyRendermime } from './detailView';

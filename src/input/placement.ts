@@ -8,7 +8,7 @@ import type { StaticNotebook } from '@jupyterlab/notebook';
 import type { ITranslator } from '@jupyterlab/translation';
 import type { Widget } from '@lumino/widgets';
 
-import type { IInputBackend } from '../server/api';
+import type { IInputBackend } from '../server/backends';
 import { CellViewTracker } from '../doc/cellViews';
 import { InputHistory } from './history';
 import { CollabInputWidget, INPUT_CLASS } from './widget';

@@ -18,7 +18,7 @@ import { type ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 import type * as Y from 'yjs';
 
-import type { IInputBackend, InputAnswer } from '../server/api';
+import type { IInputBackend, InputAnswer } from '../server/backends';
 import { createElement, LIVE_STATUS, setAttributes } from '../common/dom';
 import { HistoryNavigator, InputHistory } from './history';
 import type { CollabExecModel } from '../doc/model';

@@ -13,7 +13,7 @@ import type {
   IQueueBackend,
   ITrustBackend,
   IWidgetValueBackend
-} from './api';
+} from './backends';
 
 /**
  * The REST client of the server extension. Its `info()` is asked once per session.

@@ -11,7 +11,7 @@ import {
 } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
-import type { IQueueBackend, IServerInfo } from '../server/api';
+import type { IQueueBackend, IServerInfo } from '../server/backends';
 import { createElement, LIVE_STATUS } from '../common/dom';
 import { NotebookDocWatcher } from '../doc/notebook';
 import { queuedCount } from '../doc/queue';

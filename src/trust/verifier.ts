@@ -13,7 +13,7 @@ import type {
   ITrustAnswer,
   ITrustBackend,
   ITrustQuestion
-} from '../server/api';
+} from '../server/backends';
 
 /**
  * How many confirmations are kept per document.

@@ -7,7 +7,7 @@ import { sha256 } from '@noble/hashes/sha2';
 import { bytesToHex } from '@noble/hashes/utils';
 
 import { type IWidgetModelEntry, referencedDigest } from '../doc/schema';
-import type { IWidgetValueBackend } from '../server/api';
+import type { IWidgetValueBackend } from '../server/backends';
 import { entryWireState } from './follow';
 
 /**

@@ -5,7 +5,7 @@ import type {
   IExecuteBody,
   IExecutionBackend,
   IServerInfo
-} from '../../server/api';
+} from '../../server/backends';
 import { ExecutionBatcher, type IBatchItem } from '../../execution/batch';
 import { drain, track } from '../helpers';
 

@@ -26,7 +26,7 @@ import type {
   IExecuteBody,
   IExecutionBackend,
   IServerInfo
-} from '../../server/api';
+} from '../../server/backends';
 import {
   chooseRoute,
   type Route,

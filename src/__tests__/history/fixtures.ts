@@ -3,7 +3,7 @@
  * as the server does: newest first, in pages, of one cell or person when asked.
  */
 import type { IPerson } from '../../doc/schema';
-import type { IHistoryBackend, IHistoryQuery } from '../../server/api';
+import type { IHistoryBackend, IHistoryQuery } from '../../server/backends';
 import type { IRunDetail, IRunPage, IRunSummary } from '../../server/runs';
 import { ALICE } from '../helpers';
 

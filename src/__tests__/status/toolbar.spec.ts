@@ -3,7 +3,7 @@
 import { Notification } from '@jupyterlab/apputils';
 import { nullTranslator } from '@jupyterlab/translation';
 
-import type { IQueueBackend, IServerInfo } from '../../server/api';
+import type { IQueueBackend, IServerInfo } from '../../server/backends';
 import {
   QueueToolbarItem,
   queueSummary,

@@ -14,7 +14,7 @@ import type {
   ITrustAnswer,
   ITrustBackend,
   ITrustQuestion
-} from '../../server/api';
+} from '../../server/backends';
 import { NotebookOutputTrust, setOutputsTrusted } from '../../trust/cells';
 import { grantLocalTrust } from '../../trust/local';
 import { gateRenderers } from '../../trust/renderGate';

@@ -3,7 +3,7 @@ import type {
   ITrustAnswer,
   ITrustBackend,
   ITrustQuestion
-} from '../../server/api';
+} from '../../server/backends';
 import { TrustVerifier } from '../../trust/verifier';
 import { DOCUMENT_ID } from '../helpers';
 

@@ -8,7 +8,7 @@ import { bytesToHex } from '@noble/hashes/utils';
 import * as Y from 'yjs';
 
 import type { IWidgetModelEntry } from '../../doc/schema';
-import type { IWidgetValueBackend } from '../../server/api';
+import type { IWidgetValueBackend } from '../../server/backends';
 import { widgetEntryDigest } from '../../trust/digests';
 import { WidgetManagerHooks } from '../../widgets/hooks';
 import { WidgetValues } from '../../widgets/values';

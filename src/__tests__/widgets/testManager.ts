@@ -10,7 +10,7 @@ import { ImageModel } from '@jupyter-widgets/controls/lib/widget_image';
 import { CoreDOMWidgetModel } from '@jupyter-widgets/controls/lib/widget_core';
 import type { JSONObject } from '@lumino/coreutils';
 
-import type { CellVerdict } from '../../server/api';
+import type { CellVerdict } from '../../server/backends';
 import type { ICollabExecTrust } from '../../server/tokens';
 
 const CLASSES: Record<string, Record<string, unknown>> = {

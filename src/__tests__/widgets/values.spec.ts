@@ -2,7 +2,7 @@ import { sha256 } from '@noble/hashes/sha2';
 import { bytesToHex } from '@noble/hashes/utils';
 
 import type { IWidgetModelEntry } from '../../doc/schema';
-import type { IWidgetValueBackend } from '../../server/api';
+import type { IWidgetValueBackend } from '../../server/backends';
 import { KEPT_VALUES, WidgetValues } from '../../widgets/values';
 
 const DOCUMENT = 'json:notebook:abc';
