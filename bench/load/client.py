@@ -71,8 +71,13 @@ class LoadClient:
                         self.lags_ms.append((received - float(printed)) * 1000)
 
     def digest(self) -> str:
-        content = json.dumps(self.notebook.get(), sort_keys=True, default=str)
-        return hashlib.sha256(content.encode()).hexdigest()
+        return notebook_digest(self.notebook)
+
+
+def notebook_digest(notebook: YNotebook) -> str:
+    """What a client holds of a notebook, as one digest: equal for equal notebooks."""
+    content = json.dumps(notebook.get(), sort_keys=True, default=str)
+    return hashlib.sha256(content.encode()).hexdigest()
 
 
 async def keep_awareness(client: LoadClient, channel: HttpxWebsocket) -> None:

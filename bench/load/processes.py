@@ -1,14 +1,40 @@
-"""A process of load clients (bench/load/client.py), driven over its standard input and
-output from the harness."""
+"""The harness's helper processes (a bench module each, told the server's URL and token),
+and the process of load clients (bench/load/client.py), driven over its standard input and
+output."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import sys
-from typing import Any
+from typing import IO, Any
 
 from jupyterlab_collab_exec.tests.clients import ServerProcess
+
+# A line of the load clients' results holds every lag they measured.
+LONGEST_LINE = 1 << 26
+
+
+async def start_module(
+    module: str,
+    server: ServerProcess,
+    options: dict[str, str | int],
+    *,
+    stderr: IO[bytes] | None = None,
+) -> asyncio.subprocess.Process:
+    """Run `python -m <module>` for the server, with its standard input and output piped."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        module,
+        f"--url={server.url}",
+        f"--token={server.token}",
+        *(f"--{name}={value}" for name, value in options.items()),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=stderr,
+        limit=LONGEST_LINE,
+    )
 
 
 class ClientProcess:
@@ -21,21 +47,13 @@ class ClientProcess:
     async def start(
         cls, server: ServerProcess, room: str, session: str, count: int, first: int
     ) -> ClientProcess:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bench.load.client",
-            f"--url={server.url}",
-            f"--token={server.token}",
-            f"--room={room}",
-            f"--session={session}",
-            f"--clients={count}",
-            f"--first={first}",
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            limit=1 << 26,
-        )
-        return cls(process)
+        options: dict[str, str | int] = {
+            "room": room,
+            "session": session,
+            "clients": count,
+            "first": first,
+        }
+        return cls(await start_module("bench.load.client", server, options))
 
     async def line(self) -> str:
         assert self.process.stdout is not None

@@ -14,19 +14,18 @@ server's notebook.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import random
 import re
 import statistics
-import sys
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.load.processes import ClientProcess
-from bench.systems.base import cpu_seconds, peak_rss
+from bench.load.client import notebook_digest
+from bench.load.processes import ClientProcess, start_module
+from bench.systems.base import cpu_seconds, current_rss, peak_rss
+from bench.workloads import percentile
 from jupyterlab_collab_exec.tests.clients import RoomClient, ServerProcess, write_notebook
 
 # One process holds at most this many clients: their CPU is theirs, not the server's.
@@ -83,29 +82,10 @@ class LoadResult:
         return self.notebooks * self.clients_per_notebook
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
-def current_rss(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    return 0
-
-
 async def loop_lag_max(server: ServerProcess) -> float:
     text = (await server.send("GET", "metrics")).text
     found = re.search(r"^collab_exec_event_loop_lag_max_seconds (\S+)$", text, re.MULTILINE)
     return float(found.group(1)) if found else float("nan")
-
-
-def digest_of(client: RoomClient) -> str:
-    content = json.dumps(client.notebook.get(), sort_keys=True, default=str)
-    return hashlib.sha256(content.encode()).hexdigest()
 
 
 @dataclass
@@ -145,19 +125,12 @@ class LoadedNotebook:
         """Run the cell as a browser of stock JupyterLab does (bench/load/stock_writer.py);
         its errors go to `<notebook>.writer.log` beside the server's log."""
         log = (server.root / f"{self.name}.writer.log").open("ab")
-        writer = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bench.load.stock_writer",
-            f"--url={server.url}",
-            f"--token={server.token}",
-            f"--kernel={self.kernel}",
-            f"--room={self.room}",
-            f"--session={self.session}",
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=log,
-        )
+        options: dict[str, str | int] = {
+            "kernel": self.kernel,
+            "room": self.room,
+            "session": self.session,
+        }
+        writer = await start_module("bench.load.stock_writer", server, options, stderr=log)
         log.close()
         self.writer = writer
         assert writer.stdout is not None
@@ -181,7 +154,7 @@ class LoadedNotebook:
         """How many of its clients hold the server's notebook, once all do or 30 s passed."""
         # The server's notebook, as a client that joins now receives it.
         async with server.join(self.room, self.session, track_statuses=False) as fresh:
-            expected = digest_of(fresh)
+            expected = notebook_digest(fresh.notebook)
         deadline = asyncio.get_running_loop().time() + 30
         while True:
             digests: list[str] = []
@@ -296,8 +269,8 @@ async def measure(
         notebooks=notebooks,
         clients_per_notebook=clients,
         lines=int(statistics.median(len(client["lags_ms"]) for client in every)),
-        lag_p50_ms=percentile(lags, 0.5),
-        lag_p99_ms=percentile(lags, 0.99),
+        lag_p50_ms=percentile(lags, 50) if lags else float("nan"),
+        lag_p99_ms=percentile(lags, 99) if lags else float("nan"),
         lag_max_ms=max(lags) if lags else float("nan"),
         updates=updates,
         server_cpu_s=cpu,

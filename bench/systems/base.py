@@ -99,12 +99,21 @@ class System(Protocol):
 
 def peak_rss(pid: int) -> int:
     """A process's peak resident set size, from /proc (Linux)."""
+    return _status_bytes(pid, "VmHWM:")
+
+
+def current_rss(pid: int) -> int:
+    """A process's resident set size now, from /proc (Linux)."""
+    return _status_bytes(pid, "VmRSS:")
+
+
+def _status_bytes(pid: int, field: str) -> int:
     try:
         status = Path(f"/proc/{pid}/status").read_text()
     except OSError:
         return 0
     for line in status.splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(field):
             return int(line.split()[1]) * 1024
     return 0
 
