@@ -223,6 +223,23 @@ export async function restartServer(request: APIRequestContext): Promise<void> {
 }
 
 /**
+ * Restart the server of the `restart` project while the page is away, and come back to
+ * JupyterLab. The page leaves first: Galata follows its kernel requests, and fails the test
+ * on one that the stopping server resets.
+ */
+export async function restartServerWhileAway(
+  page: IJupyterLabPageFixture,
+  request: APIRequestContext,
+  baseURL: string
+): Promise<void> {
+  await page.evaluate(() => window.location.assign('about:blank'));
+  await page.waitForURL('about:blank');
+  await restartServer(request);
+  await page.mainFrame().goto(`${baseURL}/lab`);
+  await page.waitForSelector('#jupyterlab-splash', { state: 'detached' });
+}
+
+/**
  * Reload the page and show the notebook that the restored workspace reopens, without
  * waiting for its kernel: a kernel blocked in `input()` answers no `kernel_info_request`,
  * so a fresh page cannot learn its state until the input is answered.

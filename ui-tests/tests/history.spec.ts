@@ -10,7 +10,7 @@ import {
   outputLocator,
   promptLocator,
   reloadWithNotebook,
-  restartServer,
+  restartServerWhileAway,
   RUN_TIMEOUT,
   runCell,
   userDisplayName,
@@ -180,14 +180,8 @@ test.describe('Run history', () => {
     const nameA = await userDisplayName(page);
     await runThreeTimes(page);
 
-    // The page leaves first: Galata follows its kernel requests, and fails the test on
-    // one that the stopping server resets.
-    await page.evaluate(() => window.location.assign('about:blank'));
-    await page.waitForURL('about:blank');
-    await restartServer(request);
+    await restartServerWhileAway(page, request, baseURL!);
     // Opened by path: the workspace may not have been saved with it before the restart.
-    await page.mainFrame().goto(`${baseURL}/lab`);
-    await page.waitForSelector('#jupyterlab-splash', { state: 'detached' });
     await openNotebook(page, path);
 
     const view = await openCellHistory(page, 0);

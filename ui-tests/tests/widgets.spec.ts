@@ -19,7 +19,7 @@ import {
   openWithoutKernel,
   outputLocator,
   reloadWithNotebook,
-  restartServer,
+  restartServerWhileAway,
   RUN_TIMEOUT,
   runCell,
   savedNotebook,
@@ -330,13 +330,8 @@ test.describe('Widgets of server-run cells', () => {
       .poll(() => savedWidgets(request, path), { timeout: 60000 })
       .toContain('"bar_style":"success"');
 
-    // The page leaves first: Galata follows its kernel requests, and fails the test on
-    // one that the stopping server resets.
-    await page.evaluate(() => window.location.assign('about:blank'));
-    await page.waitForURL('about:blank');
-    await restartServer(request);
-    // Back to JupyterLab, whose restored workspace reopens the notebook.
-    await page.mainFrame().goto(`${baseURL}/lab`);
+    await restartServerWhileAway(page, request, baseURL!);
+    // The restored workspace reopens the notebook.
     await reloadWithNotebook(page, path);
     await expect
       .poll(() => everyModelFrozen(page), {

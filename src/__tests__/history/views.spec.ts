@@ -1,5 +1,6 @@
 // The tests compare the English texts that the views show.
 /* eslint-disable jupyter/no-untranslated-string */
+import type { NotebookModel } from '@jupyterlab/notebook';
 import { NBTestUtils } from '@jupyterlab/notebook/lib/testutils';
 import { Widget } from '@lumino/widgets';
 
@@ -121,6 +122,26 @@ describe('RunListView', () => {
   });
 });
 
+/**
+ * The history of one cell of a notebook model, shown in the document.
+ */
+function attachedHistory(
+  backend: ListedHistory,
+  model: NotebookModel,
+  cellId: string
+): CellHistoryView {
+  const view = new CellHistoryView({
+    backend,
+    documentId: DOCUMENT_ID,
+    cellId,
+    notebook: model.sharedModel,
+    collab: null,
+    rendermime: historyRendermime(NBTestUtils.defaultRenderMime())
+  });
+  Widget.attach(view, document.body);
+  return view;
+}
+
 describe('CellHistoryView', () => {
   it("shows the selected run's outputs and source against the cell's now, and restores it", async () => {
     const model = createModel(['print(2)']);
@@ -129,15 +150,7 @@ describe('CellHistoryView', () => {
       runSummary(1, { cell_id: cell.getId(), source: 'print(1)' }),
       runSummary(2, { cell_id: cell.getId(), source: 'print(2)' })
     ]);
-    const view = new CellHistoryView({
-      backend,
-      documentId: DOCUMENT_ID,
-      cellId: cell.getId(),
-      notebook: model.sharedModel,
-      collab: null,
-      rendermime: historyRendermime(NBTestUtils.defaultRenderMime())
-    });
-    Widget.attach(view, document.body);
+    const view = attachedHistory(backend, model, cell.getId());
     const detail = view.node.querySelector<HTMLElement>(
       '.jp-CollabExec-historyDetail'
     )!;
@@ -182,15 +195,7 @@ describe('CellHistoryView', () => {
     ]);
     backend.restoreRun = () =>
       Promise.reject(new Error('The cell has a request queued or running.'));
-    const view = new CellHistoryView({
-      backend,
-      documentId: DOCUMENT_ID,
-      cellId: cell.getId(),
-      notebook: model.sharedModel,
-      collab: null,
-      rendermime: historyRendermime(NBTestUtils.defaultRenderMime())
-    });
-    Widget.attach(view, document.body);
+    const view = attachedHistory(backend, model, cell.getId());
     const restore = () =>
       view.node.querySelector<HTMLButtonElement>(
         '.jp-CollabExec-historyRestore'
