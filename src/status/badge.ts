@@ -63,6 +63,10 @@ export class CellStatusBadge extends Widget {
    * Offer the cell's run history, under this name for the button; null offers none.
    */
   setHistory(label: string | null): void {
+    if (label === this._historyLabel) {
+      return;
+    }
+    this._historyLabel = label;
     this._history.hidden = label === null;
     this.toggleClass('jp-mod-history', label !== null);
     if (label !== null) {
@@ -127,6 +131,7 @@ export class CellStatusBadge extends Widget {
 
   private _state: IBadgeState | null = null;
   private _history: HTMLButtonElement;
+  private _historyLabel: string | null = null;
   private _historyRequested = new Signal<this, void>(this);
   private _label: HTMLElement;
   private _elapsed: HTMLElement;
