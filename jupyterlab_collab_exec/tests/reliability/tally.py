@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 SOAK = os.environ.get("COLLAB_EXEC_SOAK") == "1"
 REPORT_PATH = os.environ.get("COLLAB_EXEC_RELIABILITY_REPORT")
@@ -29,6 +30,9 @@ CATEGORIES = {
     "authorization": "Authorization: denied execute, no token, XSRF",
     "output-bound": "Resource bounds: an attempt at 1 GB of output",
     "requests-bound": "Resource bounds: the requests map after many executions",
+    "churn-runs": "Churn under load: W9 cells run while clients join, leave, drop, return stale",
+    "churn-drops": "Churn under load: connections dropped without a close frame, let go",
+    "churn-stale": "Churn under load: clients back with a stale state vector, converged",
 }
 
 
@@ -43,6 +47,8 @@ class Tally:
     the first broken invariant, and the tally shows it as run but not passed."""
 
     counts: dict[str, list[int]] = field(default_factory=dict)
+    # A category's measures beside its counts (one dict per run), for the report.
+    figures: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     @contextmanager
     def trial(self, category: str) -> Iterator[None]:
@@ -59,12 +65,22 @@ class Tally:
         entry[0] += run
         entry[1] += passed
 
+    def measure(self, category: str, figures: dict[str, Any]) -> None:
+        assert category in CATEGORIES, category
+        self.figures.setdefault(category, []).append(figures)
+
     def save(self) -> None:
+        """Adds to the report file: `{"counts": {category: [run, passed]}, "figures":
+        {category: [measures of a run]}}`."""
         if not REPORT_PATH:
             return
         path = Path(REPORT_PATH)
-        merged: dict[str, list[int]] = json.loads(path.read_text()) if path.exists() else {}
+        saved = json.loads(path.read_text()) if path.exists() else {}
+        counts: dict[str, list[int]] = saved.get("counts", {})
+        figures: dict[str, list[dict[str, Any]]] = saved.get("figures", {})
         for category, (run, passed) in self.counts.items():
-            previous = merged.get(category, [0, 0])
-            merged[category] = [previous[0] + run, previous[1] + passed]
-        path.write_text(json.dumps(merged, indent=1))
+            previous = counts.get(category, [0, 0])
+            counts[category] = [previous[0] + run, previous[1] + passed]
+        for category, runs in self.figures.items():
+            figures.setdefault(category, []).extend(runs)
+        path.write_text(json.dumps({"counts": counts, "figures": figures}, indent=1))
