@@ -12,6 +12,7 @@ from typing import Any
 
 from jupyter_ydoc import YNotebook
 
+from ..doc.pace import WritePace
 from ..trust.records import TrustRecords
 from .cell_writer import CellOutputWriter
 from .display_router import DisplayRouter
@@ -21,7 +22,8 @@ CellKey = tuple[str, str]
 
 @dataclass(frozen=True)
 class OutputSettings:
-    flush_interval: float
+    # How often a cell's outputs are written.
+    pace: WritePace
     max_output_bytes: int | None
 
 
@@ -65,7 +67,7 @@ class OutputDesk:
             run.document_id,
             run.cell_id,
             run.request_id,
-            flush_interval=self._settings.flush_interval,
+            pace=self._settings.pace,
             max_output_bytes=self._settings.max_output_bytes,
             trust=self._trust,
             index=index,

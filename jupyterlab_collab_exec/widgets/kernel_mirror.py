@@ -7,13 +7,15 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 
+from ..doc.pace import WritePace
 from .models import KernelWidgets
 from .sender import KernelWidgetSender
 
 
 @dataclass(frozen=True)
 class WidgetSettings:
-    flush_interval: float
+    # How often the models' changes are written.
+    pace: WritePace
     snapshot_interval: float
     max_widget_bytes: int | None
     max_output_bytes: int | None
