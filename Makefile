@@ -15,7 +15,7 @@ LAB_PORT ?= 8888
 
 TS_SOURCES := $(shell find src style schema -type f 2>/dev/null) package.json tsconfig.json
 
-.PHONY: help setup lab test lint jest pytest ui-tests package-check bench bench-quick soak clean
+.PHONY: help setup enterprise-gateway lab test lint jest pytest ui-tests package-check bench bench-quick soak clean
 
 help:
 	@echo "make lab     set up, build, and start JupyterLab with collaboration on examples/"
@@ -64,6 +64,21 @@ $(STAMPS)/bench-deps: pyproject.toml $(STAMPS)/installed
 	$(VENV)/bin/python -m pip install --quiet -e ".[dev,test,lint,bench]"
 	@touch $@
 
+# Enterprise Gateway, whose kernels the tests of remote kernels use too, in a venv of its own
+# (it pins jupyter_server 1 and jupyter_client 6). Its versions are pinned in the requirements
+# file; the tests find the gateway in this venv.
+ENTERPRISE_GATEWAY_VENV := .venv-enterprise-gateway
+ENTERPRISE_GATEWAY_REQUIREMENTS := jupyterlab_collab_exec/tests/enterprise_gateway_requirements.txt
+
+$(STAMPS)/enterprise-gateway: $(ENTERPRISE_GATEWAY_REQUIREMENTS) | $(STAMPS)
+	rm -rf $(ENTERPRISE_GATEWAY_VENV)
+	$(PYTHON) -m venv $(ENTERPRISE_GATEWAY_VENV)
+	$(ENTERPRISE_GATEWAY_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
+	  -r $(ENTERPRISE_GATEWAY_REQUIREMENTS)
+	@touch $@
+
+enterprise-gateway: $(STAMPS)/enterprise-gateway
+
 $(CHROMIUM):
 	@if [ "$$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
 	  $$SUDO apt-get update && $$SUDO apt-get install -y chromium
@@ -74,7 +89,7 @@ lab: setup
 	cd examples && jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) \
 	  --ServerApp.allow_root=True --ServerApp.open_browser=False demo.ipynb
 
-test: setup $(CHROMIUM)
+test: setup $(STAMPS)/enterprise-gateway $(CHROMIUM)
 	./scripts/test-layers.sh
 
 lint: setup
@@ -83,7 +98,7 @@ lint: setup
 jest: setup
 	./scripts/test-layers.sh jest
 
-pytest: setup
+pytest: setup $(STAMPS)/enterprise-gateway
 	./scripts/test-layers.sh pytest
 
 ui-tests: setup $(CHROMIUM)
@@ -115,4 +130,5 @@ soak: setup
 clean:
 	rm -rf $(STAMPS) lib tsconfig.tsbuildinfo jupyterlab_collab_exec/labextension \
 	  jupyterlab_collab_exec/_version.py dist build coverage junit.xml \
-	  ui-tests/test-results ui-tests/playwright-report .venv-package-check
+	  ui-tests/test-results ui-tests/playwright-report .venv-package-check \
+	  $(ENTERPRISE_GATEWAY_VENV)

@@ -1,10 +1,11 @@
 """Fixtures: a real jupyter_server with jupyter-collaboration and this extension, real
-ipykernels (local, or behind a real Kernel Gateway), and pycrdt clients joined to notebook
-rooms.
+ipykernels (local, or behind a real Kernel Gateway or Enterprise Gateway), and pycrdt
+clients joined to notebook rooms.
 
 A test marked `both_kernels` (most modules are) runs twice if it starts a kernel: with a
-local kernel and with a kernel behind the gateway; one marked `gateway_kernel` runs with
-the gateway only."""
+local kernel and with a kernel behind the Kernel Gateway; one marked `gateway_kernel` runs
+with the gateway only. A test also marked `enterprise_gateway` runs once more, with a kernel
+behind Enterprise Gateway: the lifecycle tests are, not every test, to keep the suite's time."""
 
 from __future__ import annotations
 
@@ -24,13 +25,16 @@ from jupyter_server.utils import url_path_join
 from tornado.httpclient import HTTPClientError
 
 from .clients import DEFAULT_TIMEOUT, RoomClient, joined_room, write_notebook
-from .gateway import KernelGatewayProcess
+from .enterprise_gateway import KERNEL_USERNAME, EnterpriseGatewayProcess
+from .gateway import GatewayProcess, KernelGatewayProcess
 from .hub import HubProcess
 from .kernel_websocket import KernelWebsocket, kernel_websocket
 from .scripted import Core
 
 pytest_plugins = ("pytest_jupyter.jupyter_server",)
 KERNEL_KINDS = ("local", "gateway")
+ENTERPRISE_GATEWAY = "enterprise-gateway"
+GATEWAY_KINDS = ("gateway", ENTERPRISE_GATEWAY)
 # How long the tasks a test's server left behind may take to end once cancelled.
 LOOP_CLOSE_TIMEOUT = 10.0
 
@@ -73,20 +77,40 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "both_kernels: run the tests that start a kernel with local and gateway kernels"
     )
     config.addinivalue_line("markers", "gateway_kernel: run the test with a gateway kernel only")
+    config.addinivalue_line(
+        "markers", "enterprise_gateway: run the test with an Enterprise Gateway kernel too"
+    )
+
+
+def names_its_kernel_kinds(definition: pytest.Function) -> bool:
+    """Whether a test parametrizes `kernel_kind` itself, to expect something of each kind."""
+    for marker in definition.iter_markers("parametrize"):
+        names = marker.args[0]
+        if isinstance(names, str):
+            names = [name.strip() for name in names.split(",")]
+        if "kernel_kind" in names:
+            return True
+    return False
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "start_kernel" not in metafunc.fixturenames:
+    if "start_kernel" not in metafunc.fixturenames or names_its_kernel_kinds(metafunc.definition):
         return
     if metafunc.definition.get_closest_marker("gateway_kernel") is not None:
-        metafunc.parametrize("kernel_kind", ["gateway"], indirect=True)
+        kinds = ["gateway"]
     elif metafunc.definition.get_closest_marker("both_kernels") is not None:
-        metafunc.parametrize("kernel_kind", KERNEL_KINDS, indirect=True)
+        kinds = list(KERNEL_KINDS)
+    else:
+        return
+    if metafunc.definition.get_closest_marker("enterprise_gateway") is not None:
+        kinds.append(ENTERPRISE_GATEWAY)
+    metafunc.parametrize("kernel_kind", kinds, indirect=True)
 
 
 @pytest.fixture
 def kernel_kind(request: pytest.FixtureRequest) -> str:
-    """Where the server runs its kernels: `local`, or `gateway`."""
+    """Where the server runs its kernels: `local`, `gateway` (Kernel Gateway), or
+    `enterprise-gateway`."""
     return str(getattr(request, "param", "local"))
 
 
@@ -114,6 +138,17 @@ def kernel_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KernelG
 
 
 @pytest.fixture(scope="session")
+def enterprise_gateway(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[EnterpriseGatewayProcess]:
+    """One real Enterprise Gateway for the session, on a free loopback port."""
+    gateway = EnterpriseGatewayProcess(tmp_path_factory.mktemp("enterprise-gateway"))
+    gateway.start()
+    yield gateway
+    gateway.stop()
+
+
+@pytest.fixture(scope="session")
 def jupyterhub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
     """One real JupyterHub for the session, with the example's collaboration accounts."""
     hub = HubProcess(tmp_path_factory.mktemp("jupyterhub"))
@@ -132,28 +167,42 @@ def gateway_arguments() -> list[str] | None:
 
 @pytest.fixture
 def gateway_process(
-    request: pytest.FixtureRequest, gateway_arguments: list[str] | None, tmp_path: Path
-) -> Iterator[KernelGatewayProcess]:
-    """The gateway the server of a `gateway` test uses."""
+    request: pytest.FixtureRequest,
+    kernel_kind: str,
+    gateway_arguments: list[str] | None,
+    tmp_path: Path,
+) -> Iterator[GatewayProcess]:
+    """The gateway the server of a `gateway` or `enterprise-gateway` test uses."""
+    enterprise = kernel_kind == ENTERPRISE_GATEWAY
     if gateway_arguments is None:
-        yield request.getfixturevalue("kernel_gateway")
+        yield request.getfixturevalue("enterprise_gateway" if enterprise else "kernel_gateway")
         return
-    gateway = KernelGatewayProcess(tmp_path / "kernel-gateway", *gateway_arguments)
+    gateway: GatewayProcess
+    if enterprise:
+        gateway = EnterpriseGatewayProcess(tmp_path / "enterprise-gateway", *gateway_arguments)
+    else:
+        gateway = KernelGatewayProcess(tmp_path / "kernel-gateway", *gateway_arguments)
     gateway.start()
     yield gateway
     gateway.stop()
 
 
 @pytest.fixture
-def gateway_config(request: pytest.FixtureRequest, kernel_kind: str) -> dict[str, Any]:
+def gateway_config(
+    request: pytest.FixtureRequest, kernel_kind: str, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, Any]:
     """The `GatewayClient` section of the server's config; empty for local kernels.
 
     GatewayClient is a singleton that outlives a server, and the server's teardown still
     uses it: each test starts with a fresh one."""
     GatewayClient.clear_instance()
-    if kernel_kind != "gateway":
+    if kernel_kind not in GATEWAY_KINDS:
         return {}
-    gateway: KernelGatewayProcess = request.getfixturevalue("gateway_process")
+    if kernel_kind == ENTERPRISE_GATEWAY:
+        # jupyter_server sends every KERNEL_ variable of its environment with a kernel's
+        # start; Enterprise Gateway checks this one against its unauthorized users.
+        monkeypatch.setenv("KERNEL_USERNAME", KERNEL_USERNAME)
+    gateway: GatewayProcess = request.getfixturevalue("gateway_process")
     return gateway.server_config()
 
 
