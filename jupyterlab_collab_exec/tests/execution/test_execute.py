@@ -22,6 +22,7 @@ async def test_info(jp_fetch: Any) -> None:
     assert "execute" in info["features"]
 
 
+@pytest.mark.enterprise_gateway
 async def test_room_client_sees_outputs_count_and_statuses(
     open_notebook: OpenNotebookFactory,
 ) -> None:

@@ -96,6 +96,7 @@ async def test_cancel_rejects_bad_bodies(post_json: Any, body: Any, code: int) -
     assert answer["message"]
 
 
+@pytest.mark.enterprise_gateway
 async def test_interrupt_fails_running_and_cancels_queue(
     open_notebook: OpenNotebookFactory, jp_fetch: Any
 ) -> None:
@@ -115,6 +116,7 @@ async def test_interrupt_fails_running_and_cancels_queue(
         await notebook.wait_statuses([again], ["ok"])
 
 
+@pytest.mark.enterprise_gateway
 async def test_restart_cancels_everything_and_resets_cells(
     open_notebook: OpenNotebookFactory, jp_fetch: Any
 ) -> None:
@@ -136,6 +138,7 @@ async def test_restart_cancels_everything_and_resets_cells(
         assert client.cell("cell-1")["execution_count"] == 1
 
 
+@pytest.mark.enterprise_gateway
 async def test_kernel_death_interrupts_running_and_cancels_queue(
     open_notebook: OpenNotebookFactory,
 ) -> None:

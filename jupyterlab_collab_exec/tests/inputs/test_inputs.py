@@ -31,6 +31,7 @@ def stored_files(root: Path, notebook: str) -> dict[str, bytes]:
     return {path.name: path.read_bytes() for path in paths}
 
 
+@pytest.mark.enterprise_gateway
 async def test_an_answer_reaches_the_kernel_and_is_echoed(
     open_notebook: OpenNotebookFactory,
 ) -> None:
@@ -168,6 +169,7 @@ async def test_getpass_secret_never_stored_or_logged(
     assert "POST" in caplog.text  # the log was captured at all
 
 
+@pytest.mark.enterprise_gateway
 @pytest.mark.parametrize("action", ["interrupt", "restart"])
 async def test_interrupt_or_restart_cancels_a_pending_input(
     action: str, open_notebook: OpenNotebookFactory, jp_fetch: Any

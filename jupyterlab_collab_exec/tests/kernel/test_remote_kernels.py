@@ -1,4 +1,5 @@
-"""Kernels that die, vanish or stop answering, local and behind a real Kernel Gateway."""
+"""Kernels that die, vanish or stop answering, local and behind a real Kernel Gateway or
+Enterprise Gateway."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from ..conftest import OpenNotebookFactory, started
-from ..gateway import KernelGatewayProcess
+from ..conftest import ENTERPRISE_GATEWAY, OpenNotebookFactory, started
+from ..gateway import GatewayProcess
 
 pytestmark = pytest.mark.both_kernels
 
@@ -18,6 +19,7 @@ TEN_MEGABYTES = "for _ in range(10):\n    print('x' * 1_000_000)"
 RATE_NOTICE = "IOPub data rate exceeded"
 
 
+@pytest.mark.enterprise_gateway
 async def test_a_kernel_that_exits_settles_its_request_and_the_next_run_works(
     open_notebook: OpenNotebookFactory,
 ) -> None:
@@ -34,9 +36,10 @@ async def test_a_kernel_that_exits_settles_its_request_and_the_next_run_works(
 
 
 @pytest.mark.gateway_kernel
+@pytest.mark.enterprise_gateway
 async def test_a_kernel_deleted_on_the_gateway_settles_the_request_in_flight(
     caplog: pytest.LogCaptureFixture,
-    gateway_process: KernelGatewayProcess,
+    gateway_process: GatewayProcess,
     open_notebook: OpenNotebookFactory,
 ) -> None:
     async with open_notebook("deleted.ipynb", [STARTED]) as notebook:
@@ -52,6 +55,7 @@ async def test_a_kernel_deleted_on_the_gateway_settles_the_request_in_flight(
 
 
 @pytest.mark.gateway_kernel
+@pytest.mark.enterprise_gateway
 async def test_an_idle_server_costs_no_cpu_with_a_gateway_conversation_open(
     jp_serverapp: Any, notebook_factory: Any, document_id_for: Any, start_kernel: Any, execute: Any
 ) -> None:
@@ -75,6 +79,7 @@ async def test_an_idle_server_costs_no_cpu_with_a_gateway_conversation_open(
 
 
 @pytest.mark.gateway_kernel
+@pytest.mark.enterprise_gateway
 @pytest.mark.parametrize("gateway_arguments", [[]])
 @pytest.mark.parametrize(
     "extra_server_config",
@@ -89,7 +94,7 @@ async def test_a_gateway_that_stops_answering_settles_what_waits_for_it(
     caplog: pytest.LogCaptureFixture,
     gateway_arguments: list[str],
     extra_server_config: dict[str, Any],
-    gateway_process: KernelGatewayProcess,
+    gateway_process: GatewayProcess,
     jp_fetch: Any,
     open_notebook: OpenNotebookFactory,
 ) -> None:
@@ -117,21 +122,28 @@ async def test_a_gateway_that_stops_answering_settles_what_waits_for_it(
             await jp_fetch("api", "kernels", notebook.kernel_id, method="DELETE")
 
 
-@pytest.mark.gateway_kernel
 @pytest.mark.parametrize(
-    ("gateway_arguments", "whole"),
-    [(None, False), (["--ZMQChannelsWebsocketConnection.limit_rate=False"], True)],
-    ids=["default rate limit", "rate limit off"],
+    ("kernel_kind", "gateway_arguments", "whole"),
+    [
+        ("gateway", None, False),
+        ("gateway", ["--ZMQChannelsWebsocketConnection.limit_rate=False"], True),
+        (ENTERPRISE_GATEWAY, None, True),
+    ],
+    ids=["default rate limit", "rate limit off", "enterprise gateway"],
+    indirect=["kernel_kind"],
 )
 async def test_ten_megabytes_through_the_gateway(
+    kernel_kind: str,
     gateway_arguments: list[str] | None,
     whole: bool,
     jp_fetch: Any,
     open_notebook: OpenNotebookFactory,
 ) -> None:
-    """The gateway applies jupyter_server's IOPub rate limit to its own websocket. By
+    """Kernel Gateway applies jupyter_server's IOPub rate limit to its own websocket. By
     default it drops most of a 10 MB print, and the cell shows its notice; with the limit
-    off on the gateway, every byte arrives."""
+    off on the gateway, every byte arrives. Enterprise Gateway 3.3 sets no limit (its
+    websocket handler's limits stay at zero, and it has no setting for them): every byte
+    arrives."""
     async with open_notebook("big.ipynb", [TEN_MEGABYTES]) as notebook:
         client = notebook.client
         try:

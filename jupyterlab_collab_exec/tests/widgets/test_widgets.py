@@ -69,6 +69,7 @@ def printed_json(client: RoomClient, cell_id: str) -> Any:
 
 
 @pytest.mark.both_kernels
+@pytest.mark.enterprise_gateway
 async def test_a_slider_is_mirrored_and_every_browser_gets_its_models(
     open_notebook: OpenNotebookFactory, connect_kernel: ConnectKernel, jp_root_dir: Path
 ) -> None:
