@@ -38,16 +38,6 @@ class CollabExecApp(ExtensionApp):
         Output that arrives in between is coalesced into one transaction.""",
     )
 
-    full_rate_rooms = Int(
-        5,
-        min=0,
-        config=True,
-        help="""How many notebooks the server writes at the full rate (`flush_interval`) at
-        once. With more notebooks writing outputs or widgets, each is written less often, in
-        proportion, so that the server's updates per second (each sent to every client and
-        appended to the YStore) stay the same. 0: every notebook at the full rate.""",
-    )
-
     retained_requests = Int(
         200,
         min=1,
@@ -208,7 +198,6 @@ class CollabExecApp(ExtensionApp):
             self.rooms,
             ExecutionSettings(
                 flush_interval=self.flush_interval,
-                full_rate_rooms=self.full_rate_rooms,
                 retained_requests=self.retained_requests,
                 max_output_bytes=self.max_output_bytes,
                 response_timeout=self.kernel_response_timeout,

@@ -20,7 +20,6 @@ from ..common.tasks import BackgroundTasks
 from ..doc import schema
 from ..doc.cells import CellSpec, resolve_cells
 from ..doc.collab_map import ORIGIN, Person, now_ms
-from ..doc.pace import WritePace
 from ..doc.rooms import RoomAccess
 from ..history.recorder import RunRecorder
 from ..history.records import AnsweredInput
@@ -44,8 +43,6 @@ from .runner import KernelRunner, RunnerParts
 @dataclass(frozen=True)
 class ExecutionSettings:
     flush_interval: float = 0.05
-    # Beyond this many notebooks writing at once, each is written less often (doc/pace.py).
-    full_rate_rooms: int = 5
     retained_requests: int = 200
     max_output_bytes: int | None = 20 * 1024 * 1024
     response_timeout: float = 60.0
@@ -71,10 +68,8 @@ class ExecutionService:
         self._tasks = BackgroundTasks(log)
         self._inputs = InputRegistry()
         self._trust = trust
-        # One pace for every writer of the server: it counts the notebooks they write.
-        pace = WritePace(settings.flush_interval, settings.full_rate_rooms)
         outputs = OutputDesk(
-            OutputSettings(pace, settings.max_output_bytes), trust.records
+            OutputSettings(settings.flush_interval, settings.max_output_bytes), trust.records
         )
         self._ledger = RequestLedger(
             rooms,
@@ -93,7 +88,7 @@ class ExecutionService:
         self._widgets = WidgetMirror(
             rooms,
             WidgetSettings(
-                pace=pace,
+                flush_interval=settings.flush_interval,
                 snapshot_interval=settings.widget_snapshot_interval,
                 max_widget_bytes=settings.max_widget_bytes,
                 max_output_bytes=settings.max_output_bytes,

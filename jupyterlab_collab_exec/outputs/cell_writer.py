@@ -11,14 +11,13 @@ from pycrdt import Map
 
 from ..doc import cells
 from ..doc.collab_map import ORIGIN
-from ..doc.pace import WritePace
 from ..trust.records import TrustRecords
 from .reducer import OutputReducer
 
 
 class CellOutputWriter:
     """The outputs of one request's cell: feeds messages to a reducer and flushes it into
-    the cell, at most once per interval of the server's write pace.
+    the cell, at most once per flush interval.
 
     It outlives its request while its cell shows a display that later executions may
     update, as JupyterLab keeps an output area's future until the cell runs again. Once
@@ -32,7 +31,7 @@ class CellOutputWriter:
         cell_id: str,
         request_id: str,
         *,
-        pace: WritePace,
+        flush_interval: float,
         max_output_bytes: int | None,
         trust: TrustRecords,
         index: int | None = None,
@@ -42,7 +41,7 @@ class CellOutputWriter:
         self._document_id = document_id
         self._cell_id = cell_id
         self._trust = trust
-        self._pace = pace
+        self._interval = flush_interval
         self._reducer = OutputReducer(max_output_bytes)
         self._timer: asyncio.TimerHandle | None = None
         self._last_flush = 0.0
@@ -70,7 +69,7 @@ class CellOutputWriter:
     def _schedule(self) -> None:
         if self._timer is not None or self._closed:
             return
-        delay = max(0.0, self._last_flush + self._pace.interval() - time.monotonic())
+        delay = max(0.0, self._last_flush + self._interval - time.monotonic())
         self._timer = asyncio.get_running_loop().call_later(delay, self.flush)
 
     def flush(self) -> None:
@@ -87,7 +86,6 @@ class CellOutputWriter:
         # What browsers may trust: exactly what was written now.
         self._trust.cell_written(self._document_id, self._cell_id, self._reducer.digests())
         self._last_flush = time.monotonic()
-        self._pace.wrote(self._document_id)
 
     def outputs(self) -> list[dict[str, Any]]:
         """The request's outputs as its cell shows them, in nbformat."""

@@ -12,7 +12,6 @@ from typing import Any
 
 from jupyter_ydoc import YNotebook
 
-from ..doc.pace import WritePace
 from ..trust.records import TrustRecords
 from .cell_writer import CellOutputWriter
 from .display_router import DisplayRouter
@@ -22,8 +21,7 @@ CellKey = tuple[str, str]
 
 @dataclass(frozen=True)
 class OutputSettings:
-    # How often a cell's outputs are written.
-    pace: WritePace
+    flush_interval: float
     max_output_bytes: int | None
 
 
@@ -67,7 +65,7 @@ class OutputDesk:
             run.document_id,
             run.cell_id,
             run.request_id,
-            pace=self._settings.pace,
+            flush_interval=self._settings.flush_interval,
             max_output_bytes=self._settings.max_output_bytes,
             trust=self._trust,
             index=index,

@@ -14,7 +14,6 @@ from jupyterlab_collab_exec.common.tasks import BackgroundTasks
 from jupyterlab_collab_exec.doc import schema
 from jupyterlab_collab_exec.doc.cells import CellSpec, resolve_cells
 from jupyterlab_collab_exec.doc.collab_map import Person, requests_map
-from jupyterlab_collab_exec.doc.pace import WritePace
 from jupyterlab_collab_exec.execution.guard import RootMapGuard, pending_input_typing
 from jupyterlab_collab_exec.execution.ledger import Request, RequestLedger
 from jupyterlab_collab_exec.execution.runner import KernelRunner, RunnerParts
@@ -136,7 +135,7 @@ class Core:
         self.tasks = BackgroundTasks(self.log)
         self.trust = TrustRecords()
         self.outputs = OutputDesk(
-            OutputSettings(pace=WritePace(0.0, 0), max_output_bytes=2048), self.trust
+            OutputSettings(flush_interval=0.0, max_output_bytes=2048), self.trust
         )
         self.ledger = RequestLedger(
             self.rooms, InputRegistry(), self.outputs, self.tasks, retained_requests=200
@@ -145,7 +144,7 @@ class Core:
         self.widgets = WidgetMirror(
             self.rooms,
             WidgetSettings(
-                pace=WritePace(widget_flush_interval, 0),
+                flush_interval=widget_flush_interval,
                 snapshot_interval=3600.0,
                 max_widget_bytes=max_widget_bytes,
                 max_output_bytes=2048,

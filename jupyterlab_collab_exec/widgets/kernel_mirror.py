@@ -7,15 +7,13 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 
-from ..doc.pace import WritePace
 from .models import KernelWidgets
 from .sender import KernelWidgetSender
 
 
 @dataclass(frozen=True)
 class WidgetSettings:
-    # How often the models' changes are written.
-    pace: WritePace
+    flush_interval: float
     snapshot_interval: float
     max_widget_bytes: int | None
     max_output_bytes: int | None

@@ -186,7 +186,7 @@ class WidgetMirror:
         if not mirror.snapshot_due:
             return
         delay = max(
-            self._settings.pace.base_interval,
+            self._settings.flush_interval,
             mirror.snapshots.last + IDLE_SNAPSHOT_SPACING - time.monotonic(),
         )
         self._snapshot_in(kernel_id, mirror, delay)
@@ -223,14 +223,13 @@ class WidgetMirror:
     def _changed(self, kernel_id: str, mirror: KernelMirror) -> None:
         mirror.snapshot_due = True
         if mirror.flushes.timer is None:
-            interval = self._settings.pace.interval()
-            delay = max(0.0, mirror.flushes.last + interval - time.monotonic())
+            delay = max(0.0, mirror.flushes.last + self._settings.flush_interval - time.monotonic())
             mirror.flushes.timer = asyncio.get_running_loop().call_later(
                 delay, self.flush, kernel_id
             )
         if mirror.snapshots.timer is None:
             delay = mirror.snapshots.last + self._settings.snapshot_interval - time.monotonic()
-            self._snapshot_in(kernel_id, mirror, max(self._settings.pace.base_interval, delay))
+            self._snapshot_in(kernel_id, mirror, max(self._settings.flush_interval, delay))
 
     def flush(self, kernel_id: str) -> None:
         """Write what changed into the docs."""
@@ -272,7 +271,6 @@ class WidgetMirror:
                 for model in written:
                     widget_doc.write_model(ydoc, model, self._form, pending[model.model_id])
                 widget_doc.write_notice(ydoc, self._notice(mirror))
-            self._settings.pace.wrote(document_id)
             self._trust.models_removed(document_id, removed)
             for model in written:
                 self._trust.model_written(
