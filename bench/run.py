@@ -559,6 +559,8 @@ def run_bench(arguments: argparse.Namespace, baseline: Checkout | None) -> int:
         report += "\n\n" + "\n".join(history_table(history))
     if load is not None:
         report += "\n\n" + "\n".join(load.tables())
+        if not quick:
+            load.draw()
     if baseline is not None:
         report += f"\n\n{baseline_table(summaries, baseline.name, baseline.short)}"
     if arguments.history_overhead:

@@ -353,15 +353,16 @@ class ServerProcess(ServerClient):
                 return 0
         return int(row[0])
 
-    async def stop(self, how: signal.Signals) -> None:
+    async def stop(self, how: signal.Signals, timeout: float = 60.0) -> None:
+        """Signal the server, and kill it if it has not exited within `timeout` seconds."""
         assert self.process is not None
         await self.close()
         self.process.send_signal(how)
         try:
-            await asyncio.wait_for(self.process.wait(), 60)
+            await asyncio.wait_for(self.process.wait(), timeout)
         except asyncio.TimeoutError:
             self.process.kill()
             raise AssertionError("the server did not stop") from None
 
-    async def stop_gracefully(self) -> None:
-        await self.stop(signal.SIGTERM)
+    async def stop_gracefully(self, timeout: float = 60.0) -> None:
+        await self.stop(signal.SIGTERM, timeout)
