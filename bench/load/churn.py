@@ -127,8 +127,8 @@ async def run_churn(load: ChurnLoad, root: Path) -> ChurnResult:
             for notebook in notebooks:
                 await join_steady(server, notebook)
             await asyncio.gather(
-                run_cell(server, calm, rng),
-                *(run_churned(server, notebook, rng, pid) for notebook in notebooks),
+                run_cell(server, calm, rng, load.seconds),
+                *(run_churned(server, notebook, rng, pid, load.seconds) for notebook in notebooks),
             )
             reference = (await server_view(server, calm))["outputs"]
             ticks = load.seconds * 10
@@ -193,7 +193,9 @@ async def join_steady(server: ServerProcess, notebook: ChurnedNotebook) -> None:
     notebook.joined.update(notebook.steady)
 
 
-async def run_cell(server: ServerProcess, notebook: ChurnedNotebook, rng: random.Random) -> None:
+async def run_cell(
+    server: ServerProcess, notebook: ChurnedNotebook, rng: random.Random, seconds: int
+) -> None:
     """Run the cell, answer its input for a client picked at random, wait for its end."""
     [notebook.request] = await server.execute(notebook.room, notebook.kernel, ["cell-0"])
     observer = notebook.observer
@@ -204,17 +206,20 @@ async def run_cell(server: ServerProcess, notebook: ChurnedNotebook, rng: random
         "api/collab-exec/input",
         {"document_id": notebook.room, "input_id": input_id, "value": f"client {who}"},
     )
+    # Bounded, so that an observer cut off under load fails the run instead of hanging it.
     await observer.wait_until(
-        lambda: observer.request_status(notebook.request) in FINAL, 900, what="the request"
+        lambda: observer.request_status(notebook.request) in FINAL,
+        seconds * 3 + 120,
+        what="the request",
     )
 
 
 async def run_churned(
-    server: ServerProcess, notebook: ChurnedNotebook, rng: random.Random, pid: int
+    server: ServerProcess, notebook: ChurnedNotebook, rng: random.Random, pid: int, seconds: int
 ) -> None:
     start = asyncio.get_running_loop().time()
     await asyncio.gather(
-        run_cell(server, notebook, rng),
+        run_cell(server, notebook, rng, seconds),
         *(follow_slot(server, notebook, steps, start, pid) for steps in notebook.plan.slots),
     )
 

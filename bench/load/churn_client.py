@@ -30,7 +30,7 @@ import sys
 from typing import Any
 
 from httpx_ws import aconnect_ws
-from pycrdt import Provider
+from pycrdt import Provider, YMessageType, YSyncMessageType
 from pycrdt.websocket.websocket import HttpxWebsocket
 
 from bench.load.client import LoadClient, keep_awareness
@@ -40,6 +40,20 @@ SYNC_TIMEOUT = 120.0
 
 def say(answer: dict[str, Any]) -> None:
     print(json.dumps(answer), flush=True)
+
+
+class ListeningChannel(HttpxWebsocket):
+    """A browser's channel for a client that never edits. pycrdt's Provider sends every
+    transaction of its doc, those it applied from the server included; y-websocket skips
+    its own. A client that never edits has no update of its own to send, so this drops
+    them: the server then gets what a browser sends (its state vector, its sync answer,
+    its awareness) instead of every update back from every client."""
+
+    ECHO = bytes([YMessageType.SYNC, YSyncMessageType.SYNC_UPDATE])
+
+    async def send(self, message: bytes) -> None:
+        if not message.startswith(self.ECHO):
+            await super().send(message)
 
 
 class ComingAndGoing:
@@ -72,7 +86,7 @@ class ComingAndGoing:
     ) -> None:
         try:
             async with aconnect_ws(url, headers=headers) as websocket:  # type: ignore[var-annotated]
-                channel = HttpxWebsocket(websocket, room)
+                channel = ListeningChannel(websocket, room)
                 async with Provider(self.client.notebook.ydoc, channel) as provider:
                     await asyncio.wait_for(provider.synced.wait(), SYNC_TIMEOUT)
                     self.connected = True

@@ -17,10 +17,10 @@ from .tally import SOAK, Tally, count
 
 # Bounded: one notebook of 8 clients, 5 of them coming and going every few seconds, for a
 # 12 s cell. Soak: 50 clients in one notebook and 10 in each of two more, 40 % of them coming
-# and going, for 2-minute cells, twice (each time on a fresh server).
+# and going, for 90 s cells, twice (each time on a fresh server).
 BOUNDED = ChurnLoad(seconds=12, crowds=(8,), churning=0.6, seed=0, stay=(2, 6), away=(1, 4))
 SOAK_LOAD = ChurnLoad(
-    seconds=120, crowds=(50, 10, 10), churning=0.4, seed=0, stay=(5, 20), away=(2, 10)
+    seconds=90, crowds=(50, 10, 10), churning=0.4, seed=0, stay=(5, 20), away=(2, 10)
 )
 
 
