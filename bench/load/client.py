@@ -5,6 +5,9 @@ writes into the doc, and keeps its awareness alive.
     python -m bench.load.client --url http://127.0.0.1:8888 --token T --room R --session S \
         --clients 25
 
+With `--kernel K`, each client also holds a websocket to the kernel's channels, as a
+browser's notebook does, and reads every message jupyter_server forwards on it.
+
 It says `ready` on its standard output once every client holds the cells. Then, for each
 line of its standard input: `digest` prints the digest of each client's notebook as one
 JSON line; `stop` prints one JSON line (the lag of every clock line each client received,
@@ -23,6 +26,7 @@ import json
 import re
 import sys
 import time
+import uuid
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -34,6 +38,7 @@ from pycrdt.websocket.websocket import HttpxWebsocket
 CLOCK_LINE = re.compile(r"t=(\d+\.\d+)")
 # A browser renews its awareness every 15 s (y-protocols), and is dropped after 30 s.
 AWARENESS_RENEWAL = 15.0
+KERNEL_PROTOCOL = "v1.kernel.websocket.jupyter.org"
 
 
 class LoadClient:
@@ -45,6 +50,8 @@ class LoadClient:
         # Milliseconds from the kernel's print to this client holding the line.
         self.lags_ms: list[float] = []
         self.transactions = 0
+        # Messages received on the kernel's websocket, when the client holds one.
+        self.kernel_messages = 0
         self._subscriptions: list[Any] = []
 
     def follow_clock(self) -> None:
@@ -87,6 +94,14 @@ async def keep_awareness(client: LoadClient, channel: HttpxWebsocket) -> None:
         await asyncio.sleep(AWARENESS_RENEWAL)
 
 
+async def read_kernel(client: LoadClient, websocket: Any) -> None:
+    """Take every message of the kernel's websocket; a browser would parse it, but its CPU
+    is not the server's."""
+    while True:
+        await websocket.receive()
+        client.kernel_messages += 1
+
+
 async def run(arguments: argparse.Namespace) -> dict[str, Any]:
     url = f"{arguments.url}/api/collaboration/room/{arguments.room}?sessionId={arguments.session}"
     headers = {"Authorization": f"token {arguments.token}"}
@@ -100,6 +115,18 @@ async def run(arguments: argparse.Namespace) -> dict[str, Any]:
             await asyncio.wait_for(provider.synced.wait(), 120)
             client.follow_clock()
             tasks.append(asyncio.create_task(keep_awareness(client, channel)))
+            if arguments.kernel:
+                kernel_url = (
+                    f"{arguments.url}/api/kernels/{arguments.kernel}/channels"
+                    f"?session_id={uuid.uuid4().hex}"
+                )
+                kernel_websocket = await stack.enter_async_context(
+                    # The protocol JupyterLab 4 asks for: jupyter_server forwards the frames.
+                    aconnect_ws(  # type: ignore[var-annotated]
+                        kernel_url, headers=headers, subprotocols=[KERNEL_PROTOCOL]
+                    )
+                )
+                tasks.append(asyncio.create_task(read_kernel(client, kernel_websocket)))
         print("ready", flush=True)
         loop = asyncio.get_running_loop()
         while True:
@@ -116,6 +143,7 @@ async def run(arguments: argparse.Namespace) -> dict[str, Any]:
                     "number": client.number,
                     "lags_ms": client.lags_ms,
                     "transactions": client.transactions,
+                    "kernel_messages": client.kernel_messages,
                     "digest": client.digest(),
                 }
                 for client in clients
@@ -131,6 +159,7 @@ def main() -> None:
     parser.add_argument("--session", required=True)
     parser.add_argument("--clients", type=int, required=True)
     parser.add_argument("--first", type=int, default=0, help="the number of the first client")
+    parser.add_argument("--kernel", default="", help="also hold a websocket to this kernel")
     result = asyncio.run(run(parser.parse_args()))
     print(json.dumps(result), flush=True)
 

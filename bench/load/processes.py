@@ -45,13 +45,21 @@ class ClientProcess:
 
     @classmethod
     async def start(
-        cls, server: ServerProcess, room: str, session: str, count: int, first: int
+        cls,
+        server: ServerProcess,
+        room: str,
+        session: str,
+        count: int,
+        first: int,
+        kernel: str = "",
     ) -> ClientProcess:
+        """`count` clients of the room; with `kernel`, each holds the kernel's websocket too."""
         options: dict[str, str | int] = {
             "room": room,
             "session": session,
             "clients": count,
             "first": first,
+            "kernel": kernel,
         }
         return cls(await start_module("bench.load.client", server, options))
 

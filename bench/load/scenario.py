@@ -80,6 +80,8 @@ class LoadResult:
     stopped: bool = True
     # Appends to the SQLite YStore that failed with "database is locked", from its log.
     ystore_locked: int = 0
+    # Messages a client received on the kernel's websocket (median; 0 without one).
+    kernel_messages: int = 0
 
     @property
     def clients(self) -> int:
@@ -209,10 +211,17 @@ def stock_server(root: Path) -> ServerProcess:
 
 
 async def measure(
-    notebooks: int, clients: int, seconds: int, root: Path, *, stock: bool = False
+    notebooks: int,
+    clients: int,
+    seconds: int,
+    root: Path,
+    *,
+    stock: bool = False,
+    kernel_websockets: bool = False,
 ) -> LoadResult:
     """M notebooks with N clients each, all running the cell at once; with `stock`, on
-    jupyter-collaboration alone, each cell run by a stock browser's writer."""
+    jupyter-collaboration alone, each cell run by a stock browser's writer; with
+    `kernel_websockets`, each client also holds the kernel's websocket, as a browser does."""
     server = stock_server(root) if stock else ServerProcess(root)
     await server.start()
     assert server.process is not None
@@ -232,9 +241,10 @@ async def measure(
             for notebook in loaded:
                 for first in range(0, clients, CLIENTS_PER_PROCESS):
                     count = min(CLIENTS_PER_PROCESS, clients - first)
+                    kernel = notebook.kernel if kernel_websockets else ""
                     notebook.processes.append(
                         await ClientProcess.start(
-                            server, notebook.room, notebook.session, count, first
+                            server, notebook.room, notebook.session, count, first, kernel
                         )
                     )
             for notebook in loaded:
@@ -300,4 +310,5 @@ async def measure(
         kernel_cpu_s=kernel_cpu,
         stopped=stopped,
         ystore_locked=log.count("database is locked"),
+        kernel_messages=int(statistics.median(client["kernel_messages"] for client in every)),
     )

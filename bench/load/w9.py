@@ -1,8 +1,9 @@
 """W9: load. One notebook with N collaborators (N = 1, 10, 25, 50, 100), and M notebooks at
 once with 2 collaborators each (M = 1, 5, 10, 20), every scenario on a fresh server
 (bench/load/scenario.py), and each again on the stock arrangement: jupyter-collaboration
-alone, the cell run by a browser's writer (bench/load/stock_writer.py). It prints the tables
-and says which targets hold.
+alone, the cell run by a browser's writer (bench/load/stock_writer.py). Then one notebook
+whose N = 10, 25, 50 collaborators also hold the kernel's websocket, as browsers do. It
+prints the tables and says which targets hold.
 
     python -m bench.load.w9            # full counts, 15 s cells (about 9 minutes)
     python -m bench.load.w9 --quick    # N = 1, 10, 25 and M = 1, 5, 6 s cells
@@ -25,8 +26,11 @@ from bench.load.scenario import STOP_TIMEOUT, LoadResult, measure
 
 COLLABORATORS = [1, 10, 25, 50, 100]
 NOTEBOOKS = [1, 5, 10, 20]
+# Collaborators that also hold the kernel's websocket, as browsers do.
+BROWSERS = [10, 25, 50]
 QUICK_COLLABORATORS = [1, 10, 25]
 QUICK_NOTEBOOKS = [1, 5]
+QUICK_BROWSERS = [10]
 CELL_SECONDS = 15
 QUICK_CELL_SECONDS = 6
 # The targets of issue 20.
@@ -59,6 +63,8 @@ class LoadReport:
     # The same scenarios on the stock arrangement, in the same order.
     stock_collaborators: list[Outcome] = field(default_factory=list)
     stock_notebooks: list[Outcome] = field(default_factory=list)
+    # One notebook whose collaborators hold the kernel's websocket too.
+    browsers: list[Outcome] = field(default_factory=list)
     seconds: int = CELL_SECONDS
 
     def tables(self) -> list[str]:
@@ -109,6 +115,32 @@ class LoadReport:
                 f" {slowest / base:.2f}x | {max(r.kernel_cpu_s):.1f} s |"
                 f" {r.converged}/{r.clients} | {stock_cells(stock, r)} |"
             )
+        return lines + self._browser_table()
+
+    def _browser_table(self) -> list[str]:
+        room_only = {r.clients: r for r in measured(self.collaborators)}
+        lines = [
+            "",
+            "**W9: one notebook, N browsers** (the same cell; each collaborator also holds the "
+            "kernel's websocket with JupyterLab's protocol, to which jupyter_server forwards "
+            "every IOPub message)",
+            "",
+            "| N | clock lag p50 | p99 | max | server CPU | over room clients only "
+            "| RSS peak | loop lag max | kernel messages per browser | converged |",
+            "|" + "---|" * 10,
+        ]
+        for r in self.browsers:
+            if isinstance(r, ScenarioFailure):
+                lines.append(f"| {r.clients_per_notebook} | failed: {r.reason} |")
+                continue
+            alone = room_only.get(r.clients)
+            ratio = r.server_cpu_s / alone.server_cpu_s if alone else float("nan")
+            lines.append(
+                f"| {r.clients} | {r.lag_p50_ms:.0f} ms | {r.lag_p99_ms:.0f} ms |"
+                f" {r.lag_max_ms:.0f} ms | {r.server_cpu_s:.1f} s | {ratio:.2f}x |"
+                f" {r.rss_peak_mib:.0f} MiB | {r.loop_lag_max_ms:.0f} ms |"
+                f" {r.kernel_messages} | {r.converged}/{r.clients} |"
+            )
         return lines
 
     def _request_base(self) -> float:
@@ -118,7 +150,7 @@ class LoadReport:
     def missed(self) -> list[str]:
         missed = [
             f"W9 {r.notebooks}x{r.clients_per_notebook} failed: {r.reason}"
-            for r in [*self.collaborators, *self.notebooks]
+            for r in [*self.collaborators, *self.notebooks, *self.browsers]
             if isinstance(r, ScenarioFailure)
         ]
         collaborators = measured(self.collaborators)
@@ -134,7 +166,7 @@ class LoadReport:
                 )
             if idle_rss_per_client(r) > RSS_PER_IDLE_CLIENT_MIB:
                 missed.append(f"W9 N={r.clients}: {idle_rss_per_client(r):.2f} MiB per idle client")
-        for r in [*collaborators, *notebooks]:
+        for r in [*collaborators, *notebooks, *measured(self.browsers)]:
             if not r.stopped:
                 missed.append(
                     f"W9 {r.notebooks}x{r.clients_per_notebook}: the server did not stop "
@@ -174,6 +206,7 @@ class LoadReport:
             "seconds": self.seconds,
             "collaborators": [asdict(r) for r in self.collaborators],
             "notebooks": [asdict(r) for r in self.notebooks],
+            "browsers": [asdict(r) for r in self.browsers],
             "stock_collaborators": [asdict(r) for r in self.stock_collaborators],
             "stock_notebooks": [asdict(r) for r in self.stock_notebooks],
         }
@@ -209,6 +242,8 @@ async def measure_load(quick: bool = False) -> LoadReport:
     for notebooks in QUICK_NOTEBOOKS if quick else NOTEBOOKS:
         report.notebooks.append(await scenario(notebooks, 2, seconds))
         report.stock_notebooks.append(await scenario(notebooks, 2, seconds, stock=True))
+    for clients in QUICK_BROWSERS if quick else BROWSERS:
+        report.browsers.append(await scenario(1, clients, seconds, kernel_websockets=True))
     return report
 
 
@@ -220,12 +255,26 @@ def root_cause(error: BaseException) -> BaseException:
 
 
 async def scenario(
-    notebooks: int, clients: int, seconds: int, *, stock: bool = False
+    notebooks: int,
+    clients: int,
+    seconds: int,
+    *,
+    stock: bool = False,
+    kernel_websockets: bool = False,
 ) -> LoadResult | ScenarioFailure:
     arrangement = "stock" if stock else "this project"
+    if kernel_websockets:
+        arrangement += ", browsers"
     try:
         with tempfile.TemporaryDirectory(prefix="collab-exec-load-") as root:
-            result = await measure(notebooks, clients, seconds, Path(root), stock=stock)
+            result = await measure(
+                notebooks,
+                clients,
+                seconds,
+                Path(root),
+                stock=stock,
+                kernel_websockets=kernel_websockets,
+            )
     except Exception as error:
         cause = root_cause(error)
         failure = ScenarioFailure(notebooks, clients, f"{type(cause).__name__}: {cause}")
