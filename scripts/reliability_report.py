@@ -37,8 +37,8 @@ def churn_table(runs: list[dict[str, Any]]) -> str:
     lines = [
         "| Notebooks (clients each) | Cell | Joined | Left | Dropped (frozen first) "
         "| Stale returns | Clients at the end | Clock lines checked | Server RSS before / peak "
-        "| Loop lag max | Time |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| Loop lag max | Time | Stopped on SIGTERM |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for run in runs:
         crowds = ", ".join(str(crowd) for crowd in run["crowds"])
@@ -47,7 +47,8 @@ def churn_table(runs: list[dict[str, Any]]) -> str:
             f" | {run['joined']:,} | {run['left']:,} | {run['dropped']} ({run['frozen']})"
             f" | {run['stale']} | {run['staying']} | {run['clock_lines']:,}"
             f" | {run['rss_before_mib']:.0f} / {run['rss_peak_mib']:.0f} MiB"
-            f" | {run['loop_lag_max_ms']:.0f} ms | {run['seconds']:.0f} s |"
+            f" | {run['loop_lag_max_ms']:.0f} ms | {run['seconds']:.0f} s"
+            f" | {'yes' if run.get('stopped', True) else 'no, killed after 60 s'} |"
         )
     return "\n".join(lines)
 

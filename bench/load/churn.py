@@ -77,6 +77,8 @@ class ChurnResult:
     rss_peak_mib: float = 0.0
     loop_lag_max_ms: float = float("nan")
     seconds: float = 0.0
+    stopped: bool = True
+    """Whether the server stopped within 60 s of SIGTERM."""
 
 
 @dataclass
@@ -150,7 +152,12 @@ async def run_churn(load: ChurnLoad, root: Path) -> ChurnResult:
             for process in [*notebook.shared, *notebook.dropped]:
                 await process.kill()
         result.rss_peak_mib = peak_rss(pid) / 2**20
-        await server.stop_gracefully()
+        try:
+            await server.stop_gracefully()
+        except AssertionError:
+            # Killed after 60 s: a known hang of jupyter-collaboration's shutdown with loaded
+            # rooms, reported beside the figures rather than raised.
+            result.stopped = False
     for notebook in notebooks:
         plan = notebook.plan
         result.joined += len(notebook.steady) + plan.count("join")
