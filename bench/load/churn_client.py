@@ -30,30 +30,16 @@ import sys
 from typing import Any
 
 from httpx_ws import aconnect_ws
-from pycrdt import Provider, YMessageType, YSyncMessageType
-from pycrdt.websocket.websocket import HttpxWebsocket
+from pycrdt import Provider
 
 from bench.load.client import LoadClient, keep_awareness
+from jupyterlab_collab_exec.tests.clients import ListeningChannel
 
 SYNC_TIMEOUT = 120.0
 
 
 def say(answer: dict[str, Any]) -> None:
     print(json.dumps(answer), flush=True)
-
-
-class ListeningChannel(HttpxWebsocket):
-    """A browser's channel for a client that never edits. pycrdt's Provider sends every
-    transaction of its doc, those it applied from the server included; y-websocket skips
-    its own. A client that never edits has no update of its own to send, so this drops
-    them: the server then gets what a browser sends (its state vector, its sync answer,
-    its awareness) instead of every update back from every client."""
-
-    ECHO = bytes([YMessageType.SYNC, YSyncMessageType.SYNC_UPDATE])
-
-    async def send(self, message: bytes) -> None:
-        if not message.startswith(self.ECHO):
-            await super().send(message)
 
 
 class ComingAndGoing:

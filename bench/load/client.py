@@ -32,8 +32,15 @@ from typing import Any
 
 from httpx_ws import aconnect_ws
 from jupyter_ydoc import YNotebook
-from pycrdt import Awareness, Map, Provider, create_awareness_message
+from pycrdt import (
+    Awareness,
+    Map,
+    Provider,
+    create_awareness_message,
+)
 from pycrdt.websocket.websocket import HttpxWebsocket
+
+from jupyterlab_collab_exec.tests.clients import ListeningChannel
 
 CLOCK_LINE = re.compile(r"t=(\d+\.\d+)")
 # A browser renews its awareness every 15 s (y-protocols), and is dropped after 30 s.
@@ -110,7 +117,7 @@ async def run(arguments: argparse.Namespace) -> dict[str, Any]:
         tasks = []
         for client in clients:
             websocket = await stack.enter_async_context(aconnect_ws(url, headers=headers))  # type: ignore[var-annotated]
-            channel = HttpxWebsocket(websocket, arguments.room)
+            channel = ListeningChannel(websocket, arguments.room)
             provider = await stack.enter_async_context(Provider(client.notebook.ydoc, channel))
             await asyncio.wait_for(provider.synced.wait(), 120)
             client.follow_clock()

@@ -159,7 +159,9 @@ class LoadedNotebook:
     async def converged(self, server: ServerProcess) -> int:
         """How many of its clients hold the server's notebook, once all do or 30 s passed."""
         # The server's notebook, as a client that joins now receives it.
-        async with server.join(self.room, self.session, track_statuses=False) as fresh:
+        async with server.join(
+            self.room, self.session, track_statuses=False, listen_only=True
+        ) as fresh:
             expected = notebook_digest(fresh.notebook)
         deadline = asyncio.get_running_loop().time() + 30
         while True:
@@ -235,7 +237,9 @@ async def measure(
                 *(open_notebook(server, root, index, seconds) for index in range(notebooks))
             )
             for name, room, session, kernel in opened:
-                observer = await stack.enter_async_context(server.join(room, session))
+                observer = await stack.enter_async_context(
+                    server.join(room, session, listen_only=True)
+                )
                 loaded.append(LoadedNotebook(name, room, session, kernel, observer, []))
             rss_before = current_rss(pid)
             for notebook in loaded:

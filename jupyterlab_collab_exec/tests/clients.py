@@ -20,7 +20,7 @@ import httpx
 import nbformat
 from httpx_ws import aconnect_ws
 from jupyter_ydoc import YNotebook
-from pycrdt import Doc, Map, Provider
+from pycrdt import Doc, Map, Provider, YMessageType, YSyncMessageType
 from pycrdt.websocket.websocket import HttpxWebsocket
 
 DEFAULT_TIMEOUT = 60.0
@@ -186,6 +186,20 @@ def _requests_of(ydoc: Doc[Any]) -> dict[str, dict[str, Any]]:
     return _entries_of(ydoc, "requests")
 
 
+class ListeningChannel(HttpxWebsocket):
+    """A browser's channel for a client that never edits. pycrdt's Provider sends every
+    transaction of its doc, those it applied from the server included; y-websocket skips
+    its own. A client that never edits has no update of its own to send, so this drops
+    them: the server then gets what a browser sends (its state vector, its sync answer,
+    its awareness) instead of every update back from every client."""
+
+    ECHO = bytes([YMessageType.SYNC, YSyncMessageType.SYNC_UPDATE])
+
+    async def send(self, message: bytes) -> None:
+        if not message.startswith(self.ECHO):
+            await super().send(message)
+
+
 @asynccontextmanager
 async def joined_room(
     url: str,
@@ -193,12 +207,15 @@ async def joined_room(
     *,
     track_statuses: bool = True,
     headers: dict[str, str] | None = None,
+    listen_only: bool = False,
 ) -> AsyncIterator[RoomClient]:
-    """A client joined to the room behind a websocket URL, once it holds the cells."""
+    """A client joined to the room behind a websocket URL, once it holds the cells; one that
+    `listen_only` sends no update back, as a browser that never edits."""
     client = RoomClient(track_statuses)
+    channel_class = ListeningChannel if listen_only else HttpxWebsocket
     async with (
         aconnect_ws(url, headers=headers or {}) as websocket,  # type: ignore[var-annotated]
-        Provider(client.notebook.ydoc, HttpxWebsocket(websocket, room_id)) as provider,
+        Provider(client.notebook.ydoc, channel_class(websocket, room_id)) as provider,
     ):
         await asyncio.wait_for(provider.synced.wait(), DEFAULT_TIMEOUT)
         await client.wait_until(lambda: client.notebook.cell_number > 0, what="cells synced")
@@ -266,12 +283,23 @@ class ServerClient:
         return [request["request_id"] for request in accepted["requests"]]
 
     def join(
-        self, room_id: str, session_id: str, *, track_statuses: bool = True
+        self,
+        room_id: str,
+        session_id: str,
+        *,
+        track_statuses: bool = True,
+        listen_only: bool = False,
     ) -> contextlib.AbstractAsyncContextManager[RoomClient]:
         url = f"{self.url}/api/collaboration/room/{room_id}?sessionId={session_id}"
         # In the header: a Hub's single-user server takes a token in the URL only from a
         # browser's websocket (Sec-Fetch-Mode).
-        return joined_room(url, room_id, track_statuses=track_statuses, headers=self.headers)
+        return joined_room(
+            url,
+            room_id,
+            track_statuses=track_statuses,
+            headers=self.headers,
+            listen_only=listen_only,
+        )
 
 
 class ServerProcess(ServerClient):
