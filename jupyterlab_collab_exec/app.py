@@ -157,6 +157,29 @@ class CollabExecApp(ExtensionApp):
         help="""Runs older than this many days are dropped from the history. 0: no limit.""",
     )
 
+    room_ping_interval = Float(
+        30.0,
+        min=0.0,
+        config=True,
+        help="""Seconds between two pings on the collaboration rooms' websockets, and how long
+        a client has to answer before the server closes its connection. A browser that
+        vanished without closing its websocket (a closed laptop lid, a lost network) is let go
+        within twice this time, instead of being kept, with every update for it, for good.
+        Applies while `ServerApp.websocket_ping_interval` and `websocket_ping_timeout` are not
+        set (jupyter_server leaves these websockets without pings by default); 0: no pings.""",
+    )
+
+    def _ping_settings(self) -> dict[str, float]:
+        """Tornado's ping settings, where jupyter_server's are not configured."""
+        configured = self.serverapp.config.get("ServerApp", {}) if self.serverapp else {}
+        if not self.room_ping_interval:
+            return {}
+        return {
+            name: self.room_ping_interval
+            for name in ("websocket_ping_interval", "websocket_ping_timeout")
+            if name not in configured
+        }
+
     def _beside_ystore(self, name: str) -> Path:
         ystore = self.config.get("SQLiteYStore", {}).get("db_path") or ".jupyter_ystore.db"
         return Path(str(ystore)).parent / name
@@ -211,6 +234,7 @@ class CollabExecApp(ExtensionApp):
             self.history,
         )
         self.settings["collab_exec_service"] = self.service
+        self.settings.update(self._ping_settings())
         self.loop_lag = LoopLagProbe()
         EventForwarder(self.service, self.rooms, self.log).subscribe(self.serverapp.event_logger)
 
