@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
+from jupyter_server.gateway.connections import GatewayWebSocketConnection
 from traitlets import Bool, Float, Int, Unicode
 
 from .common.loop_lag import LoopLagProbe
@@ -13,6 +14,7 @@ from .doc.rooms import RoomAccess, parse_notebook_room_id
 from .execution.service import ExecutionService, ExecutionSettings
 from .history.recorder import HistorySettings, RunRecorder
 from .history.store import Retention
+from .kernel.browser_proxy import GatewayBrowserConnection
 from .trust.authority import TrustAuthority
 from .trust.store import TrustStore
 from .web.handlers import route_handlers
@@ -180,6 +182,15 @@ class CollabExecApp(ExtensionApp):
             if name not in configured
         }
 
+    def _browser_websocket_settings(self) -> dict[str, Any]:
+        """jupyter_server's gateway websocket proxy, for the browsers' kernel websockets,
+        replaced by one that leaves no duplicate connection on the gateway
+        (kernel/browser_proxy.py); a proxy configured otherwise is left alone."""
+        settings = self.serverapp.web_app.settings if self.serverapp else {}
+        if settings.get("kernel_websocket_connection_class") is not GatewayWebSocketConnection:
+            return {}
+        return {"kernel_websocket_connection_class": GatewayBrowserConnection}
+
     def _beside_ystore(self, name: str) -> Path:
         ystore = self.config.get("SQLiteYStore", {}).get("db_path") or ".jupyter_ystore.db"
         return Path(str(ystore)).parent / name
@@ -235,6 +246,7 @@ class CollabExecApp(ExtensionApp):
         )
         self.settings["collab_exec_service"] = self.service
         self.settings.update(self._ping_settings())
+        self.settings.update(self._browser_websocket_settings())
         self.loop_lag = LoopLagProbe()
         EventForwarder(self.service, self.rooms, self.log).subscribe(self.serverapp.event_logger)
 

@@ -33,9 +33,9 @@ def decode_frame(frame: str | bytes) -> dict[str, Any]:
 
 
 class KernelWebsocket:
-    def __init__(self, websocket: AsyncWebSocketSession) -> None:
+    def __init__(self, websocket: AsyncWebSocketSession, session: str | None = None) -> None:
         self._websocket = websocket
-        self.session = uuid.uuid4().hex
+        self.session = session or uuid.uuid4().hex
         self.received: list[dict[str, Any]] = []
 
     async def read(self) -> None:
@@ -57,10 +57,14 @@ class KernelWebsocket:
         }
 
     async def send_comm(self, comm_id: str, data: dict[str, Any]) -> str:
+        return await self.send_shell("comm_msg", {"comm_id": comm_id, "data": data})
+
+    async def send_shell(self, msg_type: str, content: dict[str, Any]) -> str:
+        """Send a message on shell, as this websocket's session; returns its msg_id."""
         msg_id = uuid.uuid4().hex
         header = {
             "msg_id": msg_id,
-            "msg_type": "comm_msg",
+            "msg_type": msg_type,
             "session": self.session,
             "username": "browser",
             "date": datetime.now(timezone.utc).isoformat(),
@@ -70,7 +74,7 @@ class KernelWebsocket:
             "header": header,
             "parent_header": {},
             "metadata": {},
-            "content": {"comm_id": comm_id, "data": data},
+            "content": content,
             "channel": "shell",
             "buffers": [],
         }
@@ -84,9 +88,11 @@ class KernelWebsocket:
 
 
 @asynccontextmanager
-async def kernel_websocket(url: str) -> AsyncIterator[KernelWebsocket]:
+async def kernel_websocket(url: str, session: str | None = None) -> AsyncIterator[KernelWebsocket]:
+    """A kernel websocket at `url`; `session` is the session id that the url names, if any,
+    which the messages it sends carry too."""
     async with aconnect_ws(url) as websocket:  # type: ignore[var-annotated]
-        client = KernelWebsocket(websocket)
+        client = KernelWebsocket(websocket, session)
         reader = asyncio.create_task(client.read())
         try:
             yield client
