@@ -33,7 +33,7 @@ CLIENTS_PER_PROCESS = 25
 FINAL = ("ok", "error", "cancelled", "interrupted")
 PROMPT = "Name?"
 # A server that has not exited this long after SIGTERM is reported as not stopping, and killed.
-STOP_TIMEOUT = 20.0
+STOP_TIMEOUT = 10.0
 
 
 def mixed_cell(seconds: int) -> str:

@@ -5,7 +5,7 @@ alone, the cell run by a browser's writer (bench/load/stock_writer.py). Then one
 whose N = 10, 25, 50 collaborators also hold the kernel's websocket, as browsers do. It
 prints the tables and says which targets hold.
 
-    python -m bench.load.w9            # full counts, 15 s cells (about 9 minutes)
+    python -m bench.load.w9            # full counts, 10 s cells (about 9 minutes)
     python -m bench.load.w9 --quick    # N = 1, 10, 25 and M = 1, 5, 6 s cells
     python -m bench.run --only W9      # the same, through the harness
 """
@@ -31,7 +31,7 @@ BROWSERS = [10, 25, 50]
 QUICK_COLLABORATORS = [1, 10, 25]
 QUICK_NOTEBOOKS = [1, 5]
 QUICK_BROWSERS = [10]
-CELL_SECONDS = 15
+CELL_SECONDS = 10
 QUICK_CELL_SECONDS = 6
 # The targets of issue 20.
 LAG_P99_MS = {50: 150.0, 100: 250.0}
