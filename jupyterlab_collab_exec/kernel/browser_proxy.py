@@ -46,11 +46,8 @@ class GatewayBrowserConnection(GatewayWebSocketConnection):
         handler: Any = self.websocket_handler
         offered = offered_subprotocols(handler.request.headers.get(SUBPROTOCOL_HEADER))
         if offered and handler.select_subprotocol(offered) is None:
-            raise web.HTTPError(
-                400,
-                "The kernel websocket of a gateway kernel speaks none of the subprotocols "
-                f"asked for ({', '.join(offered)}); connect without a subprotocol.",
-            )
+            # Said in the status line only: the access log has one line for it, not two.
+            raise web.HTTPError(400, reason="No common subprotocol; connect without one")
 
     def disconnect(self) -> None:
         """The browser left. A connection to the gateway that is still opening is closed
