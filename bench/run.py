@@ -559,8 +559,6 @@ def run_bench(arguments: argparse.Namespace, baseline: Checkout | None) -> int:
         report += "\n\n" + "\n".join(history_table(history))
     if load is not None:
         report += "\n\n" + "\n".join(load.tables())
-        if not quick:
-            load.draw()
     if baseline is not None:
         report += f"\n\n{baseline_table(summaries, baseline.name, baseline.short)}"
     if arguments.history_overhead:
@@ -596,6 +594,8 @@ def run_bench(arguments: argparse.Namespace, baseline: Checkout | None) -> int:
     # Only a complete run stands for the docs: one of some workloads would replace them all.
     if not quick and not only:
         chart(summaries, CHART)
+        if load is not None:
+            load.draw()
         targets = "\n".join(f"- missed: {item}" for item in missed) or "- every target met"
         update_docs(f"{report}\n\nTargets:\n\n{targets}\n\n![chart](benchmarks.png)")
     print()

@@ -194,7 +194,8 @@ class LoadReport:
         return missed
 
     def draw(self, path: Path = CHART) -> None:
-        """The chart of docs/benchmarks.md, from the scenarios that were measured."""
+        """The chart of docs/benchmarks.md, from the scenarios that were measured; a full
+        `make bench` draws it with the tables it writes there."""
         load_chart(
             (measured(self.collaborators), measured(self.stock_collaborators)),
             (measured(self.notebooks), measured(self.stock_notebooks)),
@@ -291,11 +292,8 @@ async def scenario(
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
-    quick = parser.parse_args().quick
-    report = asyncio.run(measure_load(quick))
+    report = asyncio.run(measure_load(parser.parse_args().quick))
     print("\n".join(report.tables()))
-    if not quick:
-        report.draw()
     missed = report.missed()
     print("\n".join(f"missed: {item}" for item in missed) or "every W9 target met")
     return 1 if missed else 0
