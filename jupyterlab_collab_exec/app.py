@@ -9,7 +9,7 @@ from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.gateway.connections import GatewayWebSocketConnection
 from traitlets import Bool, Float, Int, Unicode
 
-from .common.loop_lag import LoopLagProbe, freeze_startup_objects
+from .common.loop_lag import LoopLagProbe, freeze_live_objects
 from .doc.rooms import RoomAccess, parse_notebook_room_id
 from .execution.service import ExecutionService, ExecutionSettings
 from .history.recorder import HistorySettings, RunRecorder
@@ -265,7 +265,7 @@ class CollabExecApp(ExtensionApp):
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
         self.loop_lag.start()
         if self.freeze_startup_objects:
-            freeze_startup_objects()
+            freeze_live_objects()
 
     async def stop_extension(self) -> None:
         await self.loop_lag.stop()

@@ -61,7 +61,7 @@ class LoopLagProbe:
                 LOOP_LAG_MAX_SECONDS.set(lag)
 
 
-def freeze_startup_objects() -> None:
+def freeze_live_objects() -> None:
     """Leave what exists now out of the garbage collector's passes: a full pass walks every
     object it tracks, and holds the event loop for as long."""
     gc.collect()
