@@ -14,9 +14,9 @@ from .doc.rooms import RoomAccess, parse_notebook_room_id
 from .execution.service import ExecutionService, ExecutionSettings
 from .history.recorder import HistorySettings, RunRecorder
 from .history.store import Retention
-from .kernel.browser_proxy import GatewayBrowserConnection
 from .trust.authority import TrustAuthority
 from .trust.store import TrustStore
+from .web.browser_proxy import GatewayBrowserConnection
 from .web.handlers import route_handlers
 from .web.server_events import EventForwarder
 
@@ -194,7 +194,7 @@ class CollabExecApp(ExtensionApp):
     def _browser_websocket_settings(self) -> dict[str, Any]:
         """jupyter_server's gateway websocket proxy, for the browsers' kernel websockets,
         replaced by one that leaves no duplicate connection on the gateway
-        (kernel/browser_proxy.py); a proxy configured otherwise is left alone."""
+        (web/browser_proxy.py); a proxy configured otherwise is left alone."""
         settings = self.serverapp.web_app.settings if self.serverapp else {}
         if settings.get("kernel_websocket_connection_class") is not GatewayWebSocketConnection:
             return {}
