@@ -33,6 +33,7 @@ from httpx_ws import aconnect_ws
 from pycrdt import Provider
 
 from bench.load.client import LoadClient, keep_awareness
+from bench.load.processes import room_address, room_parser
 from jupyterlab_collab_exec.tests.clients import ListeningChannel
 
 SYNC_TIMEOUT = 120.0
@@ -94,10 +95,7 @@ class ComingAndGoing:
 
 class ChurnProcess:
     def __init__(self, arguments: argparse.Namespace) -> None:
-        self.url = (
-            f"{arguments.url}/api/collaboration/room/{arguments.room}?sessionId={arguments.session}"
-        )
-        self.headers = {"Authorization": f"token {arguments.token}"}
+        self.url, self.headers = room_address(arguments)
         self.room = arguments.room
         self.clients: dict[int, ComingAndGoing] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -142,11 +140,7 @@ class ChurnProcess:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", required=True)
-    parser.add_argument("--token", required=True)
-    parser.add_argument("--room", required=True)
-    parser.add_argument("--session", required=True)
+    parser = room_parser(__doc__.splitlines()[0])
     asyncio.run(ChurnProcess(parser.parse_args()).run())
 
 

@@ -32,14 +32,10 @@ from typing import Any
 
 from httpx_ws import aconnect_ws
 from jupyter_ydoc import YNotebook
-from pycrdt import (
-    Awareness,
-    Map,
-    Provider,
-    create_awareness_message,
-)
+from pycrdt import Awareness, Map, Provider, create_awareness_message
 from pycrdt.websocket.websocket import HttpxWebsocket
 
+from bench.load.processes import room_address, room_parser
 from jupyterlab_collab_exec.tests.clients import ListeningChannel
 
 CLOCK_LINE = re.compile(r"t=(\d+\.\d+)")
@@ -110,8 +106,7 @@ async def read_kernel(client: LoadClient, websocket: Any) -> None:
 
 
 async def run(arguments: argparse.Namespace) -> dict[str, Any]:
-    url = f"{arguments.url}/api/collaboration/room/{arguments.room}?sessionId={arguments.session}"
-    headers = {"Authorization": f"token {arguments.token}"}
+    url, headers = room_address(arguments)
     clients = [LoadClient(arguments.first + n) for n in range(arguments.clients)]
     async with AsyncExitStack() as stack:
         tasks = []
@@ -159,11 +154,7 @@ async def run(arguments: argparse.Namespace) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", required=True)
-    parser.add_argument("--token", required=True)
-    parser.add_argument("--room", required=True)
-    parser.add_argument("--session", required=True)
+    parser = room_parser(__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, required=True)
     parser.add_argument("--first", type=int, default=0, help="the number of the first client")
     parser.add_argument("--kernel", default="", help="also hold a websocket to this kernel")

@@ -1,9 +1,10 @@
 """The harness's helper processes (a bench module each, told the server's URL and token),
-and the process of load clients (bench/load/client.py), driven over its standard input and
-output."""
+what they read of their command line, and the process of load clients
+(bench/load/client.py), driven over its standard input and output."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import sys
@@ -35,6 +36,21 @@ async def start_module(
         stderr=stderr,
         limit=LONGEST_LINE,
     )
+
+
+def room_parser(description: str) -> argparse.ArgumentParser:
+    """The command line of a helper that joins a room: what `start_module` gives it, and the
+    room and session it joins."""
+    parser = argparse.ArgumentParser(description=description)
+    for name in ("url", "token", "room", "session"):
+        parser.add_argument(f"--{name}", required=True)
+    return parser
+
+
+def room_address(arguments: argparse.Namespace) -> tuple[str, dict[str, str]]:
+    """The room's websocket URL and the headers that authenticate it, from `room_parser`."""
+    url = f"{arguments.url}/api/collaboration/room/{arguments.room}?sessionId={arguments.session}"
+    return url, {"Authorization": f"token {arguments.token}"}
 
 
 class ClientProcess:

@@ -28,6 +28,7 @@ from jupyter_ydoc import YNotebook
 from pycrdt import Array, Map, Provider, Text
 from pycrdt.websocket.websocket import HttpxWebsocket
 
+from bench.load.processes import room_address, room_parser
 from jupyterlab_collab_exec.tests.kernel_websocket import decode_frame
 
 ANSWER = "stock"
@@ -118,10 +119,7 @@ class WriterState:
 
 
 async def run(arguments: argparse.Namespace, state: WriterState) -> None:
-    headers = {"Authorization": f"token {arguments.token}"}
-    room_url = (
-        f"{arguments.url}/api/collaboration/room/{arguments.room}?sessionId={arguments.session}"
-    )
+    room_url, headers = room_address(arguments)
     kernel_url = (
         f"{arguments.url.replace('http', 'ws', 1)}/api/kernels/{arguments.kernel}/channels"
         f"?session_id={uuid.uuid4().hex}"
@@ -173,9 +171,8 @@ async def run(arguments: argparse.Namespace, state: WriterState) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for name in ("url", "token", "kernel", "room", "session"):
-        parser.add_argument(f"--{name}", required=True)
+    parser = room_parser(__doc__.splitlines()[0])
+    parser.add_argument("--kernel", required=True)
     state = WriterState()
     try:
         asyncio.run(run(parser.parse_args(), state))
