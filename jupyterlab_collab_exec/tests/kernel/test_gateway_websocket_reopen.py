@@ -66,16 +66,19 @@ def header_names(answer: list[str]) -> set[str]:
     return {line.split(":", 1)[0].strip().lower() for line in answer[1:] if ":" in line}
 
 
+def channels_path(base_url: str, kernel_id: str, session: str, token: str) -> str:
+    return (
+        url_path_join(base_url, "api/kernels", kernel_id, "channels")
+        + f"?session_id={session}&token={token}"
+    )
+
+
 async def kernel_info_replies(
     port: int, base_url: str, token: str, kernel_id: str, session: str
 ) -> bool:
     """Open the kernel's websocket with `session`, as JupyterLab opens it the second time,
     and ask for kernel_info; whether the reply came in time."""
-    url = (
-        f"ws://127.0.0.1:{port}"
-        + url_path_join(base_url, "api/kernels", kernel_id, "channels")
-        + f"?session_id={session}&token={token}"
-    )
+    url = f"ws://127.0.0.1:{port}" + channels_path(base_url, kernel_id, session, token)
     async with kernel_websocket(url, session) as websocket:
         msg_id = await websocket.send_shell("kernel_info_request", {})
 
@@ -113,13 +116,6 @@ async def settled_gateway_connections(
             break
         await asyncio.sleep(0.05)
     return count
-
-
-def channels_path(base_url: str, kernel_id: str, session: str, token: str) -> str:
-    return (
-        url_path_join(base_url, "api/kernels", kernel_id, "channels")
-        + f"?session_id={session}&token={token}"
-    )
 
 
 async def test_a_browser_that_leaves_during_the_handshake_leaves_no_gateway_connection(
